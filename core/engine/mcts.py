@@ -1,0 +1,273 @@
+"""PUCT Monte Carlo tree search with batched leaf evaluation and virtual loss.
+
+Nodes hold their edges as small numpy arrays (moves, priors, visit counts, value
+sums from the node's side to move); children are created lazily, the first time an
+edge is followed. Leaves are gathered in batches for the network, with virtual loss
+so that one batch explores several lines; terminal positions (mate, stalemate,
+repetition, fifty moves, insufficient material) are scored exactly and never sent
+to the network.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+import chess
+import numpy as np
+import numpy.typing as npt
+
+from conceptcoach.engine.encoding import NUM_PLANES, encode_board, legal_move_indices
+from conceptcoach.engine.summary import TreeSummary, summarise
+
+# evaluate(planes (B, 21, 8, 8)) -> (policy logits (B, 4672), values (B,))
+EvaluateFn = Callable[
+    [npt.NDArray[np.float32]], tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]
+]
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    """Every knob of the search; recorded with each result it produces."""
+
+    simulations: int = 800
+    batch_size: int = 16
+    c_puct: float = 1.8
+    fpu_reduction: float = 0.25
+    virtual_loss: float = 1.0
+    dirichlet_alpha: float = 0.3
+    dirichlet_epsilon: float = 0.25
+    root_noise: bool = False
+    twofold_draw: bool = True  # a position repeated inside the tree counts as a draw
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+class Node:
+    """A position in the tree. Edge statistics are from this node's side to move."""
+
+    __slots__ = ("moves", "priors", "n", "w", "children", "visits", "value_sum", "terminal", "pending")
+
+    def __init__(self) -> None:
+        self.moves: list[chess.Move] = []
+        self.priors: npt.NDArray[np.float32] = np.zeros(0, np.float32)
+        self.n: npt.NDArray[np.float64] = np.zeros(0)
+        self.w: npt.NDArray[np.float64] = np.zeros(0)
+        self.children: list[Node | None] = []
+        self.visits = 0.0
+        self.value_sum = 0.0  # from this node's side to move
+        self.terminal: float | None = None  # exact value for the side to move, if decided
+        self.pending = False  # waiting for the network in the current batch
+
+    @property
+    def expanded(self) -> bool:
+        return bool(self.moves) or self.terminal is not None
+
+    def q(self) -> float:
+        return self.value_sum / self.visits if self.visits > 0 else 0.0
+
+    def child(self, move: chess.Move) -> Node | None:
+        for i, m in enumerate(self.moves):
+            if m == move:
+                return self.children[i]
+        return None
+
+
+def terminal_value(board: chess.Board, moves: list[chess.Move], in_tree: bool, twofold: bool) -> float | None:
+    """Exact value for the side to move if the game is over in ``board``, else None."""
+    if not moves:
+        return -1.0 if board.is_check() else 0.0
+    if board.halfmove_clock >= 100 or board.is_insufficient_material():
+        return 0.0
+    if board.halfmove_clock >= 4 and board.is_repetition(2 if (in_tree and twofold) else 3):
+        return 0.0
+    return None
+
+
+class MCTS:
+    """Search from ``board``; call :meth:`run`, read :meth:`summary`, then :meth:`advance`
+    to reuse the subtree of the move played."""
+
+    def __init__(
+        self,
+        evaluate: EvaluateFn,
+        board: chess.Board,
+        config: SearchConfig | None = None,
+        rng: np.random.Generator | None = None,
+    ) -> None:
+        self.evaluate = evaluate
+        self.config = config or SearchConfig()
+        self.rng = rng or np.random.default_rng(0)
+        self.board = board.copy()
+        self.root = Node()
+        self.evaluations = 0  # positions sent to the network
+        self._noise_applied = False
+
+    # -- expansion ---------------------------------------------------------
+    def _prepare(self, node: Node, board: chess.Board, in_tree: bool) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]] | None:
+        """Set up ``node``'s moves; returns (indices, planes) if it needs the network."""
+        moves, idx = legal_move_indices(board)
+        node.terminal = terminal_value(board, moves, in_tree, self.config.twofold_draw)
+        if node.terminal is not None:
+            return None
+        node.moves = moves
+        node.children = [None] * len(moves)
+        return idx, encode_board(board)
+
+    @staticmethod
+    def _set_priors(node: Node, logits: npt.NDArray[np.float32], idx: npt.NDArray[np.int64]) -> None:
+        sel = logits[idx].astype(np.float64)
+        sel -= sel.max()
+        p = np.exp(sel)
+        node.priors = (p / p.sum()).astype(np.float32)
+        node.n = np.zeros(len(idx))
+        node.w = np.zeros(len(idx))
+
+    def _expand_root(self) -> None:
+        root = self.root
+        if root.expanded and (root.terminal is not None or root.priors.size):
+            return
+        prepared = self._prepare(root, self.board, in_tree=False)
+        if prepared is None:
+            return
+        idx, planes = prepared
+        logits, values = self.evaluate(planes[None])
+        self.evaluations += 1
+        self._set_priors(root, logits[0], idx)
+        root.visits = 1.0
+        root.value_sum = float(values[0])
+
+    def _apply_noise(self) -> None:
+        root = self.root
+        if not self.config.root_noise or self._noise_applied or root.terminal is not None or not root.moves:
+            return
+        noise = self.rng.dirichlet([self.config.dirichlet_alpha] * len(root.moves))
+        eps = self.config.dirichlet_epsilon
+        root.priors = ((1 - eps) * root.priors + eps * noise).astype(np.float32)
+        self._noise_applied = True
+
+    # -- selection and backup ---------------------------------------------
+    def _select_edge(self, node: Node) -> int:
+        cfg = self.config
+        n, w = node.n, node.w
+        parent_q = node.q()
+        q = np.where(n > 0, w / np.maximum(n, 1e-9), parent_q - cfg.fpu_reduction)
+        u = cfg.c_puct * node.priors * (math.sqrt(node.visits) / (1.0 + n))
+        return int(np.argmax(q + u))
+
+    def _backup(self, path: list[tuple[Node, int]], leaf: Node, value: float, vl: float) -> None:
+        """``value`` is from the leaf's side to move; undoes ``vl`` virtual loss on the path."""
+        leaf.visits += 1.0
+        leaf.value_sum += value
+        v = value
+        for node, i in reversed(path):
+            v = -v  # now from ``node``'s side to move
+            node.n[i] += 1.0 - vl
+            node.w[i] += v + vl
+            node.visits += 1.0 - vl
+            node.value_sum += v
+
+    def _undo_virtual(self, path: list[tuple[Node, int]], vl: float) -> None:
+        for node, i in path:
+            node.n[i] -= vl
+            node.w[i] += vl
+            node.visits -= vl
+
+    def run(self, simulations: int | None = None, should_stop: Callable[[], bool] | None = None) -> TreeSummary:
+        """Run ``simulations`` playouts (default from the config) and summarise the tree."""
+        cfg = self.config
+        self._expand_root()
+        self._apply_noise()
+        target = simulations if simulations is not None else cfg.simulations
+        done = 0
+        board = self.board
+        root = self.root
+        vl = cfg.virtual_loss
+        planes_buf = np.zeros((cfg.batch_size, NUM_PLANES, 8, 8), np.float32)
+        while done < target and root.terminal is None:
+            if should_stop is not None and should_stop():
+                break
+            pending: list[tuple[list[tuple[Node, int]], Node, npt.NDArray[np.int64]]] = []
+            collisions = 0
+            while len(pending) < cfg.batch_size and done + len(pending) < target:
+                node = root
+                path: list[tuple[Node, int]] = []
+                depth = 0
+                while True:
+                    if node.terminal is not None:
+                        break
+                    i = self._select_edge(node)
+                    node.n[i] += vl
+                    node.w[i] -= vl
+                    node.visits += vl
+                    path.append((node, i))
+                    board.push(node.moves[i])
+                    depth += 1
+                    child = node.children[i]
+                    if child is None:
+                        child = Node()
+                        node.children[i] = child
+                        prepared = self._prepare(child, board, in_tree=True)
+                        if prepared is not None:
+                            idx, planes = prepared
+                            planes_buf[len(pending)] = planes
+                            child.pending = True
+                            pending.append((path, child, idx))
+                            node = child
+                            break
+                        node = child
+                        break
+                    node = child
+                    if node.pending:
+                        break
+                for _ in range(depth):
+                    board.pop()
+                if node.pending and (not pending or pending[-1][1] is not node):
+                    # Collision with a leaf already waiting in this batch.
+                    self._undo_virtual(path, vl)
+                    collisions += 1
+                    if collisions > cfg.batch_size:
+                        break
+                    continue
+                if node.terminal is not None:
+                    self._backup(path, node, node.terminal, vl)
+                    done += 1
+            if pending:
+                logits, values = self.evaluate(planes_buf[: len(pending)])
+                self.evaluations += len(pending)
+                for k, (path, leaf, idx) in enumerate(pending):
+                    self._set_priors(leaf, logits[k], idx)
+                    leaf.pending = False
+                    self._backup(path, leaf, float(values[k]), vl)
+                done += len(pending)
+            elif collisions:
+                continue
+        return self.summary()
+
+    def summary(self, depth: int = 10, value_gap: float = 0.20, visit_gap: float = 0.10,
+                max_branches: int = 3, min_branch_visits: int = 2) -> TreeSummary:
+        return summarise(self.board, self.root, depth=depth, value_gap=value_gap, visit_gap=visit_gap,
+                         max_branches=max_branches, min_branch_visits=min_branch_visits)
+
+    def best_move(self) -> chess.Move:
+        if not self.root.moves:
+            raise ValueError("no legal move: the game is over")
+        return self.root.moves[int(np.argmax(self.root.n))]
+
+    def sample_move(self, temperature: float) -> chess.Move:
+        """A root move drawn with probability proportional to N^(1/temperature)."""
+        if temperature <= 1e-6:
+            return self.best_move()
+        n = self.root.n ** (1.0 / temperature)
+        if n.sum() <= 0:
+            return self.best_move()
+        return self.root.moves[int(self.rng.choice(len(n), p=n / n.sum()))]
+
+    def advance(self, move: chess.Move) -> None:
+        """Play ``move`` and keep its subtree as the new root (tree reuse)."""
+        child = self.root.child(move)
+        self.board.push(move)
+        self.root = child if child is not None and child.terminal is None and child.moves else Node()
+        self._noise_applied = False

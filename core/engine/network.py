@@ -1,0 +1,142 @@
+"""The policy-value network: a residual tower on 8x8 planes with policy and value heads.
+
+Layer names are what the concept code asks for: ``stem`` (after the input
+convolution) and ``block0`` .. ``block{n-1}`` (after each residual block). Their
+activations are ``channels x 8 x 8`` and are flattened to ``channels * 64`` numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import numpy.typing as npt
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from conceptcoach.engine.encoding import MOVE_PLANES, NUM_MOVES, NUM_PLANES
+
+
+@dataclass(frozen=True)
+class NetworkConfig:
+    """Architecture of a network; stored with every checkpoint."""
+
+    blocks: int = 6
+    channels: int = 64
+    input_planes: int = NUM_PLANES
+    value_hidden: int = 128
+
+    def to_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> NetworkConfig:
+        known = {k: int(v) for k, v in data.items() if k in cls.__dataclass_fields__}  # type: ignore[call-overload]
+        return cls(**known)
+
+    def layer_names(self) -> list[str]:
+        return ["stem"] + [f"block{i}" for i in range(self.blocks)]
+
+
+class ResidualBlock(nn.Module):
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(channels, channels, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(channels)
+        self.conv2 = nn.Conv2d(channels, channels, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(channels)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = F.relu(self.bn1(self.conv1(x)))
+        y = self.bn2(self.conv2(y))
+        return F.relu(x + y)
+
+
+class PolicyValueNet(nn.Module):
+    """AlphaZero-style network. ``forward`` returns policy logits (B, 4672) and value (B,)."""
+
+    def __init__(self, config: NetworkConfig | None = None) -> None:
+        super().__init__()
+        self.config = config or NetworkConfig()
+        c = self.config.channels
+        self.stem_conv = nn.Conv2d(self.config.input_planes, c, 3, padding=1, bias=False)
+        self.stem_bn = nn.BatchNorm2d(c)
+        self.blocks = nn.ModuleList(ResidualBlock(c) for _ in range(self.config.blocks))
+        self.policy_conv = nn.Conv2d(c, c, 3, padding=1, bias=False)
+        self.policy_bn = nn.BatchNorm2d(c)
+        self.policy_out = nn.Conv2d(c, MOVE_PLANES, 1)
+        self.value_conv = nn.Conv2d(c, 8, 1, bias=False)
+        self.value_bn = nn.BatchNorm2d(8)
+        self.value_fc1 = nn.Linear(8 * 64, self.config.value_hidden)
+        self.value_fc2 = nn.Linear(self.config.value_hidden, 1)
+
+    def forward(
+        self, x: torch.Tensor, capture: Sequence[str] = ()
+    ) -> tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
+        """Policy logits (B, 4672), value (B,) in [-1, 1], and the activations of the
+        layers named in ``capture`` (B, channels, 8, 8)."""
+        acts: dict[str, torch.Tensor] = {}
+        want = set(capture)
+        h = F.relu(self.stem_bn(self.stem_conv(x)))
+        if "stem" in want:
+            acts["stem"] = h
+        for i, block in enumerate(self.blocks):
+            h = block(h)
+            name = f"block{i}"
+            if name in want:
+                acts[name] = h
+        unknown = want - set(self.config.layer_names())
+        if unknown:
+            raise KeyError(f"unknown layer(s) {sorted(unknown)}; this network has {self.config.layer_names()}")
+        p = F.relu(self.policy_bn(self.policy_conv(h)))
+        logits = self.policy_out(p).flatten(1)  # (B, 73*64): index = plane * 64 + square
+        v = F.relu(self.value_bn(self.value_conv(h))).flatten(1)
+        v = torch.tanh(self.value_fc2(F.relu(self.value_fc1(v)))).squeeze(1)
+        return logits, v, acts
+
+
+class Evaluator:
+    """Batched CPU inference for search and analysis (no gradients, eval mode)."""
+
+    def __init__(self, net: PolicyValueNet, threads: int | None = None) -> None:
+        if threads is not None:
+            torch.set_num_threads(threads)
+        self.net = net.eval()
+        self.config = net.config
+
+    def __call__(
+        self, planes: npt.NDArray[np.float32]
+    ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+        """Policy logits (B, 4672) and values (B,) for a batch of encoded positions."""
+        with torch.inference_mode():
+            logits, value, _ = self.net(torch.from_numpy(planes))
+        return logits.numpy(), value.numpy()
+
+    def activations(
+        self, planes: npt.NDArray[np.float32], layers: Sequence[str], batch_size: int = 256
+    ) -> dict[str, npt.NDArray[np.float32]]:
+        """Flattened activations (B, channels*64) of each named layer."""
+        chunks: dict[str, list[npt.NDArray[np.float32]]] = {name: [] for name in layers}
+        with torch.inference_mode():
+            for start in range(0, len(planes), batch_size):
+                _, _, acts = self.net(torch.from_numpy(planes[start : start + batch_size]), capture=layers)
+                for name in layers:
+                    chunks[name].append(acts[name].flatten(1).numpy().copy())
+        return {
+            name: np.concatenate(parts) if parts else np.zeros((0, self.config.channels * 64), np.float32)
+            for name, parts in chunks.items()
+        }
+
+
+def masked_log_softmax(logits: torch.Tensor, legal_mask: torch.Tensor) -> torch.Tensor:
+    """Log-probabilities over legal moves only.
+
+    Illegal moves get a large negative logit rather than -inf: with -inf, KL and
+    cross-entropy turn NaN where both distributions are masked (METHOD.md pitfalls).
+    """
+    return F.log_softmax(logits.masked_fill(~legal_mask, -1e9), dim=-1)
+
+
+__all__ = ["NUM_MOVES", "NetworkConfig", "PolicyValueNet", "Evaluator", "masked_log_softmax"]
