@@ -1,0 +1,3 @@
+from conceptcoach.cli import main
+
+raise SystemExit(main())

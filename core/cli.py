@@ -1,0 +1,52 @@
+"""`conceptcoach` command line. With no sub-command it opens the desktop app.
+
+Each part of the product registers its own sub-commands (a ``register(subparsers)``
+function in a ``commands`` module), so this file only wires them together.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+#: Modules that add sub-commands; each has ``register(subparsers) -> None``.
+COMMAND_MODULES: tuple[str, ...] = (
+    "conceptcoach.engine.commands",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="conceptcoach",
+        description="Concept Coach: learn chess ideas from a self-taught network. "
+        "Run without a command to open the desktop app.",
+    )
+    parser.add_argument("--data-dir", help="folder of the store (default: $CONCEPTCOACH_DATA_DIR or the user data folder)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    args = parser.parse_args(args_list)
+    if args.command is None:
+        # Imported here so that the CLI never loads Qt.
+        from conceptcoach.desktop.app import run_app
+
+        return run_app(data_dir=args.data_dir)
+    handler = args.handler
+    try:
+        return int(handler(args) or 0)
+    except KeyboardInterrupt:
+        print("\ninterrupted: work done so far is kept in the store; run the same command again to resume",
+              file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

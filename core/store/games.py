@@ -1,0 +1,123 @@
+"""Games and their positions (human imports, self-play, matches), and search summaries."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import chess
+import sqlite_utils
+
+from conceptcoach.engine.summary import TreeSummary
+
+
+@dataclass
+class GameRecord:
+    source: str
+    start_fen: str
+    moves: list[str]
+    result: str = "*"
+    headers: dict[str, str] | None = None
+    run_id: str | None = None
+    game_index: int | None = None
+    corpus: str | None = None
+    digest: str | None = None
+
+
+def game_digest(start_fen: str, moves: Sequence[str], headers: dict[str, str] | None = None) -> str:
+    """A stable key for a game: re-importing the same game never duplicates it."""
+    h = hashlib.sha256()
+    h.update(start_fen.encode())
+    h.update(b"|")
+    h.update(" ".join(moves).encode())
+    for key in ("White", "Black", "Date", "Round", "Event"):
+        h.update(f"|{(headers or {}).get(key, '')}".encode())
+    return h.hexdigest()
+
+
+def insert_game(
+    db: sqlite_utils.Database,
+    game: GameRecord,
+    summaries: Sequence[TreeSummary | None] | None = None,
+    network_id: int | None = None,
+    with_positions: bool = True,
+) -> int | None:
+    """Insert a game with its positions (and per-move search summaries) in one
+    transaction. Returns the game id, or None if a game with the same digest exists."""
+    conn = db.conn
+    conn.execute("BEGIN")
+    try:
+        cur = conn.execute(
+            "INSERT OR IGNORE INTO games (source, run_id, corpus, game_index, digest, headers, start_fen, moves, result)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (game.source, game.run_id, game.corpus, game.game_index, game.digest,
+             json.dumps(game.headers or {}), game.start_fen, " ".join(game.moves), game.result),
+        )
+        if cur.rowcount == 0:
+            conn.execute("ROLLBACK")
+            return None
+        game_id = int(cur.lastrowid or 0)
+        if with_positions:
+            board = chess.Board(game.start_fen)
+            for ply, uci in enumerate([*game.moves, None]):
+                pcur = conn.execute(
+                    "INSERT INTO positions (game_id, ply, fen, move) VALUES (?, ?, ?, ?)",
+                    (game_id, ply, board.fen(), uci),
+                )
+                summary = summaries[ply] if summaries is not None and ply < len(summaries) else None
+                if summary is not None and network_id is not None:
+                    conn.execute(
+                        "INSERT INTO search_summaries (position_id, network_id, simulations, root_value, best_move, summary)"
+                        " VALUES (?, ?, ?, ?, ?, ?)",
+                        (pcur.lastrowid, network_id, summary.visits, summary.value, summary.best_move,
+                         json.dumps(summary.to_dict(), separators=(",", ":"))),
+                    )
+                if uci is not None:
+                    board.push_uci(uci)
+        conn.execute("COMMIT")
+        return game_id
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def games_of_run(db: sqlite_utils.Database, run_id: str) -> set[int]:
+    return {r["game_index"] for r in db.query("SELECT game_index FROM games WHERE run_id = ?", [run_id])}
+
+
+def iter_summaries(
+    db: sqlite_utils.Database, network_id: int | None = None, run_id: str | None = None
+) -> Iterator[tuple[int, int, int, TreeSummary]]:
+    """(position id, game id, ply, summary) for stored self-play searches."""
+    sql = ("SELECT p.id AS pid, p.game_id AS gid, p.ply AS ply, s.summary AS summary FROM search_summaries s"
+           " JOIN positions p ON p.id = s.position_id JOIN games g ON g.id = p.game_id WHERE 1=1")
+    args: list[Any] = []
+    if network_id is not None:
+        sql += " AND s.network_id = ?"
+        args.append(network_id)
+    if run_id is not None:
+        sql += " AND g.run_id = ?"
+        args.append(run_id)
+    sql += " ORDER BY p.game_id, p.ply"
+    for row in db.query(sql, args):
+        yield row["pid"], row["gid"], row["ply"], TreeSummary.from_dict(json.loads(row["summary"]))
+
+
+def iter_positions(
+    db: sqlite_utils.Database, source: str | None = None, corpus: str | None = None, limit: int | None = None
+) -> Iterable[dict[str, Any]]:
+    sql = "SELECT p.id, p.game_id, p.ply, p.fen, p.move FROM positions p JOIN games g ON g.id = p.game_id WHERE 1=1"
+    args: list[Any] = []
+    if source is not None:
+        sql += " AND g.source = ?"
+        args.append(source)
+    if corpus is not None:
+        sql += " AND g.corpus = ?"
+        args.append(corpus)
+    sql += " ORDER BY p.id"
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
+    return db.query(sql, args)
