@@ -1,0 +1,253 @@
+"""The concept library in the store: concepts, their prototypes, and a coach's curation.
+
+Vectors are stored as little-endian float32 blobs. Concepts are keyed by a stable
+``uid`` so loading a library twice never duplicates anything.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import sqlite_utils
+
+STATUSES = ("novel", "teachable", "failed-teachability", "failed-novelty", "static", "candidate")
+
+
+@dataclass
+class Concept:
+    id: int
+    uid: str
+    name: str
+    layer: str
+    kind: str  # dynamic / static
+    players: str  # single / both
+    polarity: str  # active / prophylactic
+    status: str
+    hidden: bool
+    annotation: str
+    sparsity: float
+    dim: int
+    source_fen: str | None
+    figures: dict[str, Any]
+    params: dict[str, Any]
+    network_id: int | None = None
+    run_id: str | None = None
+    prototype_count: int = 0
+
+    @property
+    def is_control(self) -> bool:
+        """Concepts that failed a filter serve as control items in sessions."""
+        return self.status.startswith("failed")
+
+
+@dataclass
+class Prototype:
+    id: int
+    concept_id: int
+    fen: str
+    best_move: str
+    line: list[str]
+    value: float | None
+    visits: dict[str, dict[str, float]]
+    score: float | None = None
+    heat: list[float] | None = None
+    split: str = "train"
+    game_key: str | None = None
+    dropped: bool = False
+
+    def visit_share(self, uci: str) -> float:
+        total = sum(float(v.get("n", 0)) for v in self.visits.values())
+        return float(self.visits.get(uci, {}).get("n", 0)) / total if total else 0.0
+
+
+@dataclass
+class NewPrototype:
+    fen: str
+    best_move: str
+    line: Sequence[str] = ()
+    value: float | None = None
+    visits: dict[str, dict[str, float]] = field(default_factory=dict)
+    score: float | None = None
+    heat: Sequence[float] | None = None
+    split: str = "train"
+    game_key: str | None = None
+
+
+def vector_to_blob(vector: npt.NDArray[np.floating[Any]]) -> bytes:
+    return np.asarray(vector, dtype="<f4").tobytes()
+
+
+def blob_to_vector(blob: bytes) -> npt.NDArray[np.float32]:
+    return np.frombuffer(blob, dtype="<f4").astype(np.float32)
+
+
+def _concept(row: dict[str, Any]) -> Concept:
+    return Concept(
+        id=row["id"], uid=row["uid"], name=row["name"], layer=row["layer"], kind=row["kind"],
+        players=row["players"], polarity=row["polarity"], status=row["status"], hidden=bool(row["hidden"]),
+        annotation=row["annotation"], sparsity=float(row["sparsity"]), dim=int(row["dim"]),
+        source_fen=row["source_fen"], figures=json.loads(row["figures"] or "{}"),
+        params=json.loads(row["params"] or "{}"), network_id=row["network_id"], run_id=row["run_id"],
+        prototype_count=int(row.get("prototype_count") or 0),
+    )
+
+
+def _prototype(row: dict[str, Any]) -> Prototype:
+    return Prototype(
+        id=row["id"], concept_id=row["concept_id"], fen=row["fen"], best_move=row["best_move"],
+        line=row["line"].split() if row["line"] else [], value=row["value"],
+        visits=json.loads(row["visits"] or "{}"), score=row["score"],
+        heat=json.loads(row["heat"]) if row["heat"] else None, split=row["split"],
+        game_key=row["game_key"], dropped=bool(row["dropped"]),
+    )
+
+
+def add_concept(
+    db: sqlite_utils.Database,
+    *,
+    uid: str,
+    name: str,
+    layer: str,
+    kind: str,
+    status: str,
+    vector: npt.NDArray[np.floating[Any]],
+    players: str = "single",
+    polarity: str = "active",
+    source_fen: str | None = None,
+    figures: dict[str, Any] | None = None,
+    params: dict[str, Any] | None = None,
+    network_id: int | None = None,
+    run_id: str | None = None,
+    annotation: str = "",
+    prototypes: Sequence[NewPrototype] = (),
+) -> int:
+    """Insert a concept with its prototypes in one transaction; returns its id.
+
+    If a concept with ``uid`` exists it is left as it is (the coach's edits are
+    kept) and its id is returned.
+    """
+    if status not in STATUSES:
+        raise ValueError(f"unknown concept status {status!r}; expected one of {STATUSES}")
+    existing = list(db.query("SELECT id FROM concepts WHERE uid = ?", [uid]))
+    if existing:
+        return int(existing[0]["id"])
+    vec = np.asarray(vector, dtype=np.float32)
+    nonzero = float(np.count_nonzero(np.abs(vec) > 1e-9)) / max(1, vec.size)
+    conn = db.conn
+    conn.execute("BEGIN")
+    try:
+        cur = conn.execute(
+            "INSERT INTO concepts (uid, network_id, run_id, name, annotation, layer, kind, players, polarity,"
+            " status, source_fen, vector, dim, sparsity, figures, params) VALUES"
+            " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (uid, network_id, run_id, name, annotation, layer, kind, players, polarity, status, source_fen,
+             vector_to_blob(vec), int(vec.size), nonzero, json.dumps(figures or {}), json.dumps(params or {})),
+        )
+        concept_id = int(cur.lastrowid or 0)
+        for p in prototypes:
+            conn.execute(
+                "INSERT OR IGNORE INTO prototypes (concept_id, fen, game_key, best_move, line, value, visits,"
+                " score, heat, split) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (concept_id, p.fen, p.game_key, p.best_move, " ".join(p.line), p.value, json.dumps(p.visits),
+                 p.score, json.dumps(list(p.heat)) if p.heat is not None else None, p.split),
+            )
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return concept_id
+
+
+_LIST_SQL = (
+    "SELECT c.*, (SELECT COUNT(*) FROM prototypes p WHERE p.concept_id = c.id AND p.dropped = 0)"
+    " AS prototype_count FROM concepts c"
+)
+
+
+def list_concepts(
+    db: sqlite_utils.Database,
+    *,
+    include_hidden: bool = False,
+    statuses: Sequence[str] | None = None,
+    layer: str | None = None,
+    kind: str | None = None,
+) -> list[Concept]:
+    """Concepts in the library, optionally filtered; ordered by id."""
+    where, args = ["1=1"], []
+    if not include_hidden:
+        where.append("c.hidden = 0")
+    if statuses:
+        where.append(f"c.status IN ({','.join('?' * len(statuses))})")
+        args.extend(statuses)
+    if layer:
+        where.append("c.layer = ?")
+        args.append(layer)
+    if kind:
+        where.append("c.kind = ?")
+        args.append(kind)
+    sql = f"{_LIST_SQL} WHERE {' AND '.join(where)} ORDER BY c.id"
+    return [_concept(r) for r in db.query(sql, args)]
+
+
+def get_concept(db: sqlite_utils.Database, concept_id: int) -> Concept:
+    rows = list(db.query(f"{_LIST_SQL} WHERE c.id = ?", [concept_id]))
+    if not rows:
+        raise KeyError(f"no concept with id {concept_id}")
+    return _concept(rows[0])
+
+
+def concept_vector(db: sqlite_utils.Database, concept_id: int) -> npt.NDArray[np.float32]:
+    rows = list(db.query("SELECT vector FROM concepts WHERE id = ?", [concept_id]))
+    if not rows:
+        raise KeyError(f"no concept with id {concept_id}")
+    return blob_to_vector(rows[0]["vector"])
+
+
+def list_prototypes(db: sqlite_utils.Database, concept_id: int, *, include_dropped: bool = False) -> list[Prototype]:
+    sql = "SELECT * FROM prototypes WHERE concept_id = ?"
+    if not include_dropped:
+        sql += " AND dropped = 0"
+    return [_prototype(r) for r in db.query(sql + " ORDER BY id", [concept_id])]
+
+
+def get_prototype(db: sqlite_utils.Database, prototype_id: int) -> Prototype:
+    rows = list(db.query("SELECT * FROM prototypes WHERE id = ?", [prototype_id]))
+    if not rows:
+        raise KeyError(f"no prototype with id {prototype_id}")
+    return _prototype(rows[0])
+
+
+def _update_concept(db: sqlite_utils.Database, concept_id: int, **values: Any) -> None:
+    get_concept(db, concept_id)  # raises KeyError for an unknown id
+    sets = ", ".join(f"{k} = ?" for k in values)
+    db.execute(f"UPDATE concepts SET {sets} WHERE id = ?", [*values.values(), concept_id])
+
+
+def rename_concept(db: sqlite_utils.Database, concept_id: int, name: str) -> None:
+    name = name.strip()
+    if not name:
+        raise ValueError("a concept name cannot be empty")
+    _update_concept(db, concept_id, name=name)
+
+
+def annotate_concept(db: sqlite_utils.Database, concept_id: int, annotation: str) -> None:
+    _update_concept(db, concept_id, annotation=annotation)
+
+
+def set_concept_hidden(db: sqlite_utils.Database, concept_id: int, hidden: bool) -> None:
+    _update_concept(db, concept_id, hidden=int(hidden))
+
+
+def set_prototype_dropped(db: sqlite_utils.Database, prototype_id: int, dropped: bool = True) -> None:
+    get_prototype(db, prototype_id)
+    db.execute("UPDATE prototypes SET dropped = ? WHERE id = ?", [int(dropped), prototype_id])
+
+
+def library_counts(db: sqlite_utils.Database) -> dict[str, int]:
+    """Number of concepts per status (hidden ones included)."""
+    return {r["status"]: r["n"] for r in db.query("SELECT status, COUNT(*) AS n FROM concepts GROUP BY status")}
