@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import sqlite_utils
-
 from conceptcoach.paths import library_dir, models_dir
 from conceptcoach.store.db import DB_FILENAME, default_data_dir, open_store
 from conceptcoach.store.networks import register_bundled

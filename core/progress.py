@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 ProgressFn = Callable[[int, int, str], None]
 StopFn = Callable[[], bool]
@@ -42,7 +42,7 @@ class TqdmProgress:
         from tqdm import tqdm
 
         self._tqdm = tqdm
-        self._bar: object | None = None
+        self._bar: Any = None
         self._stage = ""
         self._unit = unit
         self._lock = threading.Lock()
@@ -55,12 +55,12 @@ class TqdmProgress:
                 self._bar = self._tqdm(total=total, desc=stage, unit=self._unit, dynamic_ncols=True)
                 self._stage = stage
             bar = self._bar
-            bar.total = total  # type: ignore[attr-defined]
-            bar.n = done  # type: ignore[attr-defined]
-            bar.set_postfix_str(message[len(stage) + 1 :].strip()[:40], refresh=False)  # type: ignore[attr-defined]
-            bar.refresh()  # type: ignore[attr-defined]
+            bar.total = total
+            bar.n = done
+            bar.set_postfix_str(message[len(stage) + 1 :].strip()[:40], refresh=False)
+            bar.refresh()
 
     def close(self) -> None:
         if self._bar is not None:
-            self._bar.close()  # type: ignore[attr-defined]
+            self._bar.close()
             self._bar = None

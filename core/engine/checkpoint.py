@@ -15,10 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from conceptcoach.engine.network import NetworkConfig, PolicyValueNet
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
-
-from conceptcoach.engine.network import NetworkConfig, PolicyValueNet
 
 FORMAT = "conceptcoach-checkpoint/1"
 

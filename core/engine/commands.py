@@ -8,7 +8,7 @@ import sys
 from conceptcoach.progress import Cancelled, TqdmProgress
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("networks", help="list registered networks, or register a checkpoint")
     p.add_argument("--register", metavar="FILE", help="a .safetensors checkpoint (with its .json beside it)")
     p.add_argument("--name", help="name to register it under (default: its own)")
@@ -79,7 +79,6 @@ def cmd_selfplay(args: argparse.Namespace) -> int:
 def cmd_analyse(args: argparse.Namespace) -> int:
     import chess
     import torch
-
     from conceptcoach.bootstrap import open_user_store
     from conceptcoach.engine.checkpoint import load_checkpoint
     from conceptcoach.engine.mcts import MCTS, SearchConfig

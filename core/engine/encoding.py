@@ -135,11 +135,10 @@ def encode_board(board: chess.Board, out: npt.NDArray[np.float32] | None = None)
         out.fill(0.0)
     out[:12] = bits.reshape(12, 8, 8)
     # Repetitions are only possible after a reversible move; skip the costly check otherwise.
-    if board.halfmove_clock >= 4:
-        if board.is_repetition(2):
-            out[12] = 1.0
-            if board.is_repetition(3):
-                out[13] = 1.0
+    if board.halfmove_clock >= 4 and board.is_repetition(2):
+        out[12] = 1.0
+        if board.is_repetition(3):
+            out[13] = 1.0
     out[14] = float(board.has_kingside_castling_rights(us))
     out[15] = float(board.has_queenside_castling_rights(us))
     out[16] = float(board.has_kingside_castling_rights(them))

@@ -17,7 +17,6 @@ from dataclasses import asdict, dataclass
 import chess
 import numpy as np
 import numpy.typing as npt
-
 from conceptcoach.engine.encoding import NUM_PLANES, encode_board, legal_move_indices
 from conceptcoach.engine.summary import TreeSummary, summarise
 

@@ -14,9 +14,8 @@ import numpy as np
 import numpy.typing as npt
 import torch
 import torch.nn.functional as F
-from torch import nn
-
 from conceptcoach.engine.encoding import MOVE_PLANES, NUM_MOVES, NUM_PLANES
+from torch import nn
 
 
 @dataclass(frozen=True)

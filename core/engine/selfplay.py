@@ -14,7 +14,6 @@ import chess
 import numpy as np
 import sqlite_utils
 import torch
-
 from conceptcoach.engine.checkpoint import load_checkpoint
 from conceptcoach.engine.mcts import MCTS, SearchConfig
 from conceptcoach.engine.network import Evaluator

@@ -178,7 +178,8 @@ def list_concepts(
     kind: str | None = None,
 ) -> list[Concept]:
     """Concepts in the library, optionally filtered; ordered by id."""
-    where, args = ["1=1"], []
+    where: list[str] = ["1=1"]
+    args: list[object] = []
     if not include_hidden:
         where.append("c.hidden = 0")
     if statuses:

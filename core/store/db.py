@@ -13,9 +13,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import sqlite_utils
-from platformdirs import user_data_dir
-
 from conceptcoach.store.schema import MIGRATIONS
+from platformdirs import user_data_dir
 
 DB_FILENAME = "conceptcoach.sqlite"
 ENV_DATA_DIR = "CONCEPTCOACH_DATA_DIR"

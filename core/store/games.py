@@ -10,7 +10,6 @@ from typing import Any
 
 import chess
 import sqlite_utils
-
 from conceptcoach.engine.summary import TreeSummary
 
 

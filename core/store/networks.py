@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import sqlite_utils
-
 from conceptcoach.engine.checkpoint import CheckpointError, CheckpointInfo, read_info, sha256_file
 
 
@@ -54,9 +53,9 @@ def register_network(
     }
     existing = list(db.query("SELECT id FROM networks WHERE name = ?", [row["name"]]))
     if existing:
-        db["networks"].update(existing[0]["id"], row)
+        db.table("networks").update(existing[0]["id"], row)
     else:
-        db["networks"].insert(row)
+        db.table("networks").insert(row)
     return get_network(db, str(row["name"]))
 
 

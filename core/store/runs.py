@@ -23,7 +23,7 @@ def start_run(db: sqlite_utils.Database, run_id: str, kind: str, params: dict[st
             raise ValueError(f"run {run_id!r} exists with other parameters ({', '.join(diff)}); use a new run id")
         db.execute("UPDATE runs SET status = 'running' WHERE id = ?", [run_id])
         return dict(rows[0])
-    db["runs"].insert({"id": run_id, "kind": kind, "params": encoded, "status": "running"})
+    db.table("runs").insert({"id": run_id, "kind": kind, "params": encoded, "status": "running"})
     return dict(next(iter(db.query("SELECT * FROM runs WHERE id = ?", [run_id]))))
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import sqlite_utils
-
 from conceptcoach.store.schema_concepts import migrate_v3_concepts
 from conceptcoach.store.schema_engine import migrate_v1_engine
 from conceptcoach.store.schema_study import migrate_v2_study

@@ -1,0 +1,76 @@
+"""MCTS playouts per second against the same network's raw batched inference (the limit),
+and against a naive MCTS that evaluates one leaf at a time. Same run, same network."""
+
+from __future__ import annotations
+
+import time
+
+import chess
+import numpy as np
+import torch
+from conceptcoach.engine.checkpoint import load_checkpoint, random_network
+from conceptcoach.engine.encoding import encode_batch
+from conceptcoach.engine.mcts import MCTS, SearchConfig
+from conceptcoach.engine.network import Evaluator, PolicyValueNet
+from conceptcoach.paths import models_dir
+
+POSITIONS = [
+    chess.STARTING_FEN,
+    "r1bqkb1r/pppp1ppp/2n2n2/4p3/2B1P3/5N2/PPPP1PPP/RNBQK2R w KQkq - 4 4",
+    "r2q1rk1/pp2bppp/2n1pn2/3p4/3P4/2NBPN2/PP3PPP/R2Q1RK1 w - - 0 10",
+    "8/5pk1/6p1/3R4/7P/6P1/r4PK1/8 b - - 3 40",
+]
+SIMS = 800
+
+
+def _network() -> tuple[PolicyValueNet, str]:
+    teacher = models_dir() / "teacher.safetensors"
+    if teacher.exists():
+        net, info = load_checkpoint(teacher)
+        return net, f"bundled teacher ({info.config.blocks}x{info.config.channels})"
+    return random_network(seed=0), "random default network (6x64; no bundled teacher yet)"
+
+
+def _raw_throughput(evaluator: Evaluator, batch: int, seconds: float = 3.0) -> float:
+    boards = [chess.Board(f) for f in POSITIONS]
+    planes = encode_batch([boards[i % len(boards)] for i in range(batch)])
+    evaluator(planes)
+    n, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        evaluator(planes)
+        n += batch
+    return n / (time.perf_counter() - start)
+
+
+def _mcts_rate(evaluator: Evaluator, config: SearchConfig) -> float:
+    total, start = 0, time.perf_counter()
+    for fen in POSITIONS:
+        search = MCTS(evaluator, chess.Board(fen), config)
+        search.run()
+        total += config.simulations
+    return total / (time.perf_counter() - start)
+
+
+def main() -> None:
+    torch.set_num_threads(2)
+    net, label = _network()
+    evaluator = Evaluator(net)
+    config = SearchConfig(simulations=SIMS)
+    print(f"network: {label}; torch threads {torch.get_num_threads()}; {SIMS} simulations per move")
+    _mcts_rate(evaluator, SearchConfig(simulations=64))  # warm-up
+    raw = _raw_throughput(evaluator, config.batch_size)
+    raw_large = _raw_throughput(evaluator, 256)
+    ours = _mcts_rate(evaluator, config)
+    naive = _mcts_rate(evaluator, SearchConfig(simulations=SIMS, batch_size=1, virtual_loss=0.0))
+    print(f"raw batched inference (batch {config.batch_size}): {raw:.0f} positions/s")
+    print(f"raw batched inference (batch 256): {raw_large:.0f} positions/s")
+    print(f"MCTS batched (batch {config.batch_size}, virtual loss): {ours:.0f} playouts/s")
+    print(f"MCTS naive (one leaf at a time): {naive:.0f} playouts/s")
+    print(f"bench: mcts_vs_raw_inference = {ours / raw:.3f}")
+    print(f"bench: mcts_vs_raw_inference_batch256 = {ours / raw_large:.3f}")
+    print(f"bench: mcts_vs_naive = {ours / naive:.3f}")
+    np.random.seed(0)
+
+
+if __name__ == "__main__":
+    main()
