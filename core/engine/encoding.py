@@ -31,6 +31,9 @@ capture-left, straight, capture-right).
 
 from __future__ import annotations
 
+import contextlib
+import functools
+
 import chess
 import numpy as np
 import numpy.typing as npt
@@ -106,10 +109,37 @@ def index_to_move(board: chess.Board, index: int) -> chess.Move:
     return chess.Move(_flip(frm, white), _flip(to, white), promotion)
 
 
+@functools.cache
+def _fast_index() -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Index of every (from, to, promotion) move shape, for White and for Black to move,
+    as flat lists keyed by ``(from * 64 + to) * 7 + (promotion or 0)`` (-1: not a shape)."""
+    # Built once, on first use (about 0.2 s), and read-only: the hot path of search is a
+    # tuple lookup instead of arithmetic per move.
+    black_to_move = chess.Board(None)
+    black_to_move.turn = chess.BLACK
+    tables = []
+    for frame in (chess.Board(None), black_to_move):
+        table = [-1] * (64 * 64 * 7)
+        for frm in range(64):
+            for to in range(64):
+                for promo in (None, chess.KNIGHT, chess.BISHOP, chess.ROOK, chess.QUEEN):
+                    key = (frm * 64 + to) * 7 + (promo or 0)
+                    with contextlib.suppress(ValueError):  # not a chess move shape
+                        table[key] = move_to_index(frame, chess.Move(frm, to, promo))
+        tables.append(tuple(table))
+    return tables[0], tables[1]
+
+
 def legal_move_indices(board: chess.Board) -> tuple[list[chess.Move], npt.NDArray[np.int64]]:
     """The legal moves of ``board`` and their policy indices, in the same order."""
     moves = list(board.legal_moves)
-    return moves, np.fromiter((move_to_index(board, m) for m in moves), dtype=np.int64, count=len(moves))
+    fast_white, fast_black = _fast_index()
+    table = fast_white if board.turn == chess.WHITE else fast_black
+    idx = np.fromiter(
+        (table[(m.from_square * 64 + m.to_square) * 7 + (m.promotion or 0)] for m in moves),
+        dtype=np.int64, count=len(moves),
+    )
+    return moves, idx
 
 
 _PIECE_ORDER = (chess.PAWN, chess.KNIGHT, chess.BISHOP, chess.ROOK, chess.QUEEN, chess.KING)
