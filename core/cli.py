@@ -14,6 +14,7 @@ from collections.abc import Sequence
 #: Modules that add sub-commands; each has ``register(subparsers) -> None``.
 COMMAND_MODULES: tuple[str, ...] = (
     "conceptcoach.engine.commands",
+    "conceptcoach.training.commands",
 )
 
 

@@ -1,0 +1,320 @@
+"""Machine-only training positions labelled by Stockfish, in one pass.
+
+No human game is ever read. Each worker process drives its own Stockfish over UCI:
+a game starts from the initial position with a few uniformly random legal moves,
+then at every position Stockfish runs a multi-PV search; the position is stored
+with the multi-PV moves and their scores (the policy label is made from them at fit
+time, with a recorded temperature) and the engine's win/draw/loss estimate (the
+value label). The next move is sampled among the multi-PV moves with a softmax of
+their scores, so games wander through openings, middlegames and endgames.
+
+Output is a folder of shards ``wWW-sSSSSS.npz``. Shard ``k`` of worker ``w`` is a
+pure function of (seed, w, k, the worker's earlier shards): its random generator is
+seeded with ``[seed, w, k]`` and every game starts with ``ucinewgame``, so an
+interrupted run resumes by skipping the shards that exist.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing as mp
+import os
+import shutil
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import chess
+import chess.engine
+import numpy as np
+import numpy.typing as npt
+
+from conceptcoach.engine.encoding import NUM_PLANES, encode_board, legal_move_indices, move_to_index
+
+DEFAULT_STOCKFISH = "/usr/games/stockfish"
+PHASES = ("opening", "middlegame", "endgame")
+#: Plane 19 (fifty-move counter / 100) is the only non-binary plane; it is stored apart.
+HALFMOVE_PLANE = 19
+
+
+def find_stockfish(explicit: str | None = None) -> str | None:
+    """The Stockfish binary: ``explicit``, else ``stockfish`` on PATH, else the Debian path."""
+    if explicit:
+        return explicit if Path(explicit).exists() or shutil.which(explicit) else None
+    found = shutil.which("stockfish")
+    if found:
+        return found
+    return DEFAULT_STOCKFISH if Path(DEFAULT_STOCKFISH).exists() else None
+
+
+@dataclass(frozen=True)
+class GenerateConfig:
+    """Every parameter of a generation run; written to ``generate.json`` in the output folder."""
+
+    positions: int = 500_000
+    workers: int = 2
+    seed: int = 0
+    nodes: int = 3000
+    multipv: int = 8
+    shard_positions: int = 2000
+    random_plies_min: int = 2
+    random_plies_max: int = 10
+    #: Softmax temperature (centipawns) for choosing the next move among the multi-PV moves.
+    sample_temperature_cp: float = 40.0
+    max_plies: int = 300
+    #: A game ends once |eval| >= decided_cp for decided_plies consecutive positions.
+    decided_cp: int = 1200
+    decided_plies: int = 6
+    #: Mate in n is scored mate_cp - n (and clipped non-mate scores stay below it).
+    mate_cp: int = 3000
+    clip_cp: int = 2500
+    hash_mb: int = 16
+    engine: str = DEFAULT_STOCKFISH
+
+    def shards_per_worker(self) -> int:
+        total = -(-self.positions // self.shard_positions)
+        return -(-total // self.workers)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def phase_of(board: chess.Board, ply: int) -> int:
+    """0 opening (first 20 plies), 2 endgame (non-pawn material <= 26 pawns), else 1."""
+    npm = 0
+    for pt, val in ((chess.KNIGHT, 3), (chess.BISHOP, 3), (chess.ROOK, 5), (chess.QUEEN, 9)):
+        npm += val * chess.popcount(board.pieces_mask(pt, chess.WHITE) | board.pieces_mask(pt, chess.BLACK))
+    if npm <= 26:
+        return 2
+    return 0 if ply < 20 else 1
+
+
+def position_key(board: chess.Board) -> str:
+    """FEN without the move counters (what deduplication compares)."""
+    return board.epd()
+
+
+def score_cp(score: chess.engine.PovScore, mate_cp: int, clip_cp: int) -> int:
+    """Side-to-move centipawns; mate in n -> mate_cp - n, mated in n -> -(mate_cp - n)."""
+    rel = score.relative
+    if rel.is_mate():
+        m = rel.mate()
+        assert m is not None
+        return (mate_cp - abs(m)) * (1 if m > 0 else -1) if m != 0 else -mate_cp
+    cp = rel.score()
+    assert cp is not None
+    return int(max(-clip_cp, min(clip_cp, cp)))
+
+
+@dataclass
+class ShardBuffer:
+    """Positions of one shard while it is being filled."""
+
+    fens: list[str] = field(default_factory=list)
+    planes: list[npt.NDArray[np.uint8]] = field(default_factory=list)
+    halfmove: list[int] = field(default_factory=list)
+    legal: list[npt.NDArray[np.int16]] = field(default_factory=list)
+    pv_moves: list[list[int]] = field(default_factory=list)
+    pv_scores: list[list[int]] = field(default_factory=list)
+    wdl: list[tuple[int, int, int]] = field(default_factory=list)
+    ply: list[int] = field(default_factory=list)
+    phase: list[int] = field(default_factory=list)
+    game: list[int] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.fens)
+
+    def arrays(self, multipv: int) -> dict[str, npt.NDArray[Any]]:
+        n = len(self)
+        moves = np.full((n, multipv), -1, dtype=np.int16)
+        scores = np.zeros((n, multipv), dtype=np.int16)
+        for i, (mv, sc) in enumerate(zip(self.pv_moves, self.pv_scores, strict=True)):
+            moves[i, : len(mv)] = mv
+            scores[i, : len(sc)] = sc
+        lengths = np.array([len(x) for x in self.legal], dtype=np.int64)
+        return {
+            "fen": np.array(self.fens, dtype=np.str_),
+            "planes": np.stack(self.planes) if n else np.zeros((0, NUM_PLANES * 8), np.uint8),
+            "halfmove": np.array(self.halfmove, dtype=np.uint8),
+            "legal": np.concatenate(self.legal) if n else np.zeros(0, np.int16),
+            "legal_offsets": np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
+            "pv_moves": moves,
+            "pv_scores": scores,
+            "wdl": np.array(self.wdl, dtype=np.int16).reshape(n, 3),
+            "ply": np.array(self.ply, dtype=np.int16),
+            "phase": np.array(self.phase, dtype=np.int8),
+            "game": np.array(self.game, dtype=np.int32),
+        }
+
+
+def pack_planes(board: chess.Board) -> tuple[npt.NDArray[np.uint8], int]:
+    """The binary input planes bit-packed (NUM_PLANES*8 bytes) and the fifty-move counter."""
+    planes = encode_board(board)
+    bits = planes > 0.5
+    bits[HALFMOVE_PLANE] = False
+    return np.packbits(bits.reshape(-1)), min(board.halfmove_clock, 255)
+
+
+def unpack_planes(packed: npt.NDArray[np.uint8], halfmove: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
+    """Inverse of :func:`pack_planes` for a batch: (B, NUM_PLANES, 8, 8) float32."""
+    bits = np.unpackbits(packed, axis=1).reshape(len(packed), NUM_PLANES, 8, 8).astype(np.float32)
+    bits[:, HALFMOVE_PLANE] = (np.minimum(halfmove, 100).astype(np.float32) / 100.0)[:, None, None]
+    return bits
+
+
+def analyse(
+    engine: chess.engine.SimpleEngine, board: chess.Board, cfg: GenerateConfig, game_key: object
+) -> tuple[list[chess.Move], list[int], tuple[int, int, int]]:
+    """Multi-PV moves, their side-to-move scores (cp), and the best line's W/D/L (per mille)."""
+    infos = engine.analyse(
+        board, chess.engine.Limit(nodes=cfg.nodes), multipv=cfg.multipv, game=game_key,
+        info=chess.engine.INFO_SCORE | chess.engine.INFO_PV,
+    )
+    moves: list[chess.Move] = []
+    scores: list[int] = []
+    wdl = (0, 1000, 0)
+    for rank, info in enumerate(infos):
+        pv = info.get("pv")
+        score = info.get("score")
+        if not pv or score is None:
+            continue
+        if pv[0] in moves:
+            continue
+        moves.append(pv[0])
+        scores.append(score_cp(score, cfg.mate_cp, cfg.clip_cp))
+        if rank == 0:
+            w = info.get("wdl")
+            rel = w.relative if w is not None else score.relative.wdl()
+            wdl = (int(rel.wins), int(rel.draws), int(rel.losses))
+    return moves, scores, wdl
+
+
+def open_engine(cfg: GenerateConfig) -> chess.engine.SimpleEngine:
+    engine = chess.engine.SimpleEngine.popen_uci(cfg.engine)
+    engine.configure({"Threads": 1, "Hash": cfg.hash_mb, "UCI_ShowWDL": True})
+    return engine
+
+
+def play_game(
+    engine: chess.engine.SimpleEngine,
+    cfg: GenerateConfig,
+    rng: np.random.Generator,
+    seen: set[str],
+    buf: ShardBuffer,
+    game_id: int,
+) -> None:
+    """One game into ``buf``: random opening plies, then labelled positions until it ends."""
+    board = chess.Board()
+    for _ in range(int(rng.integers(cfg.random_plies_min, cfg.random_plies_max + 1))):
+        legal = list(board.legal_moves)
+        if not legal:
+            break
+        board.push(legal[int(rng.integers(len(legal)))])
+    game_key = object()  # a new key makes python-chess send ucinewgame (fresh hash: reproducible)
+    decided = 0
+    while not board.is_game_over(claim_draw=True) and board.ply() < cfg.max_plies:
+        moves, scores, wdl = analyse(engine, board, cfg, game_key)
+        if not moves:
+            break
+        key = position_key(board)
+        if key not in seen:
+            seen.add(key)
+            packed, half = pack_planes(board)
+            _, legal_idx = legal_move_indices(board)
+            buf.fens.append(board.fen())
+            buf.planes.append(packed)
+            buf.halfmove.append(half)
+            buf.legal.append(legal_idx.astype(np.int16))
+            buf.pv_moves.append([move_to_index(board, m) for m in moves])
+            buf.pv_scores.append(scores)
+            buf.wdl.append(wdl)
+            buf.ply.append(board.ply())
+            buf.phase.append(phase_of(board, board.ply()))
+            buf.game.append(game_id)
+        decided = decided + 1 if abs(max(scores)) >= cfg.decided_cp else 0
+        if decided >= cfg.decided_plies:
+            break
+        # Lower PVs of an interrupted last iteration can score above PV 1: use the maximum.
+        arr = np.array(scores, dtype=np.float64)
+        logits = (arr - arr.max()) / cfg.sample_temperature_cp
+        probs = np.exp(logits)
+        probs /= probs.sum()
+        board.push(moves[int(rng.choice(len(moves), p=probs))])
+
+
+def shard_path(out_dir: Path, worker: int, shard: int) -> Path:
+    return out_dir / f"w{worker:02d}-s{shard:05d}.npz"
+
+
+def write_shard(path: Path, arrays: dict[str, npt.NDArray[Any]], meta: dict[str, Any]) -> None:
+    tmp = path.with_suffix(".tmp.npz")
+    np.savez_compressed(tmp, meta=np.array(json.dumps(meta)), **arrays)
+    os.replace(tmp, path)
+
+
+def worker_main(cfg: GenerateConfig, out_dir: Path, worker: int) -> None:
+    """Fill this worker's shards that do not exist yet (resumes an interrupted run)."""
+    seen: set[str] = set()
+    todo: list[int] = []
+    for k in range(cfg.shards_per_worker()):
+        path = shard_path(out_dir, worker, k)
+        if path.exists():
+            with np.load(path) as data:
+                seen.update(" ".join(f.split(" ")[:4]) for f in data["fen"])
+        else:
+            todo.append(k)
+    engine = open_engine(cfg)
+    try:
+        for k in todo:
+            rng = np.random.default_rng([cfg.seed, worker, k])
+            buf = ShardBuffer()
+            start = time.time()
+            game_id = 0
+            while len(buf) < cfg.shard_positions:
+                play_game(engine, cfg, rng, seen, buf, (worker * 100_000 + k) * 1000 + game_id)
+                game_id += 1
+            elapsed = time.time() - start
+            phases = np.bincount(np.array(buf.phase, dtype=np.int64), minlength=3).tolist()
+            meta = {"worker": worker, "shard": k, "seed": [cfg.seed, worker, k], "games": game_id,
+                    "positions": len(buf), "seconds": round(elapsed, 1), "phases": phases,
+                    "config": cfg.to_json()}
+            write_shard(shard_path(out_dir, worker, k), buf.arrays(cfg.multipv), meta)
+            print(f"[{time.strftime('%H:%M:%S')}] worker {worker} shard {k}: {len(buf)} positions, "
+                  f"{game_id} games, {len(buf) / elapsed:.1f} pos/s, phases {phases}", flush=True)
+    finally:
+        engine.quit()
+
+
+def run_generate(cfg: GenerateConfig, out_dir: str | os.PathLike[str]) -> None:
+    """Generate (or resume) a run into ``out_dir``; refuses a folder made with other settings."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    stamp = out / "generate.json"
+    if stamp.exists():
+        old = json.loads(stamp.read_text())
+        # Only the target size may change on resume; anything else would mix two distributions.
+        diff = {k for k, v in cfg.to_json().items() if old.get(k) != v and k not in ("positions",)}
+        if diff:
+            raise ValueError(f"{stamp}: this folder was generated with other settings ({sorted(diff)}); "
+                             "use a new folder or the same settings")
+    stamp.write_text(json.dumps(cfg.to_json(), indent=2) + "\n")
+    if find_stockfish(cfg.engine) is None:
+        raise FileNotFoundError(f"Stockfish not found at {cfg.engine}; install the Debian package 'stockfish'")
+    if cfg.workers == 1:
+        worker_main(cfg, out, 0)
+        return
+    ctx = mp.get_context("spawn")
+    procs = [ctx.Process(target=worker_main, args=(cfg, out, w)) for w in range(cfg.workers)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join()
+    bad = [w for w, p in enumerate(procs) if p.exitcode != 0]
+    if bad:
+        raise RuntimeError(f"generation workers {bad} failed; run the same command again to resume")
+
+
+def list_shards(data_dir: str | os.PathLike[str]) -> Sequence[Path]:
+    return sorted(Path(data_dir).glob("w*-s*.npz"))
