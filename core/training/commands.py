@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-DEFAULT_DATA = "/work/data/gen-v1"
+DEFAULT_DATA = "/work/data/gen-v2"
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -20,6 +20,7 @@ import json
 import multiprocessing as mp
 import os
 import shutil
+import subprocess
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -27,10 +28,8 @@ from pathlib import Path
 from typing import Any
 
 import chess
-import chess.engine
 import numpy as np
 import numpy.typing as npt
-
 from conceptcoach.engine.encoding import NUM_PLANES, encode_board, legal_move_indices, move_to_index
 
 DEFAULT_STOCKFISH = "/usr/games/stockfish"
@@ -96,18 +95,6 @@ def position_key(board: chess.Board) -> str:
     return board.epd()
 
 
-def score_cp(score: chess.engine.PovScore, mate_cp: int, clip_cp: int) -> int:
-    """Side-to-move centipawns; mate in n -> mate_cp - n, mated in n -> -(mate_cp - n)."""
-    rel = score.relative
-    if rel.is_mate():
-        m = rel.mate()
-        assert m is not None
-        return (mate_cp - abs(m)) * (1 if m > 0 else -1) if m != 0 else -mate_cp
-    cp = rel.score()
-    assert cp is not None
-    return int(max(-clip_cp, min(clip_cp, cp)))
-
-
 @dataclass
 class ShardBuffer:
     """Positions of one shard while it is being filled."""
@@ -164,41 +151,111 @@ def unpack_planes(packed: npt.NDArray[np.uint8], halfmove: npt.NDArray[np.uint8]
     return bits
 
 
+class UciEngine:
+    """A minimal UCI client for the generation hot loop.
+
+    python-chess's engine layer parses every PV of every info line, which cost twice
+    Stockfish's own search time here; this reads only the last line of each multi-PV
+    rank and keeps the first move of its PV.
+    """
+
+    def __init__(self, path: str, hash_mb: int, multipv: int) -> None:
+        self.proc = subprocess.Popen([path], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     text=True, bufsize=1)
+        self._send("uci")
+        self._wait("uciok")
+        for name, value in (("Threads", 1), ("Hash", hash_mb), ("MultiPV", multipv), ("UCI_ShowWDL", "true")):
+            self._send(f"setoption name {name} value {value}")
+        self._send("isready")
+        self._wait("readyok")
+
+    def _send(self, line: str) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(line + "\n")
+
+    def _wait(self, token: str) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            if line.startswith(token):
+                return
+        raise RuntimeError(f"Stockfish exited before answering {token!r}")
+
+    def new_game(self) -> None:
+        self._send("ucinewgame")
+        self._send("isready")
+        self._wait("readyok")
+
+    def search(self, fen: str, moves: Sequence[str], nodes: int) -> dict[int, list[str]]:
+        """The last info line of each multi-PV rank (tokens), keyed by rank."""
+        assert self.proc.stdout is not None
+        tail = f" moves {' '.join(moves)}" if moves else ""
+        self._send(f"position fen {fen}{tail}")
+        self._send(f"go nodes {nodes}")
+        ranks: dict[int, list[str]] = {}
+        for line in self.proc.stdout:
+            if line.startswith("bestmove"):
+                return ranks
+            if line.startswith("info") and " pv " in line and " multipv " in line:
+                tokens = line.split()
+                ranks[int(tokens[tokens.index("multipv") + 1])] = tokens
+        raise RuntimeError("Stockfish exited during a search")
+
+    def quit(self) -> None:
+        try:
+            self._send("quit")
+            self.proc.wait(timeout=5)
+        except (OSError, subprocess.TimeoutExpired):
+            self.proc.kill()
+
+
+def parse_info(tokens: Sequence[str], mate_cp: int, clip_cp: int) -> tuple[str, int, tuple[int, int, int] | None]:
+    """(first PV move in UCI, side-to-move centipawns, W/D/L per mille or None) of one info line.
+
+    Mate in n is scored ``mate_cp - n``; being mated in n, ``-(mate_cp - n)``.
+    """
+    i = tokens.index("score")
+    kind, amount = tokens[i + 1], int(tokens[i + 2])
+    if kind == "mate":
+        cp = (mate_cp - abs(amount)) * (1 if amount > 0 else -1) if amount != 0 else -mate_cp
+    else:
+        cp = max(-clip_cp, min(clip_cp, amount))
+    wdl = None
+    if "wdl" in tokens:
+        j = tokens.index("wdl")
+        wdl = (int(tokens[j + 1]), int(tokens[j + 2]), int(tokens[j + 3]))
+    return tokens[tokens.index("pv") + 1], cp, wdl
+
+
 def analyse(
-    engine: chess.engine.SimpleEngine, board: chess.Board, cfg: GenerateConfig, game_key: object
+    engine: UciEngine, board: chess.Board, cfg: GenerateConfig, root_fen: str, history: Sequence[str]
 ) -> tuple[list[chess.Move], list[int], tuple[int, int, int]]:
-    """Multi-PV moves, their side-to-move scores (cp), and the best line's W/D/L (per mille)."""
-    infos = engine.analyse(
-        board, chess.engine.Limit(nodes=cfg.nodes), multipv=cfg.multipv, game=game_key,
-        info=chess.engine.INFO_SCORE | chess.engine.INFO_PV,
-    )
+    """Multi-PV moves, their side-to-move scores (cp), and the best line's W/D/L (per mille).
+
+    The position is sent as the game's root FEN plus its moves so that Stockfish sees
+    the history (repetitions) exactly as the board does.
+    """
+    ranks = engine.search(root_fen, history, cfg.nodes)
     moves: list[chess.Move] = []
     scores: list[int] = []
     wdl = (0, 1000, 0)
-    for rank, info in enumerate(infos):
-        pv = info.get("pv")
-        score = info.get("score")
-        if not pv or score is None:
+    for rank in sorted(ranks):
+        uci, cp, w = parse_info(ranks[rank], cfg.mate_cp, cfg.clip_cp)
+        move = chess.Move.from_uci(uci)
+        if move in moves or not board.is_legal(move):
             continue
-        if pv[0] in moves:
-            continue
-        moves.append(pv[0])
-        scores.append(score_cp(score, cfg.mate_cp, cfg.clip_cp))
-        if rank == 0:
-            w = info.get("wdl")
-            rel = w.relative if w is not None else score.relative.wdl()
-            wdl = (int(rel.wins), int(rel.draws), int(rel.losses))
+        moves.append(move)
+        scores.append(cp)
+        if rank == 1 and w is not None:
+            wdl = w
     return moves, scores, wdl
 
 
-def open_engine(cfg: GenerateConfig) -> chess.engine.SimpleEngine:
-    engine = chess.engine.SimpleEngine.popen_uci(cfg.engine)
-    engine.configure({"Threads": 1, "Hash": cfg.hash_mb, "UCI_ShowWDL": True})
-    return engine
+def open_engine(cfg: GenerateConfig) -> UciEngine:
+    return UciEngine(cfg.engine, cfg.hash_mb, cfg.multipv)
 
 
 def play_game(
-    engine: chess.engine.SimpleEngine,
+    engine: UciEngine,
     cfg: GenerateConfig,
     rng: np.random.Generator,
     seen: set[str],
@@ -211,11 +268,16 @@ def play_game(
         legal = list(board.legal_moves)
         if not legal:
             break
-        board.push(legal[int(rng.integers(len(legal)))])
-    game_key = object()  # a new key makes python-chess send ucinewgame (fresh hash: reproducible)
+        board.push(legal[int(rng.choice(len(legal)))])
+    root_fen = board.fen()
+    history: list[str] = []
+    engine.new_game()  # a fresh hash per game keeps each shard reproducible
     decided = 0
-    while not board.is_game_over(claim_draw=True) and board.ply() < cfg.max_plies:
-        moves, scores, wdl = analyse(engine, board, cfg, game_key)
+    # Threefold and fifty-move draws end the game (checked cheaply, not via claim_draw,
+    # which tries every legal move).
+    while (not board.is_game_over() and board.ply() < cfg.max_plies
+           and not board.is_repetition(3) and board.halfmove_clock < 100):
+        moves, scores, wdl = analyse(engine, board, cfg, root_fen, history)
         if not moves:
             break
         key = position_key(board)
@@ -241,7 +303,9 @@ def play_game(
         logits = (arr - arr.max()) / cfg.sample_temperature_cp
         probs = np.exp(logits)
         probs /= probs.sum()
-        board.push(moves[int(rng.choice(len(moves), p=probs))])
+        move = moves[int(rng.choice(len(moves), p=probs))]
+        history.append(move.uci())
+        board.push(move)
 
 
 def shard_path(out_dir: Path, worker: int, shard: int) -> Path:
