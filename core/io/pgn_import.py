@@ -1,0 +1,392 @@
+"""Streamed import of human games from PGN files (plain or .gz, any size) into the store.
+
+Real PGN files are messy. The importer is lenient in reading and strict in
+reporting: every valid game is stored (source ``'human'``, with one ``positions``
+row per ply), every bad one is reported with its file, game number, line and
+reason (kept in ``import_errors`` and returned), and the import never stops on a
+bad game. A game's digest (``store.games.game_digest``) makes re-importing a file,
+or a game that appears in two files, a no-op for that game.
+
+The file is read line by line with our own line counter (python-chess's
+``read_game`` only ever calls ``readline``), so a reported line is the line the
+parser was reading when it met the problem. Lines are decoded as UTF-8, falling
+back to Latin-1 per line: old PGN files are often Latin-1, and a name with a
+wrong accent is better than a lost game.
+
+An interrupted import (``should_stop`` or Ctrl-C) keeps every batch committed so
+far; running it again resumes after the last committed game.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import os
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, TextIO, cast
+
+import chess
+import chess.pgn
+import sqlite_utils
+from conceptcoach.progress import Cancelled, ProgressFn, StopFn, never_stop, no_progress
+from conceptcoach.store.games import game_digest
+from conceptcoach.store.runs import finish_run, get_run, start_run
+
+BATCH_GAMES = 200
+
+
+@dataclass(frozen=True)
+class ImportProblem:
+    """One bad game: where it is and what is wrong with it."""
+
+    file: str
+    game_number: int  # 1-based position of the game in its file
+    line: int  # 1-based line where the problem was met (the game's first line if unknown)
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: game {self.game_number}: {self.reason}"
+
+
+@dataclass
+class ImportReport:
+    """What an import did. ``game_ids`` holds the store id of every valid game of the
+    file, whether it was added now or was already there."""
+
+    file: str
+    corpus: str
+    run_id: str
+    games_read: int = 0
+    imported: int = 0
+    duplicates: int = 0
+    positions: int = 0
+    problems: list[ImportProblem] = field(default_factory=list)
+    game_ids: list[int] = field(default_factory=list)
+    resumed_after: int = 0
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "file": self.file, "corpus": self.corpus, "games_read": self.games_read,
+            "imported": self.imported, "duplicates": self.duplicates, "positions": self.positions,
+            "bad_games": len(self.problems), "resumed_after": self.resumed_after,
+        }
+
+
+def corpus_name(path: str | os.PathLike[str]) -> str:
+    """The default corpus of a file: its name without .gz and .pgn."""
+    name = Path(path).name
+    for suffix in (".gz", ".pgn", ".PGN"):
+        name = name.removesuffix(suffix)
+    return name
+
+
+_MOVE_NUMBER = re.compile(r"\d+\s*\.+|[+#]|e\.p\.")
+_COMMENT = re.compile(r"\{[^}]*\}")
+
+
+class _LineReader:
+    """A ``readline``-only text stream over a binary file that counts lines and bytes.
+
+    python-chess silently drops movetext it cannot tokenise (``1. Nf9`` reads as a
+    game without moves), so the reader also notes, per movetext line, any word left
+    over once the tokens python-chess understands are removed.
+    """
+
+    def __init__(self, raw: IO[bytes], position: Callable[[], int]) -> None:
+        self._raw = raw
+        self._position = position
+        self.line_no = 0
+        self.unreadable: list[tuple[int, str]] = []
+        self._in_comment = False
+
+    def _check_movetext(self, text: str) -> None:
+        stripped = text.strip()
+        if not stripped or stripped.startswith("%"):
+            return
+        if not self._in_comment and stripped.startswith("["):
+            return
+        if self._in_comment:
+            close = stripped.find("}")
+            if close < 0:
+                return
+            stripped = stripped[close + 1 :]
+            self._in_comment = False
+        stripped = _COMMENT.sub(" ", stripped)
+        open_at = stripped.find("{")
+        if open_at >= 0:
+            self._in_comment = True
+            stripped = stripped[:open_at]
+        stripped = stripped.split(";", 1)[0]
+        residue = chess.pgn.MOVETEXT_REGEX.sub(" ", stripped)
+        residue = _MOVE_NUMBER.sub(" ", residue)
+        words = [w for w in residue.split() if any(ch.isalnum() for ch in w)]
+        if words:
+            self.unreadable.append((self.line_no, " ".join(words)))
+
+    def readline(self) -> str:
+        data = self._raw.readline()
+        if not data:
+            return ""
+        self.line_no += 1
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            text = data.decode("latin-1")
+        if self.line_no == 1:
+            text = text.lstrip("\ufeff")
+        self._check_movetext(text)
+        # Mixed CRLF/LF files: python-chess treats "\r\n" fine, but a lone "\r" would
+        # glue lines together; normalise both.
+        if text.endswith("\r\n"):
+            text = text[:-2] + "\n"
+        elif text.endswith("\r"):
+            text = text[:-1] + "\n"
+        return text
+
+    def bytes_read(self) -> int:
+        return self._position()
+
+
+@dataclass
+class _Parsed:
+    first_line: int = 0
+    headers: dict[str, str] = field(default_factory=dict)
+    start_fen: str = chess.STARTING_FEN
+    fens: list[str] = field(default_factory=list)
+    moves: list[str] = field(default_factory=list)
+    final_fen: str = chess.STARTING_FEN
+    result_token: str | None = None
+    errors: list[tuple[int, str]] = field(default_factory=list)
+
+
+class _Collector(chess.pgn.BaseVisitor[_Parsed]):
+    """Collects the mainline (FEN before each move, UCI) without building a game tree."""
+
+    def __init__(self, reader: _LineReader) -> None:
+        self._reader = reader
+        self._game = _Parsed()
+        self._last: chess.Board | None = None
+
+    def begin_game(self) -> None:
+        self._game = _Parsed(first_line=self._reader.line_no)
+        self._reader.unreadable.clear()
+
+    def visit_header(self, tagname: str, tagvalue: str) -> None:
+        self._game.headers[tagname] = tagvalue
+
+    def begin_variation(self) -> chess.pgn.SkipType:
+        return chess.pgn.SKIP
+
+    def visit_board(self, board: chess.Board) -> None:
+        if self._last is None:
+            self._game.start_fen = board.fen()
+        self._last = board
+
+    def visit_move(self, board: chess.Board, move: chess.Move) -> None:
+        self._game.fens.append(board.fen())
+        self._game.moves.append(move.uci())
+
+    def visit_result(self, result: str) -> None:
+        self._game.result_token = result
+
+    def handle_error(self, error: Exception) -> None:
+        self._game.errors.append((self._reader.line_no, str(error)))
+
+    def result(self) -> _Parsed:
+        for line, words in self._reader.unreadable:
+            self._game.errors.append((line, f"unreadable movetext {words!r} (not a move in SAN)"))
+        self._reader.unreadable.clear()
+        self._game.errors.sort()
+        if self._last is not None:
+            self._game.final_fen = self._last.fen()
+        return self._game
+
+
+def _problem_of(game: _Parsed) -> str | None:
+    """Why a parsed game cannot be imported, or None if it can."""
+    variant = game.headers.get("Variant", "").strip().lower()
+    if variant and variant not in ("standard", "chess", "normal", "from position"):
+        return f"variant {game.headers['Variant']!r} is not standard chess; only standard games are imported"
+    if game.errors:
+        return "; ".join(msg for _, msg in game.errors)
+    if not game.moves:
+        return "the game has no moves; nothing to import"
+    if game.result_token is None:
+        return ("the movetext ends without a result token (1-0, 0-1, 1/2-1/2 or *): "
+                "the file looks truncated here")
+    return None
+
+
+def _open_binary(path: Path) -> tuple[IO[bytes], Callable[[], int], Callable[[], None]]:
+    """The file's decompressed bytes, its compressed position (for progress) and a closer."""
+    raw = open(path, "rb")  # noqa: SIM115 - closed by the returned closer
+    if path.suffix != ".gz":
+        return raw, raw.tell, raw.close
+    buffered = io.BufferedReader(gzip.GzipFile(fileobj=raw, mode="rb"), buffer_size=1 << 16)
+
+    def close() -> None:
+        buffered.close()
+        raw.close()
+
+    return buffered, raw.tell, close
+
+
+def import_run_id(path: str | os.PathLike[str], corpus: str) -> str:
+    key = hashlib.sha256(f"{Path(path).resolve()}|{corpus}".encode()).hexdigest()[:10]
+    return f"import-{corpus}-{key}"
+
+
+def import_pgn(
+    db: sqlite_utils.Database,
+    path: str | os.PathLike[str],
+    corpus: str | None = None,
+    *,
+    max_games: int | None = None,
+    progress: ProgressFn = no_progress,
+    should_stop: StopFn = never_stop,
+) -> ImportReport:
+    """Import the games of one PGN file (``.pgn`` or ``.pgn.gz``) into ``db``.
+
+    ``corpus`` names the set the games belong to (default: the file name without
+    .pgn/.gz). ``max_games`` stops after that many games of the file (a slice).
+    Returns an :class:`ImportReport`; bad games are in ``report.problems`` and in the
+    ``import_errors`` table. Raises ``FileNotFoundError`` for a missing file and
+    :class:`Cancelled` when ``should_stop()`` turned true (committed games are kept;
+    importing again resumes).
+    """
+    file = Path(path)
+    if not file.is_file():
+        raise FileNotFoundError(f"{file}: no such PGN file")
+    corpus = corpus or corpus_name(file)
+    run_id = import_run_id(file, corpus)
+    params = {"file": str(file.resolve()), "corpus": corpus, "max_games": max_games}
+    previous = get_run(db, run_id)
+    if previous is not None and previous["params"] != params:
+        # Same file and corpus with another slice: the earlier record is replaced, games stay.
+        db.execute("DELETE FROM import_errors WHERE run_id = ?", [run_id])
+        db.execute("DELETE FROM runs WHERE id = ?", [run_id])
+        previous = None
+    resume_after = 0
+    if previous is not None and previous["status"] != "done" and previous["summary"]:
+        resume_after = int(previous["summary"].get("games_done", 0))
+    else:
+        db.execute("DELETE FROM import_errors WHERE run_id = ?", [run_id])
+    start_run(db, run_id, "import", params)
+    report = ImportReport(file=str(file), corpus=corpus, run_id=run_id, resumed_after=resume_after)
+    if resume_after:
+        report.problems = [
+            ImportProblem(r["file"], r["game_number"], r["line"], r["reason"])
+            for r in db.query("SELECT * FROM import_errors WHERE run_id = ? ORDER BY id", [run_id])
+        ]
+
+    total_bytes = file.stat().st_size
+    stream, position, close = _open_binary(file)
+    reader = _LineReader(stream, position)
+    pending: list[tuple[int, _Parsed]] = []
+    pending_problems: list[ImportProblem] = []
+    number = 0
+    try:
+        while max_games is None or number < max_games:
+            if number >= resume_after:
+                parsed = chess.pgn.read_game(cast(TextIO, reader), Visitor=lambda: _Collector(reader))
+            else:
+                # Already committed by an earlier run: skip without replaying the moves.
+                parsed = None
+                if chess.pgn.read_headers(cast(TextIO, reader)) is None:
+                    break
+                number += 1
+                continue
+            if parsed is None:
+                break
+            number += 1
+            reason = _problem_of(parsed)
+            if reason is not None:
+                line = next((ln for ln, _ in parsed.errors), parsed.first_line)
+                pending_problems.append(ImportProblem(str(file), number, line, reason))
+            else:
+                pending.append((number, parsed))
+            if len(pending) + len(pending_problems) >= BATCH_GAMES:
+                _commit(db, report, pending, pending_problems, corpus, run_id, number)
+                pending, pending_problems = [], []
+                progress(reader.bytes_read(), total_bytes, f"import: {file.name}: {number} games")
+                if should_stop():
+                    raise Cancelled(f"import of {file} stopped after {number} games; run it again to resume")
+        _commit(db, report, pending, pending_problems, corpus, run_id, number)
+    finally:
+        close()
+    report.games_read = number
+    progress(total_bytes, total_bytes, f"import: {file.name}: {number} games")
+    finish_run(db, run_id, {**report.summary(), "games_done": number})
+    return report
+
+
+def _commit(
+    db: sqlite_utils.Database,
+    report: ImportReport,
+    games: Sequence[tuple[int, _Parsed]],
+    problems: Sequence[ImportProblem],
+    corpus: str,
+    run_id: str,
+    games_done: int,
+) -> None:
+    """Store one batch of games and problems, and the resume point, in one transaction."""
+    conn = db.conn
+    conn.execute("BEGIN")
+    try:
+        for number, g in games:
+            result = g.headers.get("Result", g.result_token or "*")
+            digest = game_digest(g.start_fen, g.moves, g.headers)
+            cur = conn.execute(
+                "INSERT OR IGNORE INTO games (source, corpus, game_index, digest, headers, start_fen, moves, result)"
+                " VALUES ('human', ?, ?, ?, ?, ?, ?, ?)",
+                (corpus, number, digest, json.dumps(g.headers), g.start_fen, " ".join(g.moves), result),
+            )
+            if cur.rowcount == 0:
+                report.duplicates += 1
+                row = conn.execute("SELECT id FROM games WHERE source = 'human' AND digest = ?", (digest,)).fetchone()
+                report.game_ids.append(int(row[0]))
+                continue
+            game_id = int(cur.lastrowid or 0)
+            rows: list[tuple[int, int, str, str | None]] = [(game_id, ply, fen, uci) for ply, (fen, uci) in enumerate(zip(g.fens, g.moves, strict=True))]
+            rows.append((game_id, len(g.moves), g.final_fen, None))
+            conn.executemany("INSERT INTO positions (game_id, ply, fen, move) VALUES (?, ?, ?, ?)", rows)
+            report.imported += 1
+            report.positions += len(rows)
+            report.game_ids.append(game_id)
+        conn.executemany(
+            "INSERT INTO import_errors (run_id, file, game_number, line, reason) VALUES (?, ?, ?, ?, ?)",
+            [(run_id, p.file, p.game_number, p.line, p.reason) for p in problems],
+        )
+        report.problems.extend(problems)
+        conn.execute(
+            "UPDATE runs SET summary = ? WHERE id = ?",
+            (json.dumps({**report.summary(), "games_done": games_done}), run_id),
+        )
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def import_errors(db: sqlite_utils.Database, run_id: str | None = None) -> list[ImportProblem]:
+    """Stored problems of every import (or of one import run)."""
+    sql = "SELECT file, game_number, line, reason FROM import_errors"
+    args: list[Any] = []
+    if run_id is not None:
+        sql += " WHERE run_id = ?"
+        args.append(run_id)
+    return [ImportProblem(r["file"], r["game_number"], r["line"], r["reason"])
+            for r in db.query(sql + " ORDER BY id", args)]
+
+
+def human_game_ids(db: sqlite_utils.Database, corpus: str | None = None) -> list[int]:
+    """Ids of stored human games, of one corpus or all."""
+    if corpus is None:
+        return [int(r["id"]) for r in db.query("SELECT id FROM games WHERE source = 'human' ORDER BY id")]
+    return [int(r["id"]) for r in db.query(
+        "SELECT id FROM games WHERE source = 'human' AND corpus = ? ORDER BY id", [corpus])]
