@@ -314,7 +314,7 @@ def shard_path(out_dir: Path, worker: int, shard: int) -> Path:
 
 def write_shard(path: Path, arrays: dict[str, npt.NDArray[Any]], meta: dict[str, Any]) -> None:
     tmp = path.with_suffix(".tmp.npz")
-    np.savez_compressed(tmp, meta=np.array(json.dumps(meta)), **arrays)
+    np.savez_compressed(tmp, meta=np.array(json.dumps(meta)), **arrays)  # type: ignore[arg-type]
     os.replace(tmp, path)
 
 

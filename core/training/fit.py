@@ -1,0 +1,196 @@
+"""Supervised training of the policy-value network on Stockfish-labelled machine positions.
+
+Loss = cross-entropy of the policy against the multi-PV softmax target over legal moves
+(illegal moves masked with a large negative number, METHOD.md pitfalls) + ``value_weight``
+x MSE of the value against the engine's expected score. Batches are drawn from seeded
+permutations; a fixed validation split (by FEN hash) measures policy loss, value MSE and
+top-1 agreement with the label's best move. Every ``checkpoint_every`` steps a checkpoint
+joins the ladder (the students and the weaker network are chosen from it later); each
+records its step, run id, parent, validation figures and every fit parameter.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import torch
+import torch.nn.functional as F
+from conceptcoach.engine.checkpoint import (
+    CheckpointInfo,
+    load_checkpoint,
+    random_network,
+    save_checkpoint,
+)
+from conceptcoach.engine.network import NetworkConfig, PolicyValueNet, masked_log_softmax
+from conceptcoach.progress import Cancelled, ProgressFn, StopFn, never_stop, no_progress
+from conceptcoach.training.dataset import LabelledPositions, make_batch
+
+
+@dataclass(frozen=True)
+class FitConfig:
+    """Every parameter of a fit; stored in each checkpoint's metadata."""
+
+    run_id: str = "fit"
+    seed: int = 0
+    blocks: int = 6
+    channels: int = 64
+    batch_size: int = 256
+    steps: int = 3000
+    lr: float = 2e-3
+    warmup_steps: int = 100
+    final_lr_fraction: float = 0.05
+    weight_decay: float = 1e-4
+    value_weight: float = 1.0
+    policy_temperature_cp: float = 50.0
+    val_permille: int = 20
+    max_val_positions: int = 4000
+    eval_every: int = 250
+    checkpoint_every: int = 250
+    threads: int = 1
+    init_from: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def network_config(self) -> NetworkConfig:
+        return NetworkConfig(blocks=self.blocks, channels=self.channels)
+
+
+@dataclass
+class FitResult:
+    run_dir: Path
+    checkpoints: list[Path] = field(default_factory=list)
+    log: list[dict[str, Any]] = field(default_factory=list)
+
+
+def learning_rate(cfg: FitConfig, step: int) -> float:
+    """Linear warm-up, then cosine decay to ``final_lr_fraction`` of the peak."""
+    if step < cfg.warmup_steps:
+        return cfg.lr * (step + 1) / cfg.warmup_steps
+    t = (step - cfg.warmup_steps) / max(1, cfg.steps - cfg.warmup_steps)
+    low = cfg.lr * cfg.final_lr_fraction
+    return low + 0.5 * (cfg.lr - low) * (1.0 + math.cos(math.pi * min(1.0, t)))
+
+
+def losses(net: PolicyValueNet, batch: Any, value_weight: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(total loss, policy cross-entropy, value MSE, top-1 hits) of one batch."""
+    logits, value, _ = net(batch.planes)
+    logp = masked_log_softmax(logits, batch.legal)
+    policy_ce = -(batch.policy * logp).sum(dim=1).mean()
+    value_mse = F.mse_loss(value, batch.value)
+    hits = (logp.argmax(dim=1) == batch.best).sum()
+    return policy_ce + value_weight * value_mse, policy_ce, value_mse, hits
+
+
+def evaluate(
+    net: PolicyValueNet, data: LabelledPositions, rows: npt.NDArray[np.int64], cfg: FitConfig
+) -> dict[str, float]:
+    """Validation policy CE, value MSE and top-1 agreement with the label's best move."""
+    net.eval()
+    total = {"policy_ce": 0.0, "value_mse": 0.0, "top1": 0.0}
+    with torch.inference_mode():
+        for start in range(0, len(rows), 512):
+            chunk = rows[start : start + 512]
+            batch = make_batch(data, chunk, cfg.policy_temperature_cp)
+            _, pce, vmse, hits = losses(net, batch, cfg.value_weight)
+            total["policy_ce"] += float(pce) * len(chunk)
+            total["value_mse"] += float(vmse) * len(chunk)
+            total["top1"] += float(hits)
+    net.train()
+    n = max(1, len(rows))
+    return {k: round(v / n, 5) for k, v in total.items()}
+
+
+def fit(
+    cfg: FitConfig,
+    data: LabelledPositions,
+    train_rows: npt.NDArray[np.int64],
+    val_rows: npt.NDArray[np.int64],
+    run_dir: str | os.PathLike[str],
+    data_summary: dict[str, Any] | None = None,
+    progress: ProgressFn = no_progress,
+    should_stop: StopFn = never_stop,
+) -> FitResult:
+    """Train, writing ``step-NNNNNN.safetensors`` ladder checkpoints and ``log.jsonl`` to
+    ``run_dir``. Returns the checkpoint paths (the last one is the final network)."""
+    out = Path(run_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    torch.set_num_threads(cfg.threads)
+    torch.manual_seed(cfg.seed)
+    rng = np.random.default_rng(cfg.seed)
+    if cfg.init_from:
+        net, _ = load_checkpoint(cfg.init_from)
+    else:
+        net = random_network(cfg.network_config(), seed=cfg.seed)
+    net.train()
+    decay = [p for n, p in net.named_parameters() if p.ndim > 1]
+    no_decay = [p for n, p in net.named_parameters() if p.ndim <= 1]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
+                             {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr)
+    val = val_rows[: cfg.max_val_positions]
+    result = FitResult(run_dir=out)
+    log_path = out / "log.jsonl"
+    (out / "fit.json").write_text(json.dumps({"config": cfg.to_json(), "data": data_summary or {},
+                                              "train_positions": len(train_rows),
+                                              "val_positions": len(val)}, indent=2) + "\n")
+    order = rng.permutation(train_rows)
+    cursor = 0
+    epoch = 0
+    parent: str | None = None
+    run_loss = {"loss": 0.0, "policy_ce": 0.0, "value_mse": 0.0, "top1": 0.0, "n": 0}
+    start = time.time()
+    for step in range(1, cfg.steps + 1):
+        if should_stop():
+            raise Cancelled(f"fit stopped at step {step}; checkpoints so far are in {out}")
+        if cursor + cfg.batch_size > len(order):
+            order, cursor, epoch = rng.permutation(train_rows), 0, epoch + 1
+        rows = order[cursor : cursor + cfg.batch_size]
+        cursor += cfg.batch_size
+        for group in opt.param_groups:
+            group["lr"] = learning_rate(cfg, step - 1)
+        batch = make_batch(data, rows, cfg.policy_temperature_cp)
+        loss, pce, vmse, hits = losses(net, batch, cfg.value_weight)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        run_loss["loss"] += loss.item()
+        run_loss["policy_ce"] += pce.item()
+        run_loss["value_mse"] += vmse.item()
+        run_loss["top1"] += float(hits) / len(rows)
+        run_loss["n"] += 1
+        if step % cfg.eval_every == 0 or step % cfg.checkpoint_every == 0 or step == cfg.steps:
+            n = run_loss.pop("n")
+            train = {k: round(v / n, 5) for k, v in run_loss.items()}
+            run_loss = {"loss": 0.0, "policy_ce": 0.0, "value_mse": 0.0, "top1": 0.0, "n": 0}
+            metrics = evaluate(net, data, val, cfg)
+            elapsed = time.time() - start
+            entry = {"step": step, "epoch": epoch, "samples": step * cfg.batch_size,
+                     "lr": round(learning_rate(cfg, step - 1), 6), "train": train, "val": metrics,
+                     "seconds": round(elapsed, 1),
+                     "samples_per_s": round(step * cfg.batch_size / max(elapsed, 1e-9), 1)}
+            result.log.append(entry)
+            with log_path.open("a") as handle:
+                handle.write(json.dumps(entry) + "\n")
+            progress(step, cfg.steps, f"fit: val top1 {metrics['top1']:.3f} policy {metrics['policy_ce']:.3f}")
+            if step % cfg.checkpoint_every == 0 or step == cfg.steps:
+                name = f"{cfg.run_id}-step{step:06d}"
+                path = out / f"step-{step:06d}.safetensors"
+                net.eval()
+                save_checkpoint(net, path, CheckpointInfo(
+                    name=name, config=net.config, step=step, run_id=cfg.run_id, parent=parent, role="ladder",
+                    extra={"fit": cfg.to_json(), "val": metrics, "train": train,
+                           "samples": step * cfg.batch_size, "data": data_summary or {}},
+                ))
+                net.train()
+                parent = name
+                result.checkpoints.append(path)
+    net.eval()
+    return result

@@ -1,0 +1,149 @@
+"""Training pipeline: Stockfish labels, batches, the fit loop, the checkpoint ladder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import chess
+import numpy as np
+import pytest
+import torch
+from conceptcoach.engine.checkpoint import load_checkpoint, read_info
+from conceptcoach.engine.encoding import encode_board, index_to_move, legal_move_indices
+from conceptcoach.training.dataset import load_positions, make_batch, mate_spread, split_validation
+from conceptcoach.training.fit import FitConfig, evaluate, fit, learning_rate
+from conceptcoach.training.generate import (
+    GenerateConfig,
+    UciEngine,
+    analyse,
+    find_stockfish,
+    parse_info,
+    phase_of,
+    run_generate,
+    shard_path,
+)
+from conceptcoach.training.ladder import publish
+
+
+def _stockfish() -> str:
+    path = find_stockfish()
+    if path is None:
+        pytest.skip("Stockfish is not installed (neither 'stockfish' on PATH nor /usr/games/stockfish): "
+                    "install the Debian package 'stockfish' (make test does) to run the label tests")
+    return path
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, GenerateConfig]:
+    """Two small shards labelled by the real Stockfish (shared by the tests below)."""
+    engine = _stockfish()
+    out = tmp_path_factory.mktemp("gen")
+    cfg = GenerateConfig(positions=120, workers=1, shard_positions=60, nodes=300, multipv=4,
+                         random_plies_min=2, random_plies_max=6, max_plies=60, engine=engine)
+    run_generate(cfg, out)
+    return out, cfg
+
+
+def test_parse_info_scores_mates_and_wdl() -> None:
+    line = ["info", "depth", "9", "seldepth", "12", "multipv", "2", "score", "cp", "-35", "wdl", "40", "900", "60", "nodes", "3000", "pv", "e7e5", "g1f3"]
+    assert parse_info(line, 3000, 2500) == ("e7e5", -35, (40, 900, 60))
+    mate = ["info", "depth", "5", "multipv", "1", "score", "mate", "2", "nodes", "10", "pv", "d1h5", "g7g6"]
+    assert parse_info(mate, 3000, 2500) == ("d1h5", 2998, None)
+    mated = ["info", "depth", "5", "multipv", "1", "score", "mate", "-3", "nodes", "10", "pv", "a2a3"]
+    assert parse_info(mated, 3000, 2500)[1] == -2997
+    huge = ["info", "depth", "5", "multipv", "1", "score", "cp", "9000", "nodes", "10", "pv", "a2a3"]
+    assert parse_info(huge, 3000, 2500)[1] == 2500
+
+
+def test_mate_spread_prefers_shorter_mates() -> None:
+    spread = mate_spread(np.array([2999.0, 2997.0, 2500.0, -2998.0, 10.0]))
+    assert spread[0] - spread[1] == pytest.approx(200.0)
+    assert spread[1] > 2500.0 and spread[2] == 2500.0 and spread[3] < -2500.0 and spread[4] == 10.0
+
+
+def test_real_stockfish_labels_a_mate_in_one() -> None:
+    engine = UciEngine(_stockfish(), 16, 4)
+    try:
+        board = chess.Board("r1bqkbnr/pppp1ppp/2n5/4p3/2B1P3/5Q2/PPPP1PPP/RNB1K1NR w KQkq - 4 4")
+        moves, scores, wdl = analyse(engine, board, GenerateConfig(nodes=2000, multipv=4), board.fen(), [])
+    finally:
+        engine.quit()
+    assert moves[0] == chess.Move.from_uci("f3f7")
+    assert scores[0] == 2999  # mate in 1
+    assert len(moves) == len(set(moves)) and all(board.is_legal(m) for m in moves)
+    assert sum(wdl) == 1000 and wdl[0] == 1000
+
+
+def test_generated_shards_are_consistent_and_reproducible(
+    generated: tuple[Path, GenerateConfig], tmp_path: Path
+) -> None:
+    out, cfg = generated
+    data, summary = load_positions(out)
+    assert summary["shards"] == 2 and len(data) >= 120
+    assert sum(summary["phases"].values()) == len(data)
+    rows = np.arange(len(data))
+    batch = make_batch(data, rows, 50.0)
+    for i in range(0, len(data), 7):
+        board = chess.Board(str(data.fen[i]))
+        _, idx = legal_move_indices(board)
+        assert set(np.flatnonzero(batch.legal[i].numpy()).tolist()) == set(idx.tolist())
+        planes = encode_board(board)
+        planes[12:14] = batch.planes[i, 12:14].numpy()  # repetition planes need the game's history
+        assert np.allclose(planes, batch.planes[i].numpy())
+        assert board.is_legal(index_to_move(board, int(batch.best[i])))
+        assert phase_of(board, board.ply()) == int(data.phase[i])
+    assert torch.allclose(batch.policy.sum(dim=1), torch.ones(len(data)), atol=1e-5)
+    assert not (batch.policy > 0)[~batch.legal].any()
+    assert float(batch.value.abs().max()) <= 1.0
+    # Resume: a missing shard is regenerated identically (seeded by [seed, worker, shard]).
+    again = tmp_path / "again"
+    again.mkdir()
+    first = shard_path(out, 0, 0)
+    (again / first.name).write_bytes(first.read_bytes())
+    run_generate(cfg, again)
+    with np.load(shard_path(out, 0, 1)) as a, np.load(shard_path(again, 0, 1)) as b:
+        assert a["fen"].tolist() == b["fen"].tolist()
+        assert np.array_equal(a["pv_scores"], b["pv_scores"])
+
+
+def test_generate_refuses_a_folder_made_with_other_settings(generated: tuple[Path, GenerateConfig]) -> None:
+    out, cfg = generated
+    other = GenerateConfig(**{**cfg.to_json(), "nodes": cfg.nodes + 1})
+    with pytest.raises(ValueError, match="other settings"):
+        run_generate(other, out)
+
+
+def test_learning_rate_warms_up_then_decays() -> None:
+    cfg = FitConfig(steps=100, warmup_steps=10, lr=1e-3, final_lr_fraction=0.1)
+    assert learning_rate(cfg, 0) == pytest.approx(1e-4)
+    assert learning_rate(cfg, 9) == pytest.approx(1e-3)
+    assert learning_rate(cfg, 99) == pytest.approx(1e-4, rel=0.01)
+
+
+@pytest.mark.slow
+def test_fit_lowers_the_loss_and_writes_a_ladder(generated: tuple[Path, GenerateConfig], tmp_path: Path) -> None:
+    out, _ = generated
+    data, summary = load_positions(out)
+    train_rows, val_rows = split_validation(data, permille=100)
+    cfg = FitConfig(run_id="t", seed=3, blocks=1, channels=16, batch_size=32, steps=60, lr=3e-3,
+                    warmup_steps=5, eval_every=20, checkpoint_every=20, max_val_positions=200)
+    from conceptcoach.engine.checkpoint import random_network
+
+    before = evaluate(random_network(cfg.network_config(), seed=3).train(), data, train_rows, cfg)
+    result = fit(cfg, data, train_rows, val_rows, tmp_path / "run", summary)
+    net, _ = load_checkpoint(result.checkpoints[-1])
+    after = evaluate(net.train(), data, train_rows, cfg)
+    assert after["policy_ce"] < before["policy_ce"] - 0.1
+    assert after["value_mse"] < before["value_mse"]
+    # Ladder: one checkpoint per 20 steps, each naming its parent, with the fit recorded.
+    infos = [read_info(p) for p in result.checkpoints]
+    assert [i.step for i in infos] == [20, 40, 60]
+    assert [i.parent for i in infos] == [None, "t-step000020", "t-step000040"]
+    assert all(i.role == "ladder" and i.run_id == "t" for i in infos)
+    assert infos[-1].extra["fit"]["seed"] == 3 and infos[-1].extra["samples"] == 60 * 32
+    assert "top1" in infos[-1].extra["val"]
+    assert len((tmp_path / "run" / "log.jsonl").read_text().splitlines()) == 3
+    shipped = publish(result.checkpoints[-1], tmp_path / "models" / "teacher.safetensors", role="teacher")
+    reread = read_info(tmp_path / "models" / "teacher.safetensors")
+    assert reread.role == "teacher" and reread.name == "teacher" and reread.step == 60
+    assert reread.extra["ladder_name"] == "t-step000060" and reread.sha256 == shipped.sha256
