@@ -13,6 +13,8 @@ DEFAULT_DATA = "/work/data/gen-v2"
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,unused-ignore]
     from conceptcoach.training.fit import FitConfig
     from conceptcoach.training.generate import GenerateConfig
+    from conceptcoach.training.ladder import LadderConfig
+    from conceptcoach.training.match import MatchConfig
 
     g = GenerateConfig()
     train = sub.add_parser("train", help="build the bundled networks from machine data (needs Stockfish)")
@@ -49,11 +51,45 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
     p.add_argument("--eval-every", type=int, default=f.eval_every)
     p.add_argument("--checkpoint-every", type=int, default=f.checkpoint_every)
     p.add_argument("--threads", type=int, default=f.threads)
+    p.add_argument("--minutes", type=float, default=0.0,
+                   help="fit for about this long: the step count is set after a short calibration and recorded")
+    p.add_argument("--ladder-size", type=int, default=f.ladder_size, help="checkpoints kept when --minutes is used")
     p.add_argument("--init-from", default=None, help="start from this checkpoint instead of random weights")
     p.add_argument("--limit-shards", type=int, default=None, help="use only the first N shards")
     p.add_argument("--publish", default=None, metavar="FILE",
                    help="also save the final network as FILE (role teacher), e.g. assets/models/teacher.safetensors")
     p.set_defaults(handler=cmd_fit)
+
+    lc = LadderConfig()
+    p = steps.add_parser("ladder", help="choose and publish teacher, weaker and students from a fit's ladder")
+    p.add_argument("--data", default=DEFAULT_DATA, help="shard folder (agreement is measured on its validation split)")
+    p.add_argument("--run-dir", required=True)
+    p.add_argument("--out", default=None, help="models folder (default: the bundled assets/models)")
+    p.add_argument("--match-dir", default="/work/data/matches", help="PGN of the ladder matches")
+    p.add_argument("--students", type=int, default=lc.students)
+    p.add_argument("--target-elo", type=float, default=lc.target_elo)
+    p.add_argument("--weaker-games", type=int, default=lc.weaker_games)
+    p.add_argument("--weaker-sims", type=int, default=lc.weaker_sims)
+    p.add_argument("--workers", type=int, default=lc.workers)
+    p.add_argument("--openings", type=int, default=lc.openings)
+    p.add_argument("--opening-seed", type=int, default=lc.opening_seed)
+    p.add_argument("--engine", default=lc.engine)
+    p.set_defaults(handler=cmd_ladder)
+
+    m = MatchConfig(a="", b="")
+    p = sub.add_parser("match", help="play a match (network+MCTS vs limited Stockfish or another network)")
+    p.add_argument("a", help="player A: net:PATH[:SIMS] (SIMS 1 = raw policy) or sf:ELO[:SECONDS]")
+    p.add_argument("b", help="player B, same forms")
+    p.add_argument("--games", type=int, default=m.games)
+    p.add_argument("--workers", type=int, default=m.workers)
+    p.add_argument("--out", required=True, help="PGN file (games are appended; a rerun finishes the match)")
+    p.add_argument("--openings", type=int, default=50, help="number of machine-made balanced openings")
+    p.add_argument("--opening-seed", type=int, default=m.opening_seed)
+    p.add_argument("--max-plies", type=int, default=m.max_plies)
+    p.add_argument("--adjudicate-cp", type=int, default=m.adjudicate_cp)
+    p.add_argument("--judge-nodes", type=int, default=m.judge_nodes, help="0: no adjudication by eval")
+    p.add_argument("--engine", default=m.engine)
+    p.set_defaults(handler=cmd_match)
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
@@ -83,7 +119,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
         batch_size=args.batch_size, steps=args.steps, lr=args.lr, warmup_steps=args.warmup_steps,
         value_weight=args.value_weight, policy_temperature_cp=args.policy_temperature,
         eval_every=args.eval_every, checkpoint_every=args.checkpoint_every, threads=args.threads,
-        init_from=args.init_from,
+        init_from=args.init_from, minutes=args.minutes, ladder_size=args.ladder_size,
     )
     try:
         data, summary = load_positions(args.data, limit_shards=args.limit_shards)
@@ -98,4 +134,46 @@ def cmd_fit(args: argparse.Namespace) -> int:
     if args.publish and result.checkpoints:
         info = publish(result.checkpoints[-1], Path(args.publish), role="teacher")
         print(f"published {args.publish} ({info.sha256[:12]})")
+    return 0
+
+
+def cmd_ladder(args: argparse.Namespace) -> int:
+    from conceptcoach.paths import models_dir
+    from conceptcoach.training.dataset import load_positions, split_validation
+    from conceptcoach.training.ladder import LadderConfig, build_ladder
+
+    cfg = LadderConfig(students=args.students, target_elo=args.target_elo, weaker_games=args.weaker_games,
+                       weaker_sims=args.weaker_sims, workers=args.workers, openings=args.openings,
+                       opening_seed=args.opening_seed, engine=args.engine)
+    try:
+        data, _ = load_positions(args.data)
+        _, val_rows = split_validation(data)
+        report = build_ladder(args.run_dir, data, val_rows, Path(args.out) if args.out else models_dir(), cfg,
+                              Path(args.match_dir), log=sys.stdout)
+    except (FileNotFoundError, ValueError, RuntimeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(report["shipped"], indent=2))
+    return 0
+
+
+def cmd_match(args: argparse.Namespace) -> int:
+    from conceptcoach.training.ladder import openings_file
+    from conceptcoach.training.match import MatchConfig, PlayerSpec, run_match
+
+    try:
+        for spec in (args.a, args.b):
+            parsed = PlayerSpec.parse(spec)
+            if parsed.kind == "net" and not Path(parsed.path).exists():
+                raise ValueError(f"{parsed.path}: no such network file")
+        out = Path(args.out)
+        openings = openings_file(out.parent, args.openings, args.opening_seed, args.engine)
+        cfg = MatchConfig(a=args.a, b=args.b, games=args.games, workers=args.workers, max_plies=args.max_plies,
+                          adjudicate_cp=args.adjudicate_cp, judge_nodes=args.judge_nodes,
+                          opening_seed=args.opening_seed, engine=args.engine)
+        summary = run_match(cfg, out, openings, log=sys.stdout)
+    except (ValueError, RuntimeError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"{summary['a']} vs {summary['b']}: {summary['text']}")
     return 0

@@ -15,7 +15,7 @@ import json
 import math
 import os
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +56,12 @@ class FitConfig:
     checkpoint_every: int = 250
     threads: int = 1
     init_from: str | None = None
+    #: If > 0: after ``calibration_steps`` the step count is set so the fit lasts about this
+    #: long, with ``ladder_size`` evenly spaced checkpoints (the chosen steps are recorded;
+    #: rerunning with that --steps reproduces the fit).
+    minutes: float = 0.0
+    calibration_steps: int = 30
+    ladder_size: int = 20
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -147,7 +153,9 @@ def fit(
     parent: str | None = None
     run_loss = {"loss": 0.0, "policy_ce": 0.0, "value_mse": 0.0, "top1": 0.0, "n": 0}
     start = time.time()
-    for step in range(1, cfg.steps + 1):
+    step = 0
+    while step < cfg.steps:
+        step += 1
         if should_stop():
             raise Cancelled(f"fit stopped at step {step}; checkpoints so far are in {out}")
         if cursor + cfg.batch_size > len(order):
@@ -161,6 +169,17 @@ def fit(
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
+        if cfg.minutes > 0 and step == cfg.calibration_steps:
+            per_step = (time.time() - start) / step
+            steps = max(step + 1, int(cfg.minutes * 60 / per_step))
+            every = max(1, steps // cfg.ladder_size)
+            steps = every * cfg.ladder_size
+            minutes = cfg.minutes
+            cfg = replace(cfg, steps=steps, eval_every=every, checkpoint_every=every, minutes=0.0)
+            record = json.loads((out / "fit.json").read_text())
+            record["config"] = cfg.to_json()
+            record["calibrated"] = {"seconds_per_step": round(per_step, 4), "minutes": minutes}
+            (out / "fit.json").write_text(json.dumps(record, indent=2) + "\n")
         run_loss["loss"] += loss.item()
         run_loss["policy_ce"] += pce.item()
         run_loss["value_mse"] += vmse.item()

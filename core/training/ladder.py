@@ -8,7 +8,10 @@ on fixed positions, which is how the students are chosen (low to high agreement)
 
 from __future__ import annotations
 
+import json
 import os
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +21,8 @@ import torch
 from conceptcoach.engine.checkpoint import CheckpointInfo, load_checkpoint, save_checkpoint
 from conceptcoach.engine.network import PolicyValueNet, masked_log_softmax
 from conceptcoach.training.dataset import LabelledPositions, make_batch
+from conceptcoach.training.generate import DEFAULT_STOCKFISH
+from conceptcoach.training.match import MatchConfig, make_openings, run_match
 
 
 def publish(
@@ -49,3 +54,112 @@ def policy_moves(net: PolicyValueNet, data: LabelledPositions, rows: npt.NDArray
 
 def agreement(a: npt.NDArray[np.int64], b: npt.NDArray[np.int64]) -> float:
     return float((a == b).mean()) if len(a) else 0.0
+
+
+@dataclass(frozen=True)
+class LadderConfig:
+    """How the shipped networks are chosen from a fit's ladder; recorded in ladder.json."""
+
+    students: int = 3
+    agreement_positions: int = 2000
+    target_elo: float = 75.0
+    weaker_games: int = 100
+    weaker_sims: int = 1
+    workers: int = 2
+    openings: int = 50
+    opening_seed: int = 1
+    engine: str = DEFAULT_STOCKFISH
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def ladder_checkpoints(run_dir: str | os.PathLike[str]) -> list[Path]:
+    return sorted(Path(run_dir).glob("step-*.safetensors"))
+
+
+def openings_file(folder: Path, count: int, seed: int, engine: str) -> list[str]:
+    """Balanced machine openings, made once and cached in ``folder`` (reproducible by seed)."""
+    path = folder / f"openings-n{count}-seed{seed}.json"
+    if path.exists():
+        return list(json.loads(path.read_text())["fens"])
+    fens = make_openings(count, seed=seed, engine_path=engine)
+    folder.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"seed": seed, "count": count, "fens": fens}, indent=2) + "\n")
+    return fens
+
+
+def choose_students(agreements: Sequence[float], before: int, count: int) -> list[int]:
+    """Indices (< ``before``) of ``count`` checkpoints whose agreement with the teacher spans
+    low to high: the first, the last before ``before``, and ones nearest evenly spaced
+    agreement levels between them."""
+    pool = list(range(before))
+    if len(pool) <= count:
+        return pool
+    low, high = agreements[pool[0]], agreements[pool[-1]]
+    chosen = [pool[0], pool[-1]]
+    for k in range(1, count - 1):
+        target = low + (high - low) * k / (count - 1)
+        rest = [i for i in pool if i not in chosen]
+        chosen.append(min(rest, key=lambda i: abs(agreements[i] - target)))
+    return sorted(chosen)
+
+
+def build_ladder(
+    run_dir: str | os.PathLike[str], data: LabelledPositions, val_rows: npt.NDArray[np.int64],
+    out_dir: Path, cfg: LadderConfig, match_dir: Path, log: Any = None,
+) -> dict[str, Any]:
+    """Publish teacher, weaker and students from ``run_dir`` into ``out_dir``; returns the report."""
+    ckpts = ladder_checkpoints(run_dir)
+    if len(ckpts) < cfg.students + 2:
+        raise ValueError(f"{run_dir}: {len(ckpts)} checkpoints; need at least {cfg.students + 2}")
+    rows = val_rows[: cfg.agreement_positions]
+    teacher_net, _ = load_checkpoint(ckpts[-1])
+    teacher_moves = policy_moves(teacher_net, data, rows)
+    agreements: list[float] = []
+    for path in ckpts:
+        net, _ = load_checkpoint(path)
+        agreements.append(agreement(policy_moves(net, data, rows), teacher_moves))
+    openings = openings_file(match_dir, cfg.openings, cfg.opening_seed, cfg.engine)
+    matches: list[dict[str, Any]] = []
+    weaker = len(ckpts) - 2
+    previous: tuple[int, float] | None = None
+    for idx in range(len(ckpts) - 2, -1, -1):
+        mcfg = MatchConfig(a=f"net:{ckpts[-1]}:{cfg.weaker_sims}", b=f"net:{ckpts[idx]}:{cfg.weaker_sims}",
+                           games=cfg.weaker_games, workers=cfg.workers, engine=cfg.engine,
+                           opening_seed=cfg.opening_seed)
+        summary = run_match(mcfg, match_dir / f"ladder-{ckpts[-1].stem}-vs-{ckpts[idx].stem}.pgn", openings)
+        gap = float(summary["result"]["elo"])
+        matches.append({"checkpoint": ckpts[idx].name, "teacher_elo_gap": gap, "text": summary["text"]})
+        if log is not None:
+            print(f"teacher vs {ckpts[idx].name}: {summary['text']}", file=log, flush=True)
+        if gap >= cfg.target_elo:
+            weaker = idx
+            if previous is not None and abs(previous[1] - cfg.target_elo) < abs(gap - cfg.target_elo):
+                weaker = previous[0]
+            break
+        previous = (idx, gap)
+        weaker = idx
+    students = choose_students(agreements, weaker, cfg.students)
+    gaps = {m["checkpoint"]: m for m in matches}
+    shipped: dict[str, Any] = {}
+
+    def ship(index: int, name: str, role: str) -> None:
+        extra = {"agreement_with_teacher": round(agreements[index], 4),
+                 "agreement_positions": len(rows)}
+        if ckpts[index].name in gaps:
+            extra["vs_teacher"] = gaps[ckpts[index].name]["text"]
+        info = publish(ckpts[index], out_dir / f"{name}.safetensors", role=role, name=name, extra=extra)
+        shipped[name] = {"role": role, "source": ckpts[index].name, "step": info.step,
+                         "sha256": info.sha256, **extra}
+
+    ship(len(ckpts) - 1, "teacher", "teacher")
+    ship(weaker, "weaker", "weaker")
+    for k, index in enumerate(students, start=1):
+        ship(index, f"student-{k}", "student")
+    report = {"config": cfg.to_json(), "run_dir": str(run_dir),
+              "ladder": [{"checkpoint": p.name, "agreement_with_teacher": round(a, 4)}
+                         for p, a in zip(ckpts, agreements, strict=True)],
+              "weaker_matches": matches, "shipped": shipped}
+    (out_dir / "ladder.json").write_text(json.dumps(report, indent=2) + "\n")
+    return report
