@@ -147,3 +147,12 @@ def test_fit_lowers_the_loss_and_writes_a_ladder(generated: tuple[Path, Generate
     reread = read_info(tmp_path / "models" / "teacher.safetensors")
     assert reread.role == "teacher" and reread.name == "teacher" and reread.step == 60
     assert reread.extra["ladder_name"] == "t-step000060" and reread.sha256 == shipped.sha256
+
+
+def test_students_span_low_to_high_agreement() -> None:
+    from conceptcoach.training.ladder import choose_students
+
+    agreements = [0.10, 0.20, 0.35, 0.50, 0.55, 0.70, 0.80, 0.90, 1.0]
+    chosen = choose_students(agreements, before=7, count=3)
+    assert chosen == [0, 3, 6]  # lowest, nearest the middle (0.45), highest before the weaker network
+    assert choose_students(agreements, before=2, count=3) == [0, 1]

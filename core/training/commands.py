@@ -76,6 +76,27 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
     p.add_argument("--engine", default=lc.engine)
     p.set_defaults(handler=cmd_ladder)
 
+    p = steps.add_parser("all", help="rebuild everything: generate -> fit -> ladder -> strength matches -> card")
+    p.add_argument("--data", default=DEFAULT_DATA)
+    p.add_argument("--run-dir", default="/work/data/runs/final")
+    p.add_argument("--match-dir", default="/work/data/matches")
+    p.add_argument("--positions", type=int, default=g.positions)
+    p.add_argument("--fit-minutes", type=float, default=38.0)
+    p.add_argument("--fit-steps", type=int, default=0, help="a fixed step count instead of --fit-minutes")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--match-scale", type=float, default=1.0,
+                   help="multiply every match's game count (the issue's sizes are 1.0)")
+    p.set_defaults(handler=cmd_all)
+
+    p = steps.add_parser("card", help="write assets/models/MODEL_CARD.md from the build's artefacts")
+    p.add_argument("--data", default=DEFAULT_DATA)
+    p.add_argument("--run-dir", default="/work/data/runs/final")
+    p.add_argument("--match-dir", default="/work/data/matches")
+    p.add_argument("--models", default=None, help="models folder (default: the bundled assets/models)")
+    p.add_argument("--notes", default=None, help="a Markdown file appended to the card (known weaknesses, history)")
+    p.set_defaults(handler=cmd_card)
+
     m = MatchConfig(a="", b="")
     p = sub.add_parser("match", help="play a match (network+MCTS vs limited Stockfish or another network)")
     p.add_argument("a", help="player A: net:PATH[:SIMS] (SIMS 1 = raw policy) or sf:ELO[:SECONDS]")
@@ -176,4 +197,69 @@ def cmd_match(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(f"{summary['a']} vs {summary['b']}: {summary['text']}")
+    return 0
+
+
+#: The strength table: (player A with sims, player B, games at scale 1.0).
+STRENGTH_MATCHES: tuple[tuple[str, str, int], ...] = (
+    ("teacher:1", "sf:1350", 100),
+    ("teacher:1", "sf:1500", 100),
+    ("teacher:100", "sf:1350", 100),
+    ("teacher:100", "sf:1500", 100),
+    ("teacher:800", "sf:2000", 40),
+    ("teacher:100", "weaker:100", 100),
+)
+
+
+def strength_match_args(models: Path, match_dir: Path, scale: float, workers: int) -> list[list[str]]:
+    """`conceptcoach match` argument lists for the strength table."""
+    out = []
+    for a, b, games in STRENGTH_MATCHES:
+        def spec(x: str) -> str:
+            if x.startswith("sf:"):
+                return x
+            name, sims = x.split(":")
+            return f"net:{models / (name + '.safetensors')}:{sims}"
+        pgn = match_dir / f"{a.replace(':', '@')}-vs-{b.replace(':', '@')}.pgn"
+        out.append([spec(a), spec(b), "--games", str(max(2, round(games * scale))), "--workers", str(workers),
+                    "--out", str(pgn)])
+    return out
+
+
+def cmd_all(args: argparse.Namespace) -> int:
+    from conceptcoach.cli import main as cli_main
+    from conceptcoach.paths import models_dir
+
+    base = ["--data-dir", args.data_dir] if args.data_dir else []
+    fit_len = ["--steps", str(args.fit_steps)] if args.fit_steps else ["--minutes", str(args.fit_minutes)]
+    plan = [
+        ["train", "generate", "--out", args.data, "--positions", str(args.positions), "--workers", str(args.workers)],
+        ["train", "fit", "--data", args.data, "--run-dir", args.run_dir, "--run-id", Path(args.run_dir).name,
+         "--threads", str(args.threads), *fit_len],
+        ["train", "ladder", "--data", args.data, "--run-dir", args.run_dir, "--match-dir", args.match_dir,
+         "--workers", str(args.workers)],
+    ]
+    plan += [["match", *m] for m in strength_match_args(models_dir(), Path(args.match_dir), args.match_scale,
+                                                         args.workers)]
+    plan.append(["train", "card", "--data", args.data, "--run-dir", args.run_dir, "--match-dir", args.match_dir])
+    for step in plan:
+        print("$ conceptcoach " + " ".join(step), flush=True)
+        code = cli_main(base + step)
+        if code:
+            return code
+    return 0
+
+
+def cmd_card(args: argparse.Namespace) -> int:
+    from conceptcoach.paths import models_dir
+    from conceptcoach.training.card import write_card
+
+    notes = Path(args.notes).read_text() if args.notes else ""
+    try:
+        path = write_card(Path(args.models) if args.models else models_dir(), Path(args.data), Path(args.run_dir),
+                          Path(args.match_dir), notes)
+    except (FileNotFoundError, KeyError, ValueError) as exc:
+        print(f"error: cannot write the model card ({exc}); run the earlier steps first", file=sys.stderr)
+        return 2
+    print(f"wrote {path}")
     return 0

@@ -1,0 +1,178 @@
+"""MODEL_CARD.md for the bundled networks, written from the artefacts of the build.
+
+Every figure in the card is read from a file the build wrote (generate.json and shard
+metadata, fit.json and log.jsonl, ladder.json, the match summaries), so the card
+cannot claim more than was run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from conceptcoach.engine.checkpoint import read_info, sha256_file
+from conceptcoach.engine.network import PolicyValueNet
+from conceptcoach.training.generate import list_shards
+
+SHIPPED = ("teacher", "weaker", "student-1", "student-2", "student-3")
+
+
+def _shard_stats(data_dir: Path) -> dict[str, Any]:
+    seconds = 0.0
+    positions = 0
+    games = 0
+    phases = np.zeros(3, dtype=np.int64)
+    shards = list_shards(data_dir)
+    for path in shards:
+        with np.load(path) as data:
+            meta = json.loads(str(data["meta"]))
+        seconds += float(meta["seconds"])
+        positions += int(meta["positions"])
+        games += int(meta["games"])
+        phases += np.array(meta["phases"], dtype=np.int64)
+    return {"shards": len(shards), "positions": positions, "games": games, "phases": phases.tolist(),
+            "worker_seconds": round(seconds), "per_worker_rate": round(positions / max(seconds, 1.0), 1)}
+
+
+def _fmt_elo(x: Any) -> str:
+    value = float(x)
+    return f"{value:+.0f}" if np.isfinite(value) else ("+inf" if value > 0 else "-inf")
+
+
+def write_card(
+    models: Path, data_dir: Path, run_dir: Path, match_dir: Path, notes: str = "",
+    out: str | os.PathLike[str] | None = None,
+) -> Path:
+    """Write ``models/MODEL_CARD.md`` (or ``out``) and return its path."""
+    gen = json.loads((data_dir / "generate.json").read_text())
+    stats = _shard_stats(data_dir)
+    fit = json.loads((run_dir / "fit.json").read_text())
+    log = [json.loads(line) for line in (run_dir / "log.jsonl").read_text().splitlines() if line.strip()]
+    ladder = json.loads((models / "ladder.json").read_text()) if (models / "ladder.json").exists() else {}
+    cfg = fit["config"]
+    teacher = read_info(models / "teacher.safetensors")
+    params = sum(p.numel() for p in PolicyValueNet(teacher.config).parameters())
+    lines: list[str] = []
+    add = lines.append
+    add("# Bundled networks: model card\n")
+    add("Concept Coach's teacher is a policy-value network in the AlphaZero style (residual tower on "
+        "8x8 planes, a policy over the 4672 AlphaZero moves, a value in [-1, 1]) searched with PUCT MCTS. "
+        "It was trained **only on machine data**: positions from Stockfish-guided play that starts from "
+        "the initial position with random moves, labelled by Stockfish's multi-PV search. No human game "
+        "was read at any stage (the openings of the strength matches are machine-made too).\n")
+    add("## Rebuild\n")
+    add("One command rebuilds data, labels, fit, ladder, matches and this card (Stockfish, the Debian "
+        "package `stockfish`, is a build tool only; the app never needs it):\n")
+    add(f"```\nconceptcoach train all --fit-steps {cfg['steps']} --threads 2 --workers 2\n```\n")
+    add("The steps it runs (each resumable or re-runnable on its own):\n")
+    add("```")
+    add(f"conceptcoach train generate --out {data_dir} --positions {gen['positions']} --workers {gen['workers']} "
+        f"--seed {gen['seed']} --nodes {gen['nodes']} --multipv {gen['multipv']}")
+    add(f"conceptcoach train fit --data {data_dir} --run-dir {run_dir} --run-id {cfg['run_id']} --steps {cfg['steps']} "
+        f"--checkpoint-every {cfg['checkpoint_every']} --eval-every {cfg['eval_every']} --seed {cfg['seed']} "
+        f"--threads {cfg['threads']}")
+    add(f"conceptcoach train ladder --data {data_dir} --run-dir {run_dir} --match-dir {match_dir}")
+    add(f"conceptcoach match net:assets/models/teacher.safetensors:100 sf:1500 --games 100 --out {match_dir}/...pgn")
+    add(f"conceptcoach train card --data {data_dir} --run-dir {run_dir} --match-dir {match_dir}")
+    add("```\n")
+    add("## Data\n")
+    add(f"- Generation parameters (`generate.json`): `{json.dumps(gen)}`")
+    add(f"- {stats['positions']:,} labelled positions in {stats['shards']} shards from {stats['games']:,} games "
+        f"({stats['worker_seconds']:,} worker-seconds, {stats['per_worker_rate']} positions/s per worker "
+        "on a shared 2-core machine).")
+    data = fit.get("data", {})
+    add(f"- Used by the fit: {data.get('positions', '?'):,} distinct positions after removing "
+        f"{data.get('duplicates_dropped', '?')} seen by two workers; training {fit['train_positions']:,}, "
+        f"validation {fit['val_positions']:,} (split by a hash of the FEN: {cfg['val_permille']} per mille).")
+    ph = stats["phases"]
+    add(f"- Phases: opening (first 20 plies) {ph[0]:,}, middlegame {ph[1]:,}, endgame (non-pawn material "
+        f"<= 26 pawn units) {ph[2]:,}.")
+    g = gen
+    add(f"- How: each game starts with {g['random_plies_min']}-{g['random_plies_max']} uniformly random legal "
+        f"moves; then at every position Stockfish 15.1 (1 thread, {g['hash_mb']} MB hash, new game per game) "
+        f"searches {g['nodes']} nodes with MultiPV {g['multipv']}; the next move is drawn among the multi-PV "
+        f"moves with probability softmax(score / {g['sample_temperature_cp']:.0f} cp). A game ends by the "
+        f"rules, at {g['max_plies']} plies, or when |eval| >= {g['decided_cp']} cp for {g['decided_plies']} "
+        "consecutive positions. Positions are deduplicated by FEN without move counters. Shard k of worker w "
+        "is seeded with [seed, w, k] and regenerates identically.\n")
+    add("## Labels\n")
+    add(f"- Policy target: softmax over the multi-PV moves of (score - best) / {cfg['policy_temperature_cp']} cp; "
+        "other moves 0. Mate in n is stored as 3000 - n and spread 100 cp per move of mate distance above "
+        "every non-mate score (so the shortest mate is preferred); other scores are clipped at +-2500 cp.")
+    add("- Value target: Stockfish's win/draw/loss estimate of the best line, (W - L) / 1000, side to move.\n")
+    add("## Training\n")
+    add(f"- Fit parameters: `{json.dumps(cfg)}`")
+    if "calibrated" in fit:
+        add(f"- The step count was set from a time budget ({fit['calibrated']['minutes']} min, "
+            f"{fit['calibrated']['seconds_per_step']} s/step measured); rerun with `--steps {cfg['steps']}`.")
+    add("- Loss: cross-entropy of the policy over legal moves (illegal logits masked with -1e9) + "
+        f"{cfg['value_weight']} x MSE of the value. AdamW, linear warm-up then cosine decay.\n")
+    add("| step | samples | epoch | train policy CE | train value MSE | val policy CE | val value MSE | val top-1 vs label |")
+    add("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for e in log:
+        add(f"| {e['step']} | {e['samples']:,} | {e['epoch']} | {e['train']['policy_ce']:.3f} | "
+            f"{e['train']['value_mse']:.3f} | {e['val']['policy_ce']:.3f} | {e['val']['value_mse']:.3f} | "
+            f"{e['val']['top1']:.3f} |")
+    add("")
+    add("## Architecture\n")
+    add(f"- {teacher.config.blocks} residual blocks x {teacher.config.channels} channels, "
+        f"{teacher.config.input_planes} input planes, value head hidden {teacher.config.value_hidden}; "
+        f"{params:,} parameters (float32).")
+    add(f"- Layers for the concept code: `stem`, `block0` .. `block{teacher.config.blocks - 1}` "
+        f"({teacher.config.channels} x 8 x 8 numbers each).\n")
+    add("## Files\n")
+    add("| file | role | step | bytes | sha256 |")
+    add("|---|---|---:|---:|---|")
+    total = 0
+    for name in SHIPPED:
+        weights = models / f"{name}.safetensors"
+        if not weights.exists():
+            continue
+        info = read_info(weights)
+        for path in (weights, weights.with_suffix(".json")):
+            size = path.stat().st_size
+            total += size
+            add(f"| {path.name} | {info.role} | {info.step} | {size:,} | `{sha256_file(path)}` |")
+    add(f"\nTotal {total / 1e6:.1f} MB.\n")
+    if ladder:
+        add("## Ladder: students and the weaker network\n")
+        add("Agreement = how often a checkpoint's raw-policy move equals the teacher's on "
+            f"{ladder['shipped']['teacher']['agreement_positions']} validation positions.\n")
+        shipped_by_source = {v["source"]: k for k, v in ladder["shipped"].items()}
+        add("| checkpoint | agreement with teacher | shipped as |")
+        add("|---|---:|---|")
+        for row in ladder["ladder"]:
+            add(f"| {row['checkpoint']} | {row['agreement_with_teacher']:.3f} | "
+                f"{shipped_by_source.get(row['checkpoint'], '')} |")
+        add("")
+        add(f"The weaker network is the ladder checkpoint whose match against the teacher came nearest "
+            f"{ladder['config']['target_elo']:.0f} Elo (both sides {ladder['config']['weaker_sims']} simulation(s), "
+            f"{ladder['config']['weaker_games']} games, colours alternated over machine openings):\n")
+        for m in ladder["weaker_matches"]:
+            add(f"- teacher vs {m['checkpoint']}: {m['text']} (teacher's side)")
+        add("")
+    add("## Strength\n")
+    add("Score and Elo are from the first player's side; 95% intervals are normal approximations. Stockfish "
+        "15.1 plays with UCI_LimitStrength at the given UCI_Elo, 1 thread, a fixed time per move (its "
+        "nominal Elo is calibrated at much longer time controls, so at these speeds it is likely weaker "
+        "than its label). Games start from 50 balanced machine-made openings (each played with both "
+        "colours), end by the rules, at 300 plies (draw), or by adjudication when a Stockfish judge "
+        "(3000 nodes) sees |eval| >= 1000 cp on 4 consecutive checks.\n")
+    add("| player A | player B | games | +W =D -L | score | Elo diff [95%] |")
+    add("|---|---|---:|---|---:|---|")
+    for path in sorted(match_dir.glob("*.pgn.json")):
+        if path.name.startswith("ladder-"):
+            continue
+        m = json.loads(path.read_text())
+        r = m["result"]
+        add(f"| {m['a']} | {m['b']} | {r['games']} | +{r['wins']} ={r['draws']} -{r['losses']} | "
+            f"{r['score']:.3f} | {_fmt_elo(r['elo'])} [{_fmt_elo(r['elo_low'])}, {_fmt_elo(r['elo_high'])}] |")
+    add("")
+    if notes:
+        add(notes.rstrip() + "\n")
+    target = Path(out) if out else models / "MODEL_CARD.md"
+    target.write_text("\n".join(lines) + "\n")
+    return target
