@@ -153,6 +153,34 @@ def test_students_span_low_to_high_agreement() -> None:
     from conceptcoach.training.ladder import choose_students
 
     agreements = [0.10, 0.20, 0.35, 0.50, 0.55, 0.70, 0.80, 0.90, 1.0]
-    chosen = choose_students(agreements, before=7, count=3)
-    assert chosen == [0, 3, 6]  # lowest, nearest the middle (0.45), highest before the weaker network
-    assert choose_students(agreements, before=2, count=3) == [0, 1]
+    chosen = choose_students(agreements, range(7), count=3)
+    assert chosen == [0, 3, 6]  # lowest, nearest the middle (0.45), highest of the pool
+    assert choose_students(agreements, [0, 1], count=3) == [0, 1]
+
+
+@pytest.mark.slow
+def test_ladder_publishes_teacher_weaker_and_students(
+    generated: tuple[Path, GenerateConfig], tmp_path: Path
+) -> None:
+    from conceptcoach.training.ladder import LadderConfig, build_ladder
+
+    out, cfg_gen = generated
+    data, summary = load_positions(out)
+    train_rows, val_rows = split_validation(data, permille=200)
+    cfg = FitConfig(run_id="lad", blocks=1, channels=8, batch_size=32, steps=30, warmup_steps=3,
+                    eval_every=5, checkpoint_every=5, max_val_positions=50)
+    fit(cfg, data, train_rows, val_rows, tmp_path / "run", summary)
+    lcfg = LadderConfig(students=3, agreement_positions=50, weaker_games=2, workers=1, openings=2,
+                        judge_nodes=200, engine=cfg_gen.engine)
+    models = tmp_path / "models"
+    models.mkdir()
+    report = build_ladder(tmp_path / "run", data, val_rows, models, lcfg, tmp_path / "matches")
+    roles = {name: read_info(models / f"{name}.safetensors").role for name in report["shipped"]}
+    assert roles == {"teacher": "teacher", "weaker": "weaker", "student-1": "student",
+                     "student-2": "student", "student-3": "student"}
+    steps = {name: read_info(models / f"{name}.safetensors").step for name in report["shipped"]}
+    assert steps["teacher"] == 30 and steps["student-1"] < steps["student-2"] < steps["student-3"] < 30
+    assert steps["weaker"] < 30 and steps["weaker"] not in (steps["student-1"], steps["student-2"], steps["student-3"])
+    assert report["shipped"]["teacher"]["agreement_with_teacher"] == 1.0
+    assert report["weaker_matches"] and (models / "ladder.json").exists()
+    assert "vs_teacher" in read_info(models / "weaker.safetensors").extra

@@ -68,6 +68,7 @@ class LadderConfig:
     workers: int = 2
     openings: int = 50
     opening_seed: int = 1
+    judge_nodes: int = 1000
     engine: str = DEFAULT_STOCKFISH
 
     def to_json(self) -> dict[str, Any]:
@@ -89,11 +90,11 @@ def openings_file(folder: Path, count: int, seed: int, engine: str) -> list[str]
     return fens
 
 
-def choose_students(agreements: Sequence[float], before: int, count: int) -> list[int]:
-    """Indices (< ``before``) of ``count`` checkpoints whose agreement with the teacher spans
-    low to high: the first, the last before ``before``, and ones nearest evenly spaced
-    agreement levels between them."""
-    pool = list(range(before))
+def choose_students(agreements: Sequence[float], pool: Sequence[int], count: int) -> list[int]:
+    """``count`` checkpoints of ``pool`` (indices in training order) whose agreement with the
+    teacher spans low to high: the first and the last of the pool, and ones nearest evenly
+    spaced agreement levels between them."""
+    pool = sorted(pool)
     if len(pool) <= count:
         return pool
     low, high = agreements[pool[0]], agreements[pool[-1]]
@@ -122,25 +123,34 @@ def build_ladder(
         agreements.append(agreement(policy_moves(net, data, rows), teacher_moves))
     openings = openings_file(match_dir, cfg.openings, cfg.opening_seed, cfg.engine)
     matches: list[dict[str, Any]] = []
-    weaker = len(ckpts) - 2
-    previous: tuple[int, float] | None = None
-    for idx in range(len(ckpts) - 2, -1, -1):
+    gaps_by_index: dict[int, float] = {}
+
+    def gap_to(idx: int) -> float:
         mcfg = MatchConfig(a=f"net:{ckpts[-1]}:{cfg.weaker_sims}", b=f"net:{ckpts[idx]}:{cfg.weaker_sims}",
                            games=cfg.weaker_games, workers=cfg.workers, engine=cfg.engine,
-                           opening_seed=cfg.opening_seed)
+                           opening_seed=cfg.opening_seed, judge_nodes=cfg.judge_nodes)
         summary = run_match(mcfg, match_dir / f"ladder-{ckpts[-1].stem}-vs-{ckpts[idx].stem}.pgn", openings)
         gap = float(summary["result"]["elo"])
         matches.append({"checkpoint": ckpts[idx].name, "teacher_elo_gap": gap, "text": summary["text"]})
         if log is not None:
             print(f"teacher vs {ckpts[idx].name}: {summary['text']}", file=log, flush=True)
-        if gap >= cfg.target_elo:
-            weaker = idx
-            if previous is not None and abs(previous[1] - cfg.target_elo) < abs(gap - cfg.target_elo):
-                weaker = previous[0]
-            break
-        previous = (idx, gap)
-        weaker = idx
-    students = choose_students(agreements, weaker, cfg.students)
+        gaps_by_index[idx] = gap
+        return gap
+
+    # Bisection for the latest checkpoint at least target_elo below the teacher (the gap
+    # shrinks, roughly monotonically, as training goes on); then the nearest one measured.
+    lo, hi = 0, len(ckpts) - 2
+    while lo <= hi:
+        mid = (lo + hi + 1) // 2
+        if gap_to(mid) >= cfg.target_elo:
+            lo = mid + 1
+        else:
+            hi = mid - 1
+    weaker = min(gaps_by_index, key=lambda i: (abs(gaps_by_index[i] - cfg.target_elo), -i))
+    # Students come before the weaker network where there are enough; otherwise from every
+    # checkpoint but the teacher and the weaker one.
+    pool = list(range(weaker)) if weaker >= cfg.students else [i for i in range(len(ckpts) - 1) if i != weaker]
+    students = choose_students(agreements, pool, cfg.students)
     gaps = {m["checkpoint"]: m for m in matches}
     shipped: dict[str, Any] = {}
 
