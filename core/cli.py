@@ -15,6 +15,7 @@ from collections.abc import Sequence
 COMMAND_MODULES: tuple[str, ...] = (
     "conceptcoach.engine.commands",
     "conceptcoach.training.commands",
+    "conceptcoach.concepts.commands",
 )
 
 

@@ -1,0 +1,199 @@
+"""CLI: `conceptcoach import-pgn`, `discover` and `build-library`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from conceptcoach.progress import Cancelled, TqdmProgress
+
+
+def _add_discovery_args(p: argparse.ArgumentParser) -> None:
+    from conceptcoach.pipeline import DiscoveryConfig
+
+    d = DiscoveryConfig()
+    p.add_argument("--teacher", default=d.teacher, help="registered teacher network (default: teacher)")
+    p.add_argument("--weaker", help="registered weaker network (default: the one with role 'weaker')")
+    p.add_argument("--student", action="append", default=[], metavar="NAME",
+                   help="registered student network (repeatable; default: networks with role 'student')")
+    p.add_argument("--games", type=int, default=d.selfplay_games, help="teacher self-play games")
+    p.add_argument("--sims", type=int, default=d.selfplay_sims, help="MCTS simulations per self-play move")
+    p.add_argument("--weaker-sims", type=int, default=d.candidate.weaker_simulations)
+    p.add_argument("--max-candidates", type=int, default=d.max_candidate_positions,
+                   help="positions searched by the weaker network")
+    p.add_argument("--pool", type=int, default=d.max_pool_positions, help="prototype pool positions")
+    p.add_argument("--layers", help="comma-separated layer names (default: an early, a middle and the last block)")
+    p.add_argument("--slack", type=float, default=None, metavar="C", help="solve with slack penalised by C")
+    p.add_argument("--solver", choices=("fast", "reference"), default=d.solver)
+    p.add_argument("--epochs", type=int, default=d.teach.epochs)
+    p.add_argument("--max-teach", type=int, default=d.max_teach, help="concepts taken to teachability")
+    p.add_argument("--novelty-positions", type=int, default=d.novelty_positions)
+    p.add_argument("--workers", type=int, default=d.workers, help="parallel processes (one torch thread each)")
+    p.add_argument("--seed", type=int, default=d.seed)
+
+
+def _config(args: argparse.Namespace, human_pgn: tuple[str, ...], human_corpus: str | None):  # type: ignore[no-untyped-def]
+    from conceptcoach.pipeline import DiscoveryConfig
+
+    d = DiscoveryConfig()
+    return DiscoveryConfig(
+        teacher=args.teacher, weaker=args.weaker, students=tuple(args.student), human_pgn=human_pgn,
+        human_corpus=human_corpus, selfplay_games=args.games, selfplay_sims=args.sims,
+        max_candidate_positions=args.max_candidates, max_pool_positions=args.pool,
+        candidate=replace(d.candidate, weaker_simulations=args.weaker_sims, seed=args.seed),
+        layers=tuple(args.layers.split(",")) if args.layers else (), solver=args.solver,
+        slack_penalty=args.slack, teach=replace(d.teach, epochs=args.epochs, seed=args.seed),
+        max_teach=args.max_teach, novelty_positions=args.novelty_positions, workers=args.workers, seed=args.seed,
+    )
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("import-pgn", help="import human games from PGN files (.pgn or .pgn.gz)")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--corpus", help="name of the set the games belong to (default: each file's name)")
+    p.add_argument("--max-games", type=int, help="import only the first N games of each file")
+    p.set_defaults(handler=cmd_import)
+
+    p = sub.add_parser("discover", help="discover concepts: candidates, programs, teachability, novelty")
+    _add_discovery_args(p)
+    p.add_argument("--human-games", metavar="FILE", action="append", default=[],
+                   help="PGN of human games to compare against (e.g. one student's games); imported first")
+    p.add_argument("--corpus", help="compare against this imported corpus (default: all human games)")
+    p.set_defaults(handler=cmd_discover)
+
+    p = sub.add_parser("build-library", help="build the default concept library (assets/library) from the "
+                       "bundled networks, their self-play and human games")
+    _add_discovery_args(p)
+    p.add_argument("--human", nargs="+", required=True, metavar="PGN", help="human game files")
+    p.add_argument("--human-max-games", type=int, default=None, help="games imported per human file")
+    p.add_argument("--work", required=True, help="folder for the build's own store (kept for resume)")
+    p.add_argument("--out", default=None, help="library folder (default: assets/library)")
+    p.add_argument("--concepts", type=int, default=16, help="novel concepts to ship (most prototypes first)")
+    p.add_argument("--min-prototypes", type=int, default=12)
+    p.add_argument("--controls", type=int, default=4, help="concepts that failed a filter, shipped as controls")
+    p.add_argument("--network-file", action="append", default=[], metavar="FILE[:ROLE]",
+                   help="extra checkpoint to register in the build store, with an optional role "
+                   "(weaker, student); for teachers without a published ladder")
+    p.set_defaults(handler=cmd_build_library)
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from conceptcoach.bootstrap import open_user_store
+    from conceptcoach.io.pgn_import import import_pgn
+
+    db, _ = open_user_store(args.data_dir)
+    bar = TqdmProgress(unit="B")
+    status = 0
+    try:
+        for f in args.files:
+            try:
+                report = import_pgn(db, f, args.corpus, max_games=args.max_games, progress=bar)
+            except FileNotFoundError as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                status = 2
+                continue
+            bar.close()
+            print(f"{f}: {report.games_read} games read, {report.imported} imported, "
+                  f"{report.duplicates} already in the store, {len(report.problems)} bad "
+                  f"(corpus {report.corpus!r})")
+            for problem in report.problems:
+                print(f"  skipped {problem}", file=sys.stderr)
+    except Cancelled as exc:
+        print(f"\n{exc}", file=sys.stderr)
+        return 130
+    finally:
+        bar.close()
+    return status
+
+
+def _print_funnel(run_id: str, funnel) -> None:  # type: ignore[no-untyped-def]
+    print(f"run {run_id}")
+    for line in funnel.lines():
+        print("  " + line)
+
+
+def cmd_discover(args: argparse.Namespace) -> int:
+    from conceptcoach.bootstrap import open_user_store
+    from conceptcoach.pipeline import run_discovery
+
+    db, path = open_user_store(args.data_dir)
+    config = _config(args, tuple(args.human_games), args.corpus)
+    bar = TqdmProgress()
+    try:
+        run_id, funnel = run_discovery(db, str(path), config, progress=bar)
+    except (KeyError, ValueError) as exc:
+        print(f"error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
+        return 2
+    except Cancelled as exc:
+        print(f"\n{exc}", file=sys.stderr)
+        return 130
+    finally:
+        bar.close()
+    _print_funnel(run_id, funnel)
+    return 0
+
+
+def cmd_build_library(args: argparse.Namespace) -> int:
+    from conceptcoach.concepts.library import write_library
+    from conceptcoach.paths import library_dir, models_dir
+    from conceptcoach.pipeline import run_discovery
+    from conceptcoach.store.concepts import list_concepts
+    from conceptcoach.store.db import open_store
+    from conceptcoach.store.networks import register_bundled, register_network
+
+    work = Path(args.work)
+    work.mkdir(parents=True, exist_ok=True)
+    db_path = work / "build.sqlite"
+    db = open_store(db_path)
+    register_bundled(db, models_dir())
+    for spec in args.network_file:
+        file, _, role = spec.partition(":")
+        register_network(db, file, role=role or None)
+    out = Path(args.out) if args.out else library_dir()
+    from conceptcoach.io.pgn_import import import_pgn
+
+    bar = TqdmProgress()
+    started = time.time()
+    try:
+        for f in args.human:
+            report = import_pgn(db, f, max_games=args.human_max_games, progress=bar)
+            bar.close()
+            print(f"{f}: {report.imported} new, {report.duplicates} known, {len(report.problems)} bad")
+        config = _config(args, (), None)
+        run_id, funnel = run_discovery(db, str(db_path), config, progress=bar)
+    except (KeyError, ValueError) as exc:
+        print(f"error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
+        return 2
+    except Cancelled as exc:
+        print(f"\n{exc}", file=sys.stderr)
+        return 130
+    finally:
+        bar.close()
+    _print_funnel(run_id, funnel)
+    concepts = [c for c in list_concepts(db, include_hidden=True) if c.run_id == run_id]
+    novel = sorted((c for c in concepts if c.status == "novel" and c.prototype_count >= args.min_prototypes),
+                   key=lambda c: (-c.figures.get("teachability", {}).get("gain", 0.0), -c.prototype_count, c.id))
+    failed = [c for c in concepts if c.status.startswith("failed") and c.prototype_count >= args.min_prototypes]
+    chosen = novel[: args.concepts] + failed[: args.controls]
+    if len(novel) < 12:
+        print(f"warning: only {len(novel)} novel concepts with >= {args.min_prototypes} prototypes "
+              "(the shipped library should hold at least 12); raise --games/--pool or lower the filters",
+              file=sys.stderr)
+    argv = " ".join(sys.argv[1:])
+    built_with = {
+        "command": f"conceptcoach {argv}" if argv else "conceptcoach build-library",
+        "run_id": run_id, "seed": args.seed, "funnel": funnel.__dict__,
+        "seconds": round(time.time() - started), "config": config.to_dict(),
+        "networks": [{"name": r["name"], "role": r["role"], "sha256": r["sha256"]}
+                     for r in db.query("SELECT name, role, sha256 FROM networks ORDER BY id")],
+    }
+    path = write_library(db, out, [c.id for c in chosen], built_with)
+    size = sum(f.stat().st_size for f in out.iterdir())
+    print(f"wrote {path} ({len(chosen)} concepts: {len(novel[: args.concepts])} novel, "
+          f"{len(failed[: args.controls])} controls; {size / 1e6:.1f} MB)")
+    print(json.dumps(funnel.__dict__))
+    return 0

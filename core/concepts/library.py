@@ -1,0 +1,114 @@
+"""The concept library that ships in assets/library/: writing it from a discovery
+run, and loading it into a user's store.
+
+``library.json`` holds the concepts (figures, parameters, prototypes) and
+``vectors.npy`` their vectors (float32, one row per concept, read without pickle).
+Loading is idempotent (concepts are keyed by uid) and cheap when the same library
+is already loaded: a marker run ``library-<version>`` records it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import sqlite_utils
+from conceptcoach.store.concepts import (
+    NewPrototype,
+    add_concept,
+    concept_vector,
+    list_concepts,
+    list_prototypes,
+)
+
+FORMAT = "conceptcoach-library/1"
+LIBRARY_JSON = "library.json"
+VECTORS = "vectors.npy"
+
+
+class LibraryError(Exception):
+    """A library folder that cannot be loaded; the message names the file and what is wrong."""
+
+
+def write_library(
+    db: sqlite_utils.Database, lib_dir: Path, concept_ids: list[int], built_with: dict[str, Any],
+) -> Path:
+    """Write the given concepts (with their prototypes) to ``lib_dir``; returns library.json."""
+    lib_dir.mkdir(parents=True, exist_ok=True)
+    concepts: list[dict[str, Any]] = []
+    vectors = []
+    by_id = {c.id: c for c in list_concepts(db, include_hidden=True)}
+    for i, cid in enumerate(concept_ids):
+        c = by_id[cid]
+        vectors.append(concept_vector(db, cid))
+        network = None
+        if c.network_id is not None:
+            rows = list(db.query("SELECT name, sha256 FROM networks WHERE id = ?", [c.network_id]))
+            network = {"name": rows[0]["name"], "sha256": rows[0]["sha256"]} if rows else None
+        concepts.append({
+            "uid": c.uid, "name": c.name, "annotation": c.annotation, "layer": c.layer, "kind": c.kind,
+            "players": c.players, "polarity": c.polarity, "status": c.status, "source_fen": c.source_fen,
+            "sparsity": c.sparsity, "dim": c.dim, "vector_row": i, "network": network,
+            "figures": c.figures, "params": c.params, "run_id": c.run_id,
+            "prototypes": [
+                {"fen": p.fen, "best_move": p.best_move, "line": p.line, "value": p.value, "visits": p.visits,
+                 "score": p.score, "split": p.split, "game_key": p.game_key}
+                for p in list_prototypes(db, cid)
+            ],
+        })
+    matrix = np.stack(vectors).astype("<f4") if vectors else np.zeros((0, 0), "<f4")
+    np.save(lib_dir / VECTORS, matrix, allow_pickle=False)
+    body = {"format": FORMAT, "built_with": built_with, "concepts": concepts}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"))
+    version = hashlib.sha256(text.encode() + matrix.tobytes()).hexdigest()[:16]
+    path = lib_dir / LIBRARY_JSON
+    path.write_text(json.dumps({**body, "version": version}, indent=1, sort_keys=True) + "\n")
+    return path
+
+
+def load_default_library(db: sqlite_utils.Database, lib_dir: Path) -> int:
+    """Load the library in ``lib_dir`` into ``db``; returns the number of concepts added.
+
+    Idempotent: concepts already present (by uid) are left as the coach edited them,
+    and a library already loaded is recognised by its version without reading vectors.
+    Raises :class:`LibraryError` for an unreadable library.
+    """
+    path = Path(lib_dir) / LIBRARY_JSON
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise LibraryError(f"{path}: unreadable concept library ({exc}); reinstall Concept Coach") from exc
+    if data.get("format") != FORMAT:
+        raise LibraryError(f"{path}: not a Concept Coach library (format {data.get('format')!r})")
+    marker = f"library-{data.get('version', 'unknown')}"
+    if list(db.query("SELECT 1 FROM runs WHERE id = ? AND status = 'done'", [marker])):
+        return 0
+    try:
+        vectors = np.load(Path(lib_dir) / VECTORS, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise LibraryError(f"{Path(lib_dir) / VECTORS}: unreadable concept vectors ({exc})") from exc
+    known = {r["uid"] for r in db.query("SELECT uid FROM concepts")}
+    networks = {r["sha256"]: r["id"] for r in db.query("SELECT id, sha256 FROM networks")}
+    added = 0
+    for c in data["concepts"]:
+        if c["uid"] in known:
+            continue
+        network_id = networks.get((c.get("network") or {}).get("sha256", ""))
+        add_concept(
+            db, uid=c["uid"], name=c["name"], layer=c["layer"], kind=c["kind"], status=c["status"],
+            vector=vectors[int(c["vector_row"])], players=c["players"], polarity=c["polarity"],
+            source_fen=c.get("source_fen"), figures=c.get("figures", {}), params=c.get("params", {}),
+            network_id=network_id, annotation=c.get("annotation", ""),
+            prototypes=[NewPrototype(fen=p["fen"], best_move=p["best_move"], line=p.get("line", []),
+                                     value=p.get("value"), visits=p.get("visits", {}), score=p.get("score"),
+                                     split=p.get("split", "train"), game_key=p.get("game_key"))
+                        for p in c.get("prototypes", [])],
+        )
+        added += 1
+    db.execute("INSERT OR REPLACE INTO runs (id, kind, params, status, finished_at, summary)"
+               " VALUES (?, 'library', ?, 'done', datetime('now'), ?)",
+               [marker, json.dumps({"path": str(path)}), json.dumps({"added": added})])
+    return added
