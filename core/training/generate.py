@@ -381,4 +381,5 @@ def run_generate(cfg: GenerateConfig, out_dir: str | os.PathLike[str]) -> None:
 
 
 def list_shards(data_dir: str | os.PathLike[str]) -> Sequence[Path]:
-    return sorted(Path(data_dir).glob("w*-s*.npz"))
+    # A shard being written is ``*.tmp.npz`` until it is complete: never read it.
+    return sorted(p for p in Path(data_dir).glob("w*-s*.npz") if not p.name.endswith(".tmp.npz"))
