@@ -51,6 +51,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
     p.add_argument("--eval-every", type=int, default=f.eval_every)
     p.add_argument("--checkpoint-every", type=int, default=f.checkpoint_every)
     p.add_argument("--threads", type=int, default=f.threads)
+    p.add_argument("--max-val-positions", type=int, default=f.max_val_positions)
     p.add_argument("--minutes", type=float, default=0.0,
                    help="fit for about this long: the step count is set after a short calibration and recorded")
     p.add_argument("--ladder-size", type=int, default=f.ladder_size, help="checkpoints kept when --minutes is used")
@@ -80,9 +81,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
     p.add_argument("--data", default=DEFAULT_DATA)
     p.add_argument("--run-dir", default="/work/data/runs/final")
     p.add_argument("--match-dir", default="/work/data/matches")
-    p.add_argument("--positions", type=int, default=g.positions)
-    p.add_argument("--fit-minutes", type=float, default=38.0)
-    p.add_argument("--fit-steps", type=int, default=0, help="a fixed step count instead of --fit-minutes")
+    # 492,000 = the 246 shards (123 per worker) of the shipped build.
+    p.add_argument("--positions", type=int, default=492_000)
+    p.add_argument("--fit-steps", type=int, default=f.steps)
+    p.add_argument("--fit-minutes", type=float, default=0.0, help="a time budget instead of --fit-steps")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--match-scale", type=float, default=1.0,
@@ -140,6 +142,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
         batch_size=args.batch_size, steps=args.steps, lr=args.lr, warmup_steps=args.warmup_steps,
         value_weight=args.value_weight, policy_temperature_cp=args.policy_temperature,
         eval_every=args.eval_every, checkpoint_every=args.checkpoint_every, threads=args.threads,
+        max_val_positions=args.max_val_positions,
         init_from=args.init_from, minutes=args.minutes, ladder_size=args.ladder_size,
     )
     try:
@@ -231,7 +234,7 @@ def cmd_all(args: argparse.Namespace) -> int:
     from conceptcoach.paths import models_dir
 
     base = ["--data-dir", args.data_dir] if args.data_dir else []
-    fit_len = ["--steps", str(args.fit_steps)] if args.fit_steps else ["--minutes", str(args.fit_minutes)]
+    fit_len = ["--minutes", str(args.fit_minutes)] if args.fit_minutes else ["--steps", str(args.fit_steps)]
     plan = [
         ["train", "generate", "--out", args.data, "--positions", str(args.positions), "--workers", str(args.workers)],
         ["train", "fit", "--data", args.data, "--run-dir", args.run_dir, "--run-id", Path(args.run_dir).name,

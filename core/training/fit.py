@@ -43,17 +43,17 @@ class FitConfig:
     blocks: int = 6
     channels: int = 64
     batch_size: int = 256
-    steps: int = 3000
+    steps: int = 1000
     lr: float = 2e-3
-    warmup_steps: int = 100
+    warmup_steps: int = 60
     final_lr_fraction: float = 0.05
     weight_decay: float = 1e-4
     value_weight: float = 1.0
-    policy_temperature_cp: float = 50.0
+    policy_temperature_cp: float = 30.0
     val_permille: int = 20
-    max_val_positions: int = 4000
-    eval_every: int = 250
-    checkpoint_every: int = 250
+    max_val_positions: int = 2000
+    eval_every: int = 50
+    checkpoint_every: int = 50
     threads: int = 1
     init_from: str | None = None
     #: If > 0: after ``calibration_steps`` the step count is set so the fit lasts about this
