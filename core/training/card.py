@@ -161,14 +161,14 @@ def write_card(
         "than its label). Games start from 50 balanced machine-made openings (each played with both "
         "colours), end by the rules, at 300 plies (draw), or by adjudication when a Stockfish judge "
         "(3000 nodes) sees |eval| >= 1000 cp on 4 consecutive checks.\n")
-    add("| player A | player B | games | +W =D -L | score | Elo diff [95%] |")
+    add("| player A | player B | games (planned) | +W =D -L | score | Elo diff [95%] |")
     add("|---|---|---:|---|---:|---|")
     for path in sorted(match_dir.glob("*.pgn.json")):
         if path.name.startswith("ladder-"):
             continue
         m = json.loads(path.read_text())
         r = m["result"]
-        add(f"| {m['a']} | {m['b']} | {r['games']} | +{r['wins']} ={r['draws']} -{r['losses']} | "
+        add(f"| {m['a']} | {m['b']} | {r['games']} ({m.get('planned_games', r['games'])}) | +{r['wins']} ={r['draws']} -{r['losses']} | "
             f"{r['score']:.3f} | {_fmt_elo(r['elo'])} [{_fmt_elo(r['elo_low'])}, {_fmt_elo(r['elo_high'])}] |")
     add("")
     if notes:

@@ -310,6 +310,22 @@ def a_points(white: str, result: str, a_name: str) -> float:
     return white_points if white == a_name else 1.0 - white_points
 
 
+def write_summary(cfg: MatchConfig, path: Path, done: dict[int, tuple[str, str]], openings: int,
+                  seconds: float) -> dict[str, Any]:
+    """Score of player A over the games in ``done``; also written to ``<pgn>.json``."""
+    a_name = PlayerSpec.parse(cfg.a).label()
+    b_name = PlayerSpec.parse(cfg.b).label()
+    wins = sum(1 for w, r in done.values() if a_points(w, r, a_name) == 1.0)
+    losses = sum(1 for w, r in done.values() if a_points(w, r, a_name) == 0.0)
+    draws = len(done) - wins - losses
+    est = elo_estimate(wins, draws, losses)
+    summary = {"a": a_name, "b": b_name, "config": cfg.to_json(), "openings": openings,
+               "planned_games": cfg.games, "result": asdict(est), "text": est.describe(),
+               "seconds": round(seconds, 1)}
+    Path(str(path) + ".json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
+    return summary
+
+
 def run_match(cfg: MatchConfig, pgn_path: str | os.PathLike[str], openings: Sequence[str],
               log: Any = None) -> dict[str, Any]:
     """Play (or finish) the match into ``pgn_path``; returns the summary (also written as
@@ -343,30 +359,23 @@ def run_match(cfg: MatchConfig, pgn_path: str | os.PathLike[str], openings: Sequ
                 running -= 1
                 continue
             index, white, black, fen, result, termination, ucis = item
-            board = chess.Board(fen)
             moves = [chess.Move.from_uci(u) for u in ucis]
             with path.open("a") as handle:
                 handle.write(game_pgn(index, white, black, fen, result, termination, moves, event))
             done[index] = (white, result)
+            # Kept current after every game: a match stopped early still reports what it reached.
+            write_summary(cfg, path, done, len(openings), time.time() - start)
             if log is not None:
                 points = [a_points(w, r, a_name) for w, r in done.values()]
                 print(f"[{time.strftime('%H:%M:%S')}] game {index + 1}: {white} - {black} {result} "
                       f"({termination}, {len(moves)} plies); A {sum(points)}/{len(points)}", file=log, flush=True)
-            del board
         for p in procs:
             p.join()
         bad = [p.exitcode for p in procs if p.exitcode != 0]
         if bad:
             raise RuntimeError(f"match workers failed (exit codes {bad}); games so far are in {path}; "
                                "run the same command again to finish")
-    wins = sum(1 for w, r in done.values() if a_points(w, r, a_name) == 1.0)
-    losses = sum(1 for w, r in done.values() if a_points(w, r, a_name) == 0.0)
-    draws = len(done) - wins - losses
-    est = elo_estimate(wins, draws, losses)
-    summary = {"a": a_name, "b": b_name, "config": cfg.to_json(), "openings": len(openings),
-               "result": asdict(est), "text": est.describe(), "seconds": round(time.time() - start, 1)}
-    Path(str(path) + ".json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
-    return summary
+    return write_summary(cfg, path, done, len(openings), time.time() - start)
 
 
 def read_pgn_games(text: str) -> list[chess.pgn.Game]:
