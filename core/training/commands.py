@@ -112,6 +112,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
     p.add_argument("--adjudicate-cp", type=int, default=m.adjudicate_cp)
     p.add_argument("--judge-nodes", type=int, default=m.judge_nodes, help="0: no adjudication by eval")
     p.add_argument("--engine", default=m.engine)
+    p.add_argument("--minutes", type=float, default=0.0,
+                   help="stop after this long, keeping the finished games (a rerun plays the rest)")
     p.set_defaults(handler=cmd_match)
 
 
@@ -195,7 +197,7 @@ def cmd_match(args: argparse.Namespace) -> int:
         cfg = MatchConfig(a=args.a, b=args.b, games=args.games, workers=args.workers, max_plies=args.max_plies,
                           adjudicate_cp=args.adjudicate_cp, judge_nodes=args.judge_nodes,
                           opening_seed=args.opening_seed, engine=args.engine)
-        summary = run_match(cfg, out, openings, log=sys.stdout)
+        summary = run_match(cfg, out, openings, log=sys.stdout, minutes=args.minutes)
     except (ValueError, RuntimeError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -20,7 +20,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from queue import SimpleQueue
+from queue import Empty, SimpleQueue
 from typing import Any, Protocol
 
 import chess
@@ -327,9 +327,13 @@ def write_summary(cfg: MatchConfig, path: Path, done: dict[int, tuple[str, str]]
 
 
 def run_match(cfg: MatchConfig, pgn_path: str | os.PathLike[str], openings: Sequence[str],
-              log: Any = None) -> dict[str, Any]:
+              log: Any = None, minutes: float = 0.0) -> dict[str, Any]:
     """Play (or finish) the match into ``pgn_path``; returns the summary (also written as
-    ``<pgn>.json``). ``openings`` is cycled, each opening used for a pair of games."""
+    ``<pgn>.json``). ``openings`` is cycled, each opening used for a pair of games.
+
+    ``minutes`` > 0 stops the match after that long (unfinished games are dropped; a rerun
+    with the same PGN plays the rest)."""
+    deadline = time.time() + minutes * 60 if minutes > 0 else math.inf
     path = Path(pgn_path)
     path.parent.mkdir(parents=True, exist_ok=True)
     a_name = PlayerSpec.parse(cfg.a).label()
@@ -354,7 +358,17 @@ def run_match(cfg: MatchConfig, pgn_path: str | os.PathLike[str], openings: Sequ
         running = workers
         event = f"{a_name} vs {b_name}"
         while running:
-            item = queue.get()
+            if time.time() > deadline:
+                for p in procs:
+                    p.terminate()
+                    p.join()
+                if log is not None:
+                    print(f"stopped after {minutes} min: {len(done)} of {cfg.games} games played", file=log)
+                return write_summary(cfg, path, done, len(openings), time.time() - start)
+            try:
+                item = queue.get(timeout=2.0)
+            except Empty:
+                continue
             if item is None:
                 running -= 1
                 continue
