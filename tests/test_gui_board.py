@@ -1,0 +1,125 @@
+"""The board through real mouse events on its viewport: legal moves, refusals, promotion."""
+
+from __future__ import annotations
+
+import chess
+import pytest
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtTest import QTest
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def board(qtbot):  # type: ignore[no-untyped-def]
+    from conceptcoach.desktop.board.widget import BoardWidget
+
+    w = BoardWidget()
+    qtbot.addWidget(w)
+    w.resize(480, 520)
+    w.show()
+    qtbot.waitExposed(w)
+    return w
+
+
+def _pt(w, square: int) -> QPoint:  # type: ignore[no-untyped-def]
+    return w.view.square_center(square).toPoint()
+
+
+def drag(w, a: int, b: int) -> None:  # type: ignore[no-untyped-def]
+    vp = w.view.viewport()
+    QTest.mousePress(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, _pt(w, a))
+    mid = (_pt(w, a) + _pt(w, b)) / 2
+    QTest.mouseMove(vp, mid)
+    QTest.mouseMove(vp, _pt(w, b))
+    QTest.mouseRelease(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, _pt(w, b))
+
+
+def click(w, square: int, button=Qt.MouseButton.LeftButton) -> None:  # type: ignore[no-untyped-def]
+    QTest.mouseClick(w.view.viewport(), button, Qt.KeyboardModifier.NoModifier, _pt(w, square))
+
+
+def test_drag_legal_move_emits_once(board, qtbot) -> None:  # type: ignore[no-untyped-def]
+    moves: list[str] = []
+    board.moveMade.connect(moves.append)
+    drag(board, chess.E2, chess.E4)
+    assert moves == ["e2e4"]
+    assert board.board.piece_at(chess.E4) == chess.Piece(chess.PAWN, chess.WHITE)
+    assert board.view.last_move == chess.Move.from_uci("e2e4")
+
+
+def test_illegal_drop_refused(board) -> None:  # type: ignore[no-untyped-def]
+    moves: list[str] = []
+    board.moveMade.connect(moves.append)
+    fen = board.board.fen()
+    drag(board, chess.E2, chess.E5)  # three squares: illegal
+    drag(board, chess.E7, chess.E5)  # black piece on white's turn
+    drag(board, chess.G1, chess.G3)
+    assert moves == []
+    assert board.board.fen() == fen
+    # The pawn went back to its square in the scene.
+    item = board.view._pieces_at[chess.E2]
+    from conceptcoach.desktop.board.view import square_rect
+
+    assert item.pos() == square_rect(chess.E2, False).topLeft()
+    assert chess.E2 in board.view._pieces_at and chess.E5 not in board.view._pieces_at
+
+
+def test_click_click_and_flip(board) -> None:  # type: ignore[no-untyped-def]
+    moves: list[str] = []
+    board.moveMade.connect(moves.append)
+    click(board, chess.G1)
+    assert board.view._dots, "legal-move dots shown for the selected knight"
+    click(board, chess.F3)
+    board.view.flip()
+    drag(board, chess.D7, chess.D5)
+    assert moves == ["g1f3", "d7d5"]
+
+
+def test_promotion_by_mouse(board) -> None:  # type: ignore[no-untyped-def]
+    board.set_board(chess.Board("8/1P4k1/8/8/8/8/6K1/8 w - - 0 1"))
+    moves: list[str] = []
+    board.moveMade.connect(moves.append)
+    drag(board, chess.B7, chess.B8)
+    assert moves == [] and board.view.promotion_pending()
+    # The chooser lists queen, rook, bishop, knight downwards from b8: pick the knight.
+    click(board, chess.B5)
+    assert moves == ["b7b8n"]
+    assert board.board.piece_at(chess.B8) == chess.Piece(chess.KNIGHT, chess.WHITE)
+
+
+def test_promotion_cancel_keeps_pawn(board) -> None:  # type: ignore[no-untyped-def]
+    board.set_board(chess.Board("8/1P4k1/8/8/8/8/6K1/8 w - - 0 1"))
+    drag(board, chess.B7, chess.B8)
+    click(board, chess.H1)
+    assert not board.view.promotion_pending()
+    assert board.board.piece_at(chess.B7) is not None and board.board.turn == chess.WHITE
+
+
+def test_san_entry_and_read_only(board, qtbot) -> None:  # type: ignore[no-untyped-def]
+    moves: list[str] = []
+    board.moveMade.connect(moves.append)
+    qtbot.keyClicks(board.entry, "Nf3")
+    qtbot.keyClick(board.entry, Qt.Key.Key_Return)
+    qtbot.keyClicks(board.entry, "Qxh7")
+    qtbot.keyClick(board.entry, Qt.Key.Key_Return)
+    assert "not a legal move" in board.message.text()
+    board.set_interactive([chess.WHITE])  # black to move, only white may be moved by hand
+    drag(board, chess.E7, chess.E5)
+    assert moves == ["g1f3"]
+
+
+def test_right_button_arrows_marks_and_animation(board, qtbot) -> None:  # type: ignore[no-untyped-def]
+    vp = board.view.viewport()
+    QTest.mousePress(vp, Qt.MouseButton.RightButton, Qt.KeyboardModifier.NoModifier, _pt(board, chess.E2))
+    QTest.mouseRelease(vp, Qt.MouseButton.RightButton, Qt.KeyboardModifier.NoModifier, _pt(board, chess.E4))
+    click(board, chess.D4, Qt.MouseButton.RightButton)
+    assert [(a.start, a.end) for a in board.view.user_arrows] == [(chess.E2, chess.E4)]
+    assert board.view.marked_squares() == [chess.D4]
+    done: list[bool] = []
+    board.view.animationsFinished.connect(lambda: done.append(True))
+    for uci in ("e2e4", "e7e5", "g1f3"):
+        board.view.play(uci)
+    qtbot.waitUntil(lambda: bool(done), timeout=3000)
+    assert board.board.fen().startswith("rnbqkbnr/pppp1ppp/8/4p3/4P3/5N2/PPPP1PPP/RNBQKB1R b")
+    assert board.view._pieces_at[chess.F3].symbol == "N"
