@@ -1,8 +1,23 @@
-"""Schema v2: players, groups, session plans and templates, the attempt log, reviews."""
+"""Schema v2: players, groups, session plans and templates, the attempt log, custom positions.
+
+The attempt log (``attempts``) and the study log (``studied``) are append-only: the
+database itself refuses UPDATE and DELETE on them. A session's state (phase, current
+item, finished or not) is derived from its items and these two logs, so a session
+can be resumed from the store alone. Review scheduling (FSRS) is replayed from the
+attempt log and needs no table of its own.
+"""
 
 from __future__ import annotations
 
 import sqlite_utils
+
+
+def _append_only(db: sqlite_utils.Database, table: str, what: str) -> None:
+    for op in ("UPDATE", "DELETE"):
+        db.execute(
+            f"""CREATE TRIGGER {table}_no_{op.lower()} BEFORE {op} ON {table}
+               BEGIN SELECT RAISE(ABORT, '{what} is append-only'); END"""
+        )
 
 
 def migrate_v2_study(db: sqlite_utils.Database) -> None:
@@ -33,7 +48,8 @@ def migrate_v2_study(db: sqlite_utils.Database) -> None:
         """CREATE TABLE templates (
             id INTEGER PRIMARY KEY,
             name TEXT NOT NULL UNIQUE,
-            plan TEXT NOT NULL                 -- JSON of study.plan.PlanSpec
+            plan TEXT NOT NULL,                -- JSON of study.plan.PlanSpec
+            created_at TEXT NOT NULL DEFAULT (datetime('now'))
         )"""
     )
     db.execute(
@@ -41,26 +57,30 @@ def migrate_v2_study(db: sqlite_utils.Database) -> None:
             id INTEGER PRIMARY KEY,
             player_id INTEGER NOT NULL REFERENCES players(id),
             network_id INTEGER REFERENCES networks(id),
+            batch TEXT NOT NULL,               -- sessions created together from one plan
             spec TEXT NOT NULL,                -- JSON of the plan spec, seed included
             seed INTEGER NOT NULL,
             mode TEXT NOT NULL DEFAULT 'coach',  -- coach / self / review
-            phase TEXT NOT NULL DEFAULT 'pre',   -- pre / learning / post / done
-            cursor INTEGER NOT NULL DEFAULT 0,   -- next item within the phase
-            created_at TEXT NOT NULL DEFAULT (datetime('now')),
-            finished_at TEXT
+            label TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
         )"""
     )
+    db.execute("CREATE INDEX sessions_player ON sessions(player_id)")
     db.execute(
         """CREATE TABLE session_items (
             id INTEGER PRIMARY KEY,
             session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
-            phase TEXT NOT NULL,
-            ord INTEGER NOT NULL,
+            phase TEXT NOT NULL,               -- pre / learning / post / review
+            ord INTEGER NOT NULL,              -- order within the phase
             concept_id INTEGER,
-            prototype_id INTEGER,
             is_control INTEGER NOT NULL DEFAULT 0,
+            source TEXT NOT NULL,              -- prototype / machine / set
+            source_id INTEGER,                 -- prototypes.id, positions.id or set_positions.id
             fen TEXT NOT NULL,
             expected TEXT NOT NULL,            -- UCI, space separated
+            line TEXT NOT NULL DEFAULT '',     -- teacher's line, UCI, space separated
+            value REAL,                        -- teacher's value for the side to move
+            visits TEXT NOT NULL DEFAULT '{}', -- snapshot of the teacher's root children
             UNIQUE (session_id, phase, ord)
         )"""
     )
@@ -75,7 +95,7 @@ def migrate_v2_study(db: sqlite_utils.Database) -> None:
             is_control INTEGER NOT NULL DEFAULT 0,
             fen TEXT NOT NULL,
             expected TEXT NOT NULL,
-            answer_uci TEXT NOT NULL,
+            answer_uci TEXT NOT NULL,          -- '' when no move was given (time out, pass)
             answer_san TEXT NOT NULL,
             correct INTEGER NOT NULL,
             value_drop REAL,
@@ -87,15 +107,24 @@ def migrate_v2_study(db: sqlite_utils.Database) -> None:
             answered_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
         )"""
     )
-    # The attempt log is append-only: the database itself refuses edits.
+    db.execute("CREATE INDEX attempts_session ON attempts(session_id)")
+    db.execute("CREATE INDEX attempts_player ON attempts(player_id)")
+    _append_only(db, "attempts", "the attempt log")
     db.execute(
-        """CREATE TRIGGER attempts_no_update BEFORE UPDATE ON attempts
-           BEGIN SELECT RAISE(ABORT, 'the attempt log is append-only'); END"""
+        """CREATE TABLE studied (
+            id INTEGER PRIMARY KEY,
+            session_id INTEGER NOT NULL REFERENCES sessions(id),
+            item_id INTEGER REFERENCES session_items(id),
+            player_id INTEGER NOT NULL REFERENCES players(id),
+            concept_id INTEGER,
+            is_control INTEGER NOT NULL DEFAULT 0,
+            fen TEXT NOT NULL,
+            study_ms INTEGER,
+            studied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+        )"""
     )
-    db.execute(
-        """CREATE TRIGGER attempts_no_delete BEFORE DELETE ON attempts
-           BEGIN SELECT RAISE(ABORT, 'the attempt log is append-only'); END"""
-    )
+    db.execute("CREATE INDEX studied_player ON studied(player_id)")
+    _append_only(db, "studied", "the study log")
     db.execute(
         """CREATE TABLE notes (
             id INTEGER PRIMARY KEY,
@@ -106,12 +135,23 @@ def migrate_v2_study(db: sqlite_utils.Database) -> None:
         )"""
     )
     db.execute(
-        """CREATE TABLE reviews (
+        """CREATE TABLE position_sets (
             id INTEGER PRIMARY KEY,
-            player_id INTEGER NOT NULL REFERENCES players(id),
-            concept_id INTEGER NOT NULL,
-            card TEXT NOT NULL,                -- JSON of the scheduler's card
-            due TEXT NOT NULL,
-            UNIQUE (player_id, concept_id)
+            name TEXT NOT NULL UNIQUE,
+            source_file TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL DEFAULT (datetime('now'))
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE set_positions (
+            id INTEGER PRIMARY KEY,
+            set_id INTEGER NOT NULL REFERENCES position_sets(id) ON DELETE CASCADE,
+            fen TEXT NOT NULL,
+            best_moves TEXT NOT NULL DEFAULT '',  -- UCI, space separated ('' = none given)
+            line TEXT NOT NULL DEFAULT '',        -- UCI continuation, if the source had one
+            label TEXT NOT NULL DEFAULT '',       -- EPD id / PGN Event
+            comment TEXT NOT NULL DEFAULT '',
+            source_line INTEGER,                  -- line (EPD) or game number (PGN) in the file
+            UNIQUE (set_id, fen)
         )"""
     )

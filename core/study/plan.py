@@ -1,0 +1,275 @@
+"""Session plans: who studies which concepts, how many positions per phase, in what order.
+
+A :class:`PlanSpec` is plain data (JSON round-trip, saved as a template). Making a
+plan picks prototypes for every phase with a recorded seed:
+
+* per concept, the pre-test, learning and post-test prototypes are disjoint;
+* no player of the plan meets a position (by FEN without move counters) that they
+  answered or studied in any earlier session, or that is planned in another of their
+  sessions, and no position appears twice;
+* control items (prototypes of concepts that failed a filter, random machine
+  positions from self-play, or a custom position set) run through the same phases;
+* a review-mode plan has one test phase, ``review``, of positions the players have
+  not been tested on (unseen ones first, then ones they only studied).
+
+When a concept has too few unused prototypes, :class:`NotEnoughPositions` says which
+concept, how many are needed and how many are available.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import uuid
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import sqlite_utils
+from conceptcoach.store.attempts import position_key, seen_positions, tested_positions
+from conceptcoach.store.concepts import get_concept, list_concepts, list_prototypes
+from conceptcoach.store.players import get_player
+from conceptcoach.store.sessions import MODES, NewItem, insert_sessions
+
+CONTROL_SOURCES = ("failed", "machine", "set")
+
+
+class PlanError(ValueError):
+    """A plan that cannot be made; the message says what to change."""
+
+
+class NotEnoughPositions(PlanError):
+    def __init__(self, what: str, needed: int, available: int, concept_id: int | None = None) -> None:
+        self.what, self.needed, self.available, self.concept_id = what, needed, available, concept_id
+        super().__init__(
+            f"{what} has {available} unused position(s) for these players but the plan needs {needed}; "
+            "lower the positions per phase, choose other concepts or players, or add prototypes"
+        )
+
+
+@dataclass
+class ControlSpec:
+    """Control items: ``count`` positions per phase from ``source``."""
+
+    count: int = 0
+    source: str = "failed"  # failed: concepts that failed a filter; machine: self-play positions; set: a custom set
+    set_id: int | None = None
+
+
+@dataclass
+class PlanSpec:
+    player_ids: list[int]
+    concept_ids: list[int]
+    per_phase: int = 4
+    learning_per_concept: int | None = None  # default: per_phase
+    seconds_per_position: float | None = None  # shown and enforced by the client
+    control: ControlSpec = field(default_factory=ControlSpec)
+    seed: int | None = None  # None: drawn when the plan is made, then recorded
+    mode: str = "coach"  # coach / self / review
+    label: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PlanSpec:
+        d = dict(data)
+        control = ControlSpec(**d.pop("control", {}) or {})
+        known = set(cls.__dataclass_fields__)
+        unknown = set(d) - known
+        if unknown:
+            raise PlanError(f"unknown plan field(s): {', '.join(sorted(unknown))}")
+        d["player_ids"] = [int(x) for x in d.get("player_ids", [])]
+        d["concept_ids"] = [int(x) for x in d.get("concept_ids", [])]
+        return cls(control=control, **d)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> PlanSpec:
+        return cls.from_dict(json.loads(text))
+
+    @property
+    def learning_count(self) -> int:
+        return self.per_phase if self.learning_per_concept is None else self.learning_per_concept
+
+    def phases(self) -> tuple[str, ...]:
+        return ("review",) if self.mode == "review" else ("pre", "learning", "post")
+
+    def validate(self) -> None:
+        if self.mode not in MODES:
+            raise PlanError(f"unknown mode {self.mode!r}; expected one of {', '.join(MODES)}")
+        if not self.player_ids:
+            raise PlanError("a plan needs at least one player")
+        if not self.concept_ids:
+            raise PlanError("a plan needs at least one concept")
+        if len(set(self.concept_ids)) != len(self.concept_ids):
+            raise PlanError("a concept appears twice in the plan")
+        if self.per_phase < 1:
+            raise PlanError("positions per phase must be at least 1")
+        if self.learning_count < 0 or self.control.count < 0:
+            raise PlanError("counts cannot be negative")
+        if self.control.source not in CONTROL_SOURCES:
+            raise PlanError(f"unknown control source {self.control.source!r}; expected one of {CONTROL_SOURCES}")
+        if self.control.count and self.control.source == "set" and self.control.set_id is None:
+            raise PlanError("control source 'set' needs a position set id")
+        if self.seconds_per_position is not None and self.seconds_per_position <= 0:
+            raise PlanError("seconds per position must be positive")
+
+
+@dataclass(frozen=True)
+class PlannedSessions:
+    session_ids: list[int]
+    batch: str
+    seed: int
+    items_per_session: int
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    concept_id: int | None
+    is_control: bool
+    source: str
+    source_id: int
+    fen: str
+    expected: tuple[str, ...]
+    line: tuple[str, ...]
+    value: float | None
+    visits: dict[str, dict[str, float]]
+
+
+def _shuffled(rng: np.random.Generator, items: Sequence[Any]) -> list[Any]:
+    order = rng.permutation(len(items))
+    return [items[i] for i in order]
+
+
+def _concept_candidates(db: sqlite_utils.Database, concept_id: int, is_control: bool) -> list[_Candidate]:
+    return [
+        _Candidate(concept_id, is_control, "prototype", p.id, p.fen, (p.best_move,), tuple(p.line), p.value,
+                   p.visits)
+        for p in list_prototypes(db, concept_id)
+    ]
+
+
+def _machine_candidates(db: sqlite_utils.Database) -> list[_Candidate]:
+    out = []
+    for r in db.query(
+        "SELECT p.id, p.fen, s.best_move, s.root_value, s.summary FROM search_summaries s"
+        " JOIN positions p ON p.id = s.position_id ORDER BY p.id"
+    ):
+        summary = json.loads(r["summary"])
+        visits = {c["move"]: {"n": c["n"], "q": c["q"], "p": c["p"]} for c in summary.get("children", [])}
+        out.append(_Candidate(None, True, "machine", int(r["id"]), r["fen"], (r["best_move"],),
+                              tuple(summary.get("principal_line", [])), r["root_value"], visits))
+    return out
+
+
+def _set_candidates(db: sqlite_utils.Database, set_id: int) -> list[_Candidate]:
+    rows = list(db.query("SELECT * FROM set_positions WHERE set_id = ? AND best_moves != '' ORDER BY id", [set_id]))
+    return [_Candidate(None, True, "set", int(r["id"]), r["fen"], tuple(r["best_moves"].split()),
+                       tuple(r["line"].split()), None, {}) for r in rows]
+
+
+def build_items(db: sqlite_utils.Database, spec: PlanSpec, seed: int) -> list[NewItem]:
+    """Choose and order the items of a plan (no writes). Raises :class:`PlanError`."""
+    spec.validate()
+    for pid in spec.player_ids:
+        try:
+            get_player(db, pid)
+        except KeyError as exc:
+            raise PlanError(str(exc.args[0])) from exc
+    rng = np.random.default_rng(seed)
+    phases = spec.phases()
+    review = spec.mode == "review"
+    # Review mode may reuse what was only studied (or planned); tests never reuse anything.
+    seen = seen_positions(db, spec.player_ids)
+    tested = tested_positions(db, spec.player_ids) if review else seen
+    used: set[str] = set()  # positions already placed in this plan
+
+    def pick(cands: list[_Candidate], counts: dict[str, int], what: str, concept_id: int | None) -> dict[str, list[_Candidate]]:
+        fresh: list[_Candidate] = []
+        reusable: list[_Candidate] = []
+        keys: set[str] = set()
+        for c in cands:
+            k = position_key(c.fen)
+            if k in used or k in keys or k in tested:
+                continue
+            keys.add(k)
+            (reusable if k in seen else fresh).append(c)
+        # Unseen positions first; a review may fall back on positions only studied.
+        pool = _shuffled(rng, fresh) + _shuffled(rng, reusable)
+        needed = sum(counts.values())
+        if len(pool) < needed:
+            raise NotEnoughPositions(what, needed, len(pool), concept_id)
+        chosen: dict[str, list[_Candidate]] = {}
+        at = 0
+        for ph in phases:
+            chosen[ph] = pool[at:at + counts[ph]]
+            at += counts[ph]
+            used.update(position_key(c.fen) for c in chosen[ph])
+        return chosen
+
+    counts = {ph: (spec.learning_count if ph == "learning" else spec.per_phase) for ph in phases}
+    by_phase: dict[str, list[list[_Candidate]]] = {ph: [] for ph in phases}
+    for cid in spec.concept_ids:
+        try:
+            concept = get_concept(db, cid)
+        except KeyError as exc:
+            raise PlanError(f"no concept with id {cid} in the library") from exc
+        got = pick(_concept_candidates(db, cid, False), counts, f"concept {cid} ({concept.name!r})", cid)
+        for ph in phases:
+            by_phase[ph].append(got[ph])
+
+    if spec.control.count:
+        ccounts = {ph: spec.control.count for ph in phases}
+        if spec.control.source == "failed":
+            failed = [c for c in list_concepts(db, include_hidden=True) if c.is_control and c.id not in spec.concept_ids]
+            cands = [x for c in failed for x in _concept_candidates(db, c.id, True)]
+            what = f"the control pool ({len(failed)} concept(s) that failed a filter)"
+        elif spec.control.source == "machine":
+            cands = _machine_candidates(db)
+            what = "the control pool (self-play positions with a stored search)"
+        else:
+            assert spec.control.set_id is not None
+            cands = _set_candidates(db, spec.control.set_id)
+            what = f"the control pool (position set {spec.control.set_id}, positions with a best move)"
+        got = pick(cands, ccounts, what, None)
+        for ph in phases:
+            # Control items from failed concepts are grouped by their own concept.
+            groups: dict[int | None, list[_Candidate]] = {}
+            for c in got[ph]:
+                groups.setdefault(c.concept_id, []).append(c)
+            by_phase[ph].extend(groups.values())
+
+    items: list[NewItem] = []
+    for ph in phases:
+        if ph == "learning":
+            # Studied concept by concept, concepts in a shuffled order.
+            ordered = [c for group in _shuffled(rng, by_phase[ph]) for c in group]
+        else:
+            ordered = _shuffled(rng, [c for group in by_phase[ph] for c in group])
+        for i, c in enumerate(ordered):
+            items.append(NewItem(ph, i, c.concept_id, c.is_control, c.source, c.source_id, c.fen, c.expected,
+                                 c.line, c.value, c.visits))
+    return items
+
+
+def create_sessions(db: sqlite_utils.Database, spec: PlanSpec, network_id: int | None = None) -> PlannedSessions:
+    """Make the plan and store one session per player (same items, same order).
+
+    The seed is drawn when ``spec.seed`` is None and recorded in every session.
+    ``network_id`` defaults to the network of the plan's concepts when they share one.
+    Raises :class:`PlanError` (or :class:`NotEnoughPositions`).
+    """
+    seed = spec.seed if spec.seed is not None else secrets.randbits(31)
+    items = build_items(db, spec, seed)
+    if network_id is None:
+        nets = {get_concept(db, cid).network_id for cid in spec.concept_ids}
+        network_id = nets.pop() if len(nets) == 1 else None
+    recorded = PlanSpec.from_dict({**spec.to_dict(), "seed": seed})
+    batch = uuid.uuid4().hex
+    ids = insert_sessions(db, player_ids=spec.player_ids, items=items, spec=recorded.to_dict(), seed=seed,
+                          mode=spec.mode, batch=batch, network_id=network_id, label=spec.label)
+    return PlannedSessions(ids, batch, seed, len(items))

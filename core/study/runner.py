@@ -1,0 +1,181 @@
+"""Running a session: where it stands, answering the current item, studying a lesson.
+
+State is never kept in memory between calls: :func:`session_state` derives the phase
+and the current item from the session's items and the append-only logs, so a session
+paused today (or a process killed mid-answer) resumes tomorrow from the store alone.
+Each answer is committed in its own transaction before the call returns.
+
+Phases run pre -> learning -> post -> done (review mode: review -> done). Test items
+(pre, post, review) are done when answered; learning items when studied (the player
+may first try a move, which is logged as a ``learning`` attempt and scored, but does
+not count in the gains).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import chess
+import sqlite_utils
+from conceptcoach.store.attempts import (
+    AlreadyDone,
+    Attempt,
+    NewAttempt,
+    append_attempt,
+    append_studied,
+    list_attempts,
+    list_studied,
+)
+from conceptcoach.store.concepts import get_concept
+from conceptcoach.store.sessions import SessionItem, SessionRecord, get_session, session_items
+from conceptcoach.study.scoring import Evaluate, Score, score_answer
+
+__all__ = [
+    "AlreadyDone", "AnswerResult", "Lesson", "OutOfTurn", "SessionState", "answer", "lesson",
+    "mark_studied", "session_state",
+]
+
+
+class OutOfTurn(ValueError):
+    """An answer or study record for an item that is not the session's current item."""
+
+
+@dataclass(frozen=True)
+class SessionState:
+    session: SessionRecord
+    phase: str  # pre / learning / post / review / done
+    current: SessionItem | None
+    index_in_phase: int  # 0-based position of ``current`` within its phase
+    phase_size: int
+    done_items: int
+    total_items: int
+    last_activity: str | None  # time of the newest log record, None before the first
+
+    @property
+    def finished(self) -> bool:
+        return self.phase == "done"
+
+
+@dataclass(frozen=True)
+class AnswerResult:
+    attempt: Attempt
+    score: Score
+    state: SessionState
+
+
+@dataclass(frozen=True)
+class Lesson:
+    """What the learning phase shows for an item: the teacher's move, line and figures."""
+
+    fen: str
+    move_uci: str
+    move_san: str
+    line_san: list[str]
+    value: float | None
+    children: list[tuple[str, str, float, float | None]]  # (uci, san, visit share, q), most visited first
+    concept_name: str | None
+
+
+def session_state(db: sqlite_utils.Database, session_id: int) -> SessionState:
+    """Where the session stands, derived from its items and the logs."""
+    session = get_session(db, session_id)
+    items = session_items(db, session_id)
+    attempts = list_attempts(db, session_ids=[session_id])
+    studied = list_studied(db, session_ids=[session_id])
+    answered = {a.item_id for a in attempts if a.phase != "learning"}
+    done_study = {s.item_id for s in studied}
+    done = [it.id in (done_study if it.phase == "learning" else answered) for it in items]
+    stamps = [a.answered_at for a in attempts] + [s.studied_at for s in studied]
+    last = max(stamps) if stamps else None
+    for k, it in enumerate(items):
+        if not done[k]:
+            same = [x for x in items if x.phase == it.phase]
+            return SessionState(session, it.phase, it, same.index(it), len(same), sum(done), len(items), last)
+    return SessionState(session, "done", None, 0, 0, len(items), len(items), last)
+
+
+def _check_current(state: SessionState, item_id: int) -> SessionItem:
+    cur = state.current
+    if cur is None:
+        raise OutOfTurn(f"session {state.session.id} is finished; nothing more can be answered")
+    if cur.id != item_id:
+        raise OutOfTurn(f"item {item_id} is not the current item of session {state.session.id} "
+                        f"(the current one is item {cur.id}, {cur.phase} {state.index_in_phase + 1}"
+                        f"/{state.phase_size})")
+    return cur
+
+
+def answer(
+    db: sqlite_utils.Database,
+    session_id: int,
+    item_id: int,
+    move: str | None,
+    *,
+    response_ms: int | None = None,
+    hints: int = 0,
+    evaluate: Evaluate | None = None,
+) -> AnswerResult:
+    """Answer the current item with ``move`` (UCI or SAN; None when no move was given,
+    e.g. the time ran out). The attempt is committed before this returns.
+
+    Raises :class:`OutOfTurn` for an item that is not current, :class:`AlreadyDone`
+    when it was answered already, and ``scoring.IllegalAnswer`` for an illegal move
+    (nothing is written then).
+    """
+    state = session_state(db, session_id)
+    item = _check_current(state, item_id)
+    score = score_answer(item.fen, item.expected, item.visits, move, evaluate)
+    network_id = state.session.network_id
+    if network_id is None and item.concept_id is not None:
+        try:
+            network_id = get_concept(db, item.concept_id).network_id
+        except KeyError:
+            network_id = None
+    attempt = append_attempt(db, NewAttempt(
+        session_id=session_id, item_id=item.id, player_id=state.session.player_id, phase=item.phase,
+        concept_id=item.concept_id, is_control=item.is_control, fen=item.fen, expected=item.expected,
+        answer_uci=score.answer_uci, answer_san=score.answer_san, correct=score.correct,
+        value_drop=score.value_drop, visit_share=score.visit_share, partial_credit=score.partial_credit,
+        response_ms=response_ms, hints=hints, network_id=network_id,
+    ))
+    return AnswerResult(attempt, score, session_state(db, session_id))
+
+
+def mark_studied(db: sqlite_utils.Database, session_id: int, item_id: int, study_ms: int | None = None) -> SessionState:
+    """Record that the current learning item was studied and move on (committed at once)."""
+    state = session_state(db, session_id)
+    item = _check_current(state, item_id)
+    if item.phase != "learning":
+        raise OutOfTurn(f"item {item_id} is a {item.phase}-test item: answer it, studying is for the learning phase")
+    append_studied(db, session_id=session_id, item_id=item.id, player_id=state.session.player_id,
+                   concept_id=item.concept_id, is_control=item.is_control, fen=item.fen, study_ms=study_ms)
+    return session_state(db, session_id)
+
+
+def lesson(db: sqlite_utils.Database, item: SessionItem) -> Lesson:
+    """The teacher's move, line (SAN) and root figures for an item."""
+    board = chess.Board(item.fen)
+    best = item.expected[0] if item.expected else ""
+    best_san = board.san(chess.Move.from_uci(best)) if best else ""
+    line_san: list[str] = []
+    b = board.copy()
+    for uci in item.line:
+        mv = chess.Move.from_uci(uci)
+        if mv not in b.legal_moves:
+            break
+        line_san.append(b.san(mv))
+        b.push(mv)
+    total = sum(float(v.get("n", 0)) for v in item.visits.values())
+    children = []
+    for uci, v in sorted(item.visits.items(), key=lambda kv: -float(kv[1].get("n", 0))):
+        mv = chess.Move.from_uci(uci)
+        san = board.san(mv) if mv in board.legal_moves else uci
+        q = v.get("q")
+        children.append((uci, san, float(v.get("n", 0)) / total if total else 0.0, float(q) if q is not None else None))
+    name = None
+    if item.concept_id is not None:
+        try:
+            name = get_concept(db, item.concept_id).name
+        except KeyError:
+            name = None
+    return Lesson(item.fen, best, best_san, line_san, item.value, children, name)

@@ -1,0 +1,204 @@
+"""Sessions end to end on a real SQLite file: plans, answers, pause/resume, the log."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import chess
+import pytest
+import sqlite_utils
+from conceptcoach.store.attempts import list_attempts, position_key
+from conceptcoach.store.db import open_store
+from conceptcoach.store.players import add_player
+from conceptcoach.store.sessions import get_template, save_template, session_items
+from conceptcoach.study.plan import (
+    ControlSpec,
+    NotEnoughPositions,
+    PlanSpec,
+    build_items,
+    create_sessions,
+)
+from conceptcoach.study.runner import OutOfTurn, answer, lesson, mark_studied, session_state
+from conceptcoach.study.scoring import IllegalAnswer, score_answer
+from test_study_library import build_library, visits_for, wrong_move
+
+
+def run_session(db: sqlite_utils.Database, session_id: int, correct_per_item: dict[int, bool] | None = None) -> None:
+    """Walk a session to the end: correct answers unless told otherwise."""
+    while True:
+        st = session_state(db, session_id)
+        if st.current is None:
+            return
+        it = st.current
+        if it.phase == "learning":
+            mark_studied(db, session_id, it.id, study_ms=1500)
+            continue
+        ok = True if correct_per_item is None else correct_per_item.get(it.id, True)
+        answer(db, session_id, it.id, it.expected[0] if ok else wrong_move(it.fen, it.expected), response_ms=900)
+
+
+def test_plan_is_disjoint_shuffled_and_recorded(store: sqlite_utils.Database) -> None:
+    ids = build_library(store)
+    p = add_player(store, "Ada", rating=1800)
+    spec = PlanSpec(player_ids=[p.id], concept_ids=ids[:3], per_phase=4, control=ControlSpec(count=2), seed=11)
+    planned = create_sessions(store, spec)
+    items = session_items(store, planned.session_ids[0])
+    assert planned.seed == 11 and planned.items_per_session == 3 * 12 + 3 * 2
+    keys = [position_key(it.fen) for it in items]
+    assert len(keys) == len(set(keys)), "a position appears twice in one session"
+    for cid in ids[:3]:
+        by_phase = {ph: [it for it in items if it.concept_id == cid and it.phase == ph] for ph in ("pre", "learning", "post")}
+        assert all(len(v) == 4 for v in by_phase.values())
+    controls = [it for it in items if it.is_control]
+    assert len(controls) == 6 and {it.concept_id for it in controls} == {ids[4]}
+    # Same seed, same plan (for a player with no sessions yet); another seed, another order.
+    spec.player_ids = [add_player(store, "Ada's twin").id]
+    again = build_items(store, PlanSpec.from_json(spec.to_json()), 11)
+    assert [(i.phase, i.fen) for i in again] == [(i.phase, i.fen) for i in items]
+    other = build_items(store, spec, 12)
+    assert [(i.phase, i.fen) for i in other] != [(i.phase, i.fen) for i in items]
+    # Test phases are interleaved across concepts, learning is grouped by concept.
+    learning = [it.concept_id for it in items if it.phase == "learning"]
+    assert sum(1 for a, b in zip(learning, learning[1:], strict=False) if a != b) == 3
+
+
+def test_never_reuses_a_position_across_sessions(store: sqlite_utils.Database) -> None:
+    ids = build_library(store, concepts=1, per_concept=14, failed=0)
+    p = add_player(store, "Ben")
+    first = create_sessions(store, PlanSpec([p.id], ids, per_phase=2, seed=1)).session_ids[0]
+    run_session(store, first)
+    met = {position_key(a.fen) for a in list_attempts(store, player_ids=[p.id])}
+    met |= {position_key(it.fen) for it in session_items(store, first) if it.phase == "learning"}
+    assert len(met) == 6
+    second = create_sessions(store, PlanSpec([p.id], ids, per_phase=2, seed=1)).session_ids[0]
+    assert not met & {position_key(it.fen) for it in session_items(store, second)}
+    # 14 - 6 met - 6 planned in the open second session = 2 left: a plan needing
+    # 3 x 3 = 9 fails and says which concept and how many.
+    with pytest.raises(NotEnoughPositions) as err:
+        create_sessions(store, PlanSpec([p.id], ids, per_phase=3, seed=1))
+    assert err.value.needed == 9 and err.value.available == 2 and err.value.concept_id == ids[0]
+    assert "'Idea 0'" in str(err.value) and "needs 9" in str(err.value)
+    # Another player has met nothing: the same plan works for them.
+    q = add_player(store, "Cleo")
+    assert create_sessions(store, PlanSpec([q.id], ids, per_phase=3, seed=1)).items_per_session == 9
+
+
+def test_group_plan_excludes_what_any_member_met(store: sqlite_utils.Database) -> None:
+    ids = build_library(store, concepts=1, per_concept=12, failed=0)
+    a, b = add_player(store, "A"), add_player(store, "B")
+    run_session(store, create_sessions(store, PlanSpec([a.id], ids, per_phase=2, seed=3)).session_ids[0])
+    both = create_sessions(store, PlanSpec([a.id, b.id], ids, per_phase=2, seed=3))
+    s1, s2 = (session_items(store, s) for s in both.session_ids)
+    assert [i.fen for i in s1] == [i.fen for i in s2]
+    met_by_a = {position_key(x.fen) for x in list_attempts(store, player_ids=[a.id])}
+    assert not met_by_a & {position_key(i.fen) for i in s1}
+
+
+def test_answers_are_scored_from_the_teachers_search(store: sqlite_utils.Database) -> None:
+    ids = build_library(store, concepts=1, per_concept=12, failed=0)
+    p = add_player(store, "Dana")
+    sid = create_sessions(store, PlanSpec([p.id], ids, per_phase=4, seed=5)).session_ids[0]
+    st = session_state(store, sid)
+    assert st.phase == "pre" and st.index_in_phase == 0 and st.phase_size == 4 and st.total_items == 12
+    it = st.current
+    assert it is not None
+    res = answer(store, sid, it.id, chess.Board(it.fen).san(chess.Move.from_uci(it.expected[0])), response_ms=1234, hints=1)
+    a = res.attempt
+    assert a.correct and a.answer_uci == it.expected[0] and a.visit_share == pytest.approx(0.6)
+    assert a.value_drop == 0.0 and a.partial_credit == 1.0 and a.hints == 1 and a.response_ms == 1234
+    it2 = res.state.current
+    assert it2 is not None and res.state.index_in_phase == 1
+    wrong = wrong_move(it2.fen, it2.expected)
+    a2 = answer(store, sid, it2.id, wrong).attempt
+    # Second most visited: n=20 of 100, q=+0.10 against +0.30: drop 0.2, keeps 1 - 0.2/2 = 0.9.
+    assert not a2.correct and a2.visit_share == pytest.approx(0.2)
+    assert a2.value_drop == pytest.approx(0.2) and a2.partial_credit == pytest.approx(0.9)
+    with pytest.raises(OutOfTurn):
+        answer(store, sid, it2.id, wrong)
+    it3 = session_state(store, sid).current
+    assert it3 is not None
+    with pytest.raises(IllegalAnswer):
+        answer(store, sid, it3.id, "a1a1")
+    assert len(list_attempts(store, session_ids=[sid])) == 2  # nothing written for the illegal move
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        store.execute("UPDATE attempts SET correct = 1")
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        store.execute("DELETE FROM attempts")
+
+
+def test_unsearched_answer_uses_the_evaluate_callback() -> None:
+    fen = chess.STARTING_FEN
+    visits = {"e2e4": {"n": 70, "q": 0.1, "p": 0.3}, "d2d4": {"n": 30, "q": 0.05, "p": 0.3}}
+    none = score_answer(fen, ("e2e4",), visits, "h2h4")
+    assert none.visit_share == 0.0 and none.value_drop is None and none.partial_credit is None
+    calls: list[tuple[str, str]] = []
+
+    def evaluate(f: str, uci: str) -> float:
+        calls.append((f, uci))
+        return -0.3
+
+    s = score_answer(fen, ("e2e4",), visits, "h4", evaluate)
+    assert calls == [(fen, "h2h4")] and s.value_drop == pytest.approx(0.4) and s.partial_credit == pytest.approx(0.8)
+    assert score_answer(fen, ("e2e4",), visits, None).answer_uci == ""
+
+
+def test_pause_and_resume_from_the_store_alone(store_path) -> None:  # type: ignore[no-untyped-def]
+    db = open_store(store_path)
+    ids = build_library(db, concepts=2, per_concept=12, failed=0)
+    p = add_player(db, "Eve")
+    sid = create_sessions(db, PlanSpec([p.id], ids, per_phase=3, learning_per_concept=2, seed=9)).session_ids[0]
+    for _ in range(4):
+        st = session_state(db, sid)
+        assert st.current is not None
+        answer(db, sid, st.current.id, st.current.expected[0])
+    db.conn.close()
+    db2 = open_store(store_path)  # another day, another process
+    st = session_state(db2, sid)
+    assert st.phase == "pre" and st.index_in_phase == 4 and st.done_items == 4 and st.last_activity
+    run_session(db2, sid)
+    final = session_state(db2, sid)
+    assert final.finished and final.done_items == final.total_items == 6 + 4 + 6
+    assert len(list_attempts(db2, session_ids=[sid])) == 12
+    db2.conn.close()
+
+
+def test_learning_lesson_and_optional_guess(store: sqlite_utils.Database) -> None:
+    ids = build_library(store, concepts=1, per_concept=12, failed=0)
+    p = add_player(store, "Finn")
+    sid = create_sessions(store, PlanSpec([p.id], ids, per_phase=1, learning_per_concept=2, seed=2)).session_ids[0]
+    st = session_state(store, sid)
+    assert st.current is not None
+    answer(store, sid, st.current.id, st.current.expected[0])
+    st = session_state(store, sid)
+    assert st.phase == "learning" and st.current is not None
+    item = st.current
+    with pytest.raises(OutOfTurn):
+        mark_studied(store, sid, item.id + 100)
+    les = lesson(store, item)
+    board = chess.Board(item.fen)
+    assert les.move_san == board.san(chess.Move.from_uci(item.expected[0])) and les.concept_name == "Idea 0"
+    assert les.children[0][0] == item.expected[0] and les.children[0][2] == pytest.approx(0.6)
+    assert len(les.line_san) == len(item.line) >= 1
+    guess = answer(store, sid, item.id, wrong_move(item.fen, item.expected))
+    assert guess.attempt.phase == "learning" and guess.state.current == item  # a guess does not advance
+    assert mark_studied(store, sid, item.id).index_in_phase == 1
+
+
+def test_review_mode_and_templates(store: sqlite_utils.Database) -> None:
+    ids = build_library(store, concepts=2, per_concept=12, failed=0)
+    p = add_player(store, "Gus")
+    spec = PlanSpec([p.id], ids, per_phase=2, mode="self", seed=4)
+    save_template(store, "two ideas", spec.to_dict())
+    loaded = PlanSpec.from_dict(get_template(store, "two ideas").plan)
+    assert loaded == spec
+    run_session(store, create_sessions(store, loaded).session_ids[0])
+    rev = create_sessions(store, PlanSpec([p.id], ids, per_phase=3, mode="review", seed=4)).session_ids[0]
+    items = session_items(store, rev)
+    assert {i.phase for i in items} == {"review"} and len(items) == 6
+    tested = {position_key(a.fen) for a in list_attempts(store, player_ids=[p.id])}
+    assert not tested & {position_key(i.fen) for i in items}
+
+
+def test_visits_fixture_is_what_the_docstring_says() -> None:
+    v = visits_for(chess.STARTING_FEN, "e2e4")
+    assert [x["n"] for x in v.values()] == [60, 20, 10, 10] and next(iter(v)) == "e2e4"
