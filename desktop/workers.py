@@ -1,0 +1,257 @@
+"""Background work for the GUI: one pattern for everything slower than a frame.
+
+An ``Operation`` wraps a callable ``fn(ctx)``; its result, error and progress come back
+as Qt signals, so the callbacks run on the GUI thread. Store work runs on one DB worker
+thread that opens its own connection (SQLite connections must stay in the thread that
+made them) and runs operations one at a time in submission order. CPU work (discovery,
+imports, inference) runs on a QThreadPool; when it needs the store it opens a private
+connection there. Every operation can be cancelled: ``ctx.should_stop()`` turns true and
+core functions that take a ``should_stop``/``stop`` callable end early.
+
+``StallMonitor`` measures how long the GUI thread goes without serving its event loop;
+tests assert it never exceeds 100 ms.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, QTimer, Signal
+
+DbFactory = Callable[[], Any]  # returns a sqlite_utils.Database; kept opaque so Qt code never imports sqlite
+
+
+@dataclass
+class Context:
+    """What an operation's callable receives."""
+
+    stop_event: threading.Event
+    report: Callable[[int, int, str], None]
+    db: Any = None  # the worker's own store connection (DB worker and needs_db pool jobs)
+
+    def should_stop(self) -> bool:
+        return self.stop_event.is_set()
+
+    def progress(self, done: int, total: int, message: str = "") -> None:
+        self.report(int(done), int(total), str(message))
+
+
+class Operation(QObject):
+    """One unit of background work; connect to its signals or pass callbacks."""
+
+    succeeded = Signal(object)
+    failed = Signal(str, str)  # message for the user, traceback for the log
+    progressed = Signal(int, int, str)
+    finished = Signal()  # after succeeded/failed, also when cancelled
+
+    def __init__(
+        self,
+        fn: Callable[[Context], Any],
+        *,
+        name: str = "",
+        on_success: Callable[[Any], None] | None = None,
+        on_failure: Callable[[str], None] | None = None,
+        on_progress: Callable[[int, int, str], None] | None = None,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.fn = fn
+        self.name = name or getattr(fn, "__name__", "operation")
+        self.stop_event = threading.Event()
+        self.done = False
+        self.result: Any = None
+        self.error: str | None = None
+        self.cancelled = False
+        if on_success is not None:
+            self.succeeded.connect(on_success)
+        if on_failure is not None:
+            self.failed.connect(lambda msg, _tb: on_failure(msg))
+        if on_progress is not None:
+            self.progressed.connect(on_progress)
+        # Keep the Python side alive until the result has been delivered.
+        self.finished.connect(self._mark_done)
+
+    def cancel(self) -> None:
+        self.stop_event.set()
+
+    def _mark_done(self) -> None:
+        self.done = True
+
+    def execute(self, db: Any = None) -> None:
+        """Runs in a worker thread; results cross back through queued signals."""
+        ctx = Context(self.stop_event, self.progressed.emit, db)
+        if self.stop_event.is_set():
+            self.cancelled = True
+            self.finished.emit()
+            return
+        try:
+            result = self.fn(ctx)
+        except Exception as exc:  # noqa: BLE001 - every failure must reach the window
+            name = type(exc).__name__
+            if name == "Cancelled" or self.stop_event.is_set():
+                self.cancelled = True
+            else:
+                self.error = str(exc) or name
+                self.failed.emit(self.error, traceback.format_exc())
+            self.finished.emit()
+            return
+        self.result = result
+        if self.stop_event.is_set():
+            self.cancelled = True
+        self.succeeded.emit(result)
+        self.finished.emit()
+
+
+class DbWorker(QThread):
+    """The one thread that talks to the user's store; operations run in order."""
+
+    opened = Signal()
+    openFailed = Signal(str)
+
+    def __init__(self, factory: DbFactory, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._factory = factory
+        self._queue: queue.Queue[Operation | None] = queue.Queue()
+        # Set once the store is open (and migrated): pool jobs that open their own
+        # connection wait for it so two threads never race through the migrations.
+        self.ready = threading.Event()
+        self.setObjectName("conceptcoach-db")
+
+    def submit(self, op: Operation) -> Operation:
+        self._queue.put(op)
+        return op
+
+    def stop(self) -> None:
+        self._queue.put(None)
+
+    def run(self) -> None:
+        try:
+            db = self._factory()
+        except Exception as exc:  # noqa: BLE001
+            self.ready.set()
+            self.openFailed.emit(f"could not open the store: {exc}")
+            # Drain so callers learn why instead of waiting forever.
+            while (op := self._queue.get()) is not None:
+                op.error = f"the store could not be opened: {exc}"
+                op.failed.emit(op.error, "")
+                op.finished.emit()
+            return
+        self.ready.set()
+        self.opened.emit()
+        try:
+            while (op := self._queue.get()) is not None:
+                op.execute(db)
+        finally:
+            conn = getattr(db, "conn", None)
+            if conn is not None:
+                conn.close()
+
+
+class _Runnable(QRunnable):
+    def __init__(self, op: Operation, factory: DbFactory | None, ready: threading.Event) -> None:
+        super().__init__()
+        self.op = op
+        self.factory = factory
+        self.ready = ready
+        self.setAutoDelete(True)
+
+    def run(self) -> None:
+        db = None
+        if self.factory is not None:
+            self.ready.wait()
+            try:
+                db = self.factory()
+            except Exception as exc:  # noqa: BLE001
+                self.op.error = f"could not open the store: {exc}"
+                self.op.failed.emit(self.op.error, traceback.format_exc())
+                self.op.finished.emit()
+                return
+        try:
+            self.op.execute(db)
+        finally:
+            conn = getattr(db, "conn", None)
+            if conn is not None:
+                conn.close()
+
+
+class Workers(QObject):
+    """The application's background machinery: ``db(...)`` for store work, ``cpu(...)``
+    for heavy work. Both return the Operation (connect to it, or cancel it)."""
+
+    def __init__(self, factory: DbFactory, parent: QObject | None = None, cpu_threads: int = 2) -> None:
+        super().__init__(parent)
+        self.factory = factory
+        self.db_thread = DbWorker(factory, self)
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(max(1, cpu_threads))
+        self._live: set[Operation] = set()
+        self.db_thread.start()
+
+    def _track(self, op: Operation) -> Operation:
+        # The GUI keeps a reference until the operation finished, so the QObject (which
+        # receives the worker's signals) cannot be collected while work is in flight.
+        self._live.add(op)
+        op.finished.connect(lambda: self._live.discard(op))
+        return op
+
+    def db(self, fn: Callable[[Context], Any], **kwargs: Any) -> Operation:
+        op = self._track(Operation(fn, **kwargs))
+        return self.db_thread.submit(op)
+
+    def cpu(self, fn: Callable[[Context], Any], *, needs_db: bool = False, **kwargs: Any) -> Operation:
+        op = self._track(Operation(fn, **kwargs))
+        self.pool.start(_Runnable(op, self.factory if needs_db else None, self.db_thread.ready))
+        return op
+
+    def busy(self) -> bool:
+        return bool(self._live)
+
+    def cancel_all(self) -> None:
+        for op in list(self._live):
+            op.cancel()
+
+    def shutdown(self, timeout_ms: int = 5000) -> None:
+        """Cancel what runs, let the DB thread finish its queue and close the store."""
+        self.cancel_all()
+        self.db_thread.stop()
+        self.db_thread.wait(timeout_ms)
+        self.pool.waitForDone(timeout_ms)
+
+
+class StallMonitor(QObject):
+    """A heartbeat on the GUI thread: any gap between beats longer than ``limit_ms``
+    beyond the beat interval is recorded as a stall (gap in ms, perf_counter time)."""
+
+    def __init__(self, interval_ms: int = 20, limit_ms: float = 100.0, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.interval_ms = interval_ms
+        self.limit_ms = limit_ms
+        self.stalls: list[tuple[float, float]] = []
+        self._timer = QTimer(self)
+        self._timer.setInterval(interval_ms)
+        self._timer.timeout.connect(self._beat)
+        self._last = 0.0
+        self.max_gap_ms = 0.0
+        self.beats = 0
+
+    def start(self) -> None:
+        self._last = time.perf_counter()
+        self._timer.start()
+
+    def stop(self) -> None:
+        self._timer.stop()
+
+    def _beat(self) -> None:
+        now = time.perf_counter()
+        gap = (now - self._last) * 1000.0 - self.interval_ms
+        self._last = now
+        self.beats += 1
+        self.max_gap_ms = max(self.max_gap_ms, gap)
+        if gap > self.limit_ms:
+            self.stalls.append((gap, now))

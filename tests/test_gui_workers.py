@@ -1,0 +1,88 @@
+"""The background-work pattern: results, failures, progress and cancel reach the GUI thread;
+the store connection lives in the DB thread; the stall monitor notices a blocked GUI."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def workers(qtbot, tmp_path: Path):  # type: ignore[no-untyped-def]
+    from conceptcoach.desktop.workers import Workers
+    from conceptcoach.store.db import open_store
+
+    w = Workers(lambda: open_store(tmp_path / "store.sqlite"))
+    yield w
+    w.shutdown()
+
+
+def test_db_operation_runs_off_the_gui_thread(workers, qtbot) -> None:  # type: ignore[no-untyped-def]
+    gui = threading.get_ident()
+    seen: list[object] = []
+
+    def work(ctx):  # type: ignore[no-untyped-def]
+        return threading.get_ident(), [r["n"] for r in ctx.db.query("select 41 + 1 as n")]
+
+    op = workers.db(work, on_success=seen.append)
+    with qtbot.waitSignal(op.finished, timeout=5000):
+        pass
+    (ident, rows), = seen
+    assert ident != gui and rows == [42]
+    # Operations run in submission order on the same connection/thread.
+    order: list[int] = []
+    ops = [workers.db(lambda ctx, i=i: i, on_success=order.append) for i in range(5)]
+    qtbot.waitUntil(lambda: all(o.done for o in ops), timeout=5000)
+    assert order == [0, 1, 2, 3, 4]
+
+
+def test_failure_and_progress_are_delivered(workers, qtbot) -> None:  # type: ignore[no-untyped-def]
+    errors: list[str] = []
+    progress: list[tuple[int, int, str]] = []
+
+    def bad(ctx):  # type: ignore[no-untyped-def]
+        for i in range(3):
+            ctx.progress(i + 1, 3, f"step {i + 1}")
+        raise ValueError("game 7 in broken.pgn: illegal move")
+
+    op = workers.cpu(bad, on_failure=errors.append, on_progress=lambda *a: progress.append(a))
+    qtbot.waitUntil(lambda: op.done, timeout=5000)
+    assert errors == ["game 7 in broken.pgn: illegal move"]
+    assert progress == [(1, 3, "step 1"), (2, 3, "step 2"), (3, 3, "step 3")]
+
+
+def test_cancel_stops_a_long_job(workers, qtbot) -> None:  # type: ignore[no-untyped-def]
+    started = threading.Event()
+
+    def long(ctx):  # type: ignore[no-untyped-def]
+        started.set()
+        for i in range(1000):
+            if ctx.should_stop():
+                return i
+            time.sleep(0.01)
+        return 1000
+
+    op = workers.cpu(long, needs_db=True)
+    assert started.wait(5), op.error
+    op.cancel()
+    qtbot.waitUntil(lambda: op.done, timeout=5000)
+    assert op.cancelled and op.result < 1000
+
+
+def test_stall_monitor_sees_a_blocked_gui(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from conceptcoach.desktop.workers import StallMonitor
+
+    mon = StallMonitor()
+    mon.start()
+    qtbot.wait(100)
+    assert mon.stalls == [] or mon.max_gap_ms < 1000
+    before = len(mon.stalls)
+    time.sleep(0.25)  # deliberately block the GUI thread
+    qtbot.wait(60)
+    mon.stop()
+    assert len(mon.stalls) > before and mon.stalls[-1][0] > 100
