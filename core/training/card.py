@@ -66,10 +66,16 @@ def write_card(
     add("## Rebuild\n")
     add("One command rebuilds data, labels, fit, ladder, matches and this card (Stockfish, the Debian "
         "package `stockfish`, is a build tool only; the app never needs it):\n")
-    add(f"```\nconceptcoach train all --fit-steps {cfg['steps']} --threads 2 --workers 2\n```\n")
+    add(f"```\nconceptcoach train all --positions {stats['shards'] * gen['shard_positions']} "
+        f"--fit-steps {cfg['steps']} --threads 2 --workers 2\n```\n")
+    add("(`train all` plays the issue's full match sizes; the table below says how many games were "
+        "actually played for this card.)\n")
     add("The steps it runs (each resumable or re-runnable on its own):\n")
     add("```")
-    add(f"conceptcoach train generate --out {data_dir} --positions {gen['positions']} --workers {gen['workers']} "
+    # The positions target that regenerates exactly the shards present (a run stopped early
+    # records its original target in generate.json).
+    add(f"conceptcoach train generate --out {data_dir} --positions {stats['shards'] * gen['shard_positions']} "
+        f"--workers {gen['workers']} "
         f"--seed {gen['seed']} --nodes {gen['nodes']} --multipv {gen['multipv']}")
     add(f"conceptcoach train fit --data {data_dir} --run-dir {run_dir} --run-id {cfg['run_id']} --steps {cfg['steps']} "
         f"--checkpoint-every {cfg['checkpoint_every']} --eval-every {cfg['eval_every']} --seed {cfg['seed']} "
