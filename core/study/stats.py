@@ -158,6 +158,30 @@ def sign_flip_test(diffs: npt.ArrayLike, rng: np.random.Generator, n_perm: int =
     return float((np.sum(means >= observed - tol) + 1) / (n_perm + 1)), False
 
 
+def wilcoxon_p(diffs: npt.ArrayLike) -> float | None:
+    """Two-sided Wilcoxon signed-rank p-value (zeros dropped, tied ranks averaged).
+
+    Up to 16 non-zero differences the null distribution is enumerated exactly over all
+    sign patterns of the (tied) ranks, which is what scipy's permutation method computes
+    but about a hundred times faster; above that, scipy's normal approximation.
+    None when every difference is zero.
+    """
+    d = np.asarray(diffs, dtype=float)
+    d = d[np.abs(d) > 1e-12]
+    n = d.size
+    if n == 0:
+        return None
+    if n > EXACT_PERMUTATION_MAX:
+        return float(sps.wilcoxon(d, method="approx").pvalue)
+    ranks = sps.rankdata(np.abs(d))
+    observed = float(ranks[d > 0].sum())
+    signs = np.array(list(itertools.product((0.0, 1.0), repeat=n)))
+    w = signs @ ranks
+    centre = ranks.sum() / 2
+    tol = 1e-9
+    return float(min(1.0, np.mean(np.abs(w - centre) >= abs(observed - centre) - tol)))
+
+
 def summarize(units: Sequence[UnitGain], *, seed: int = 0, n_boot: int = 10_000) -> GainSummary:
     """Summary of a set of units (see the module docstring)."""
     if not units:
@@ -169,9 +193,7 @@ def summarize(units: Sequence[UnitGain], *, seed: int = 0, n_boot: int = 10_000)
     n = len(units)
     se = float(gains_pos.std(ddof=1) / np.sqrt(n)) if n > 1 else None
     lo, hi = bootstrap_mean_ci(gains_pos, rng, n_boot) if n > 1 else (None, None)
-    wil: float | None = None
-    if n > 1 and np.any(post != pre):
-        wil = float(sps.wilcoxon(post, pre).pvalue)
+    wil = wilcoxon_p(post - pre) if n > 1 else None
     perm, exact = sign_flip_test(post - pre, rng) if n > 1 else (None, False)
     return GainSummary(
         n_units=n,
