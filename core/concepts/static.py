@@ -33,15 +33,16 @@ def _queen(board: chess.Board, moves: Sequence[str], ply: int) -> bool | None:
 
 
 def _sicilian(board: chess.Board, moves: Sequence[str], ply: int) -> bool | None:
-    if not 6 <= ply <= 16:
-        return None  # only compare positions from the same stage of the game
+    # Compare like with like: positions of the same stage of games that all began 1.e4.
+    if not 6 <= ply <= 12 or not moves or moves[0] != "e2e4":
+        return None
     return list(moves[:2]) == ["e2e4", "c7c5"]
 
 
 #: Known themes: name -> (label function (None: not used), description).
 THEMES: dict[str, tuple[Callable[[chess.Board, Sequence[str], int], bool | None], str]] = {
     "queen": (_queen, "the side to move has its queen"),
-    "sicilian": (_sicilian, "the game opened 1.e4 c5 (Sicilian Defence), plies 6-16"),
+    "sicilian": (_sicilian, "1.e4 c5 (Sicilian Defence) against other replies to 1.e4, plies 6-12"),
 }
 
 
@@ -71,7 +72,7 @@ def labelled_positions(
         # A few positions per game, so one game does not dominate a set.
         plies = sorted(rng.choice(len(moves) + 1, size=min(3, len(moves) + 1), replace=False).tolist())
         if theme == "sicilian":
-            plies = sorted({int(p) for p in rng.integers(6, 17, size=2)})
+            plies = sorted({int(p) for p in rng.integers(6, 13, size=3)})
         for ply, uci in enumerate([*moves, None]):
             if ply in plies:
                 label = label_fn(board, moves, ply)
@@ -117,3 +118,50 @@ def fit_static(
         return StaticResult(result, float("nan"), float("nan"), pairs)
     return StaticResult(result, pair_accuracy(result.vector, tr_p, tr_n), pair_accuracy(result.vector, te_p, te_n),
                         pairs)
+
+
+@dataclass
+class LayerChoice:
+    layer: str
+    result: StaticResult
+    validation: dict[str, float]  # layer -> validation pair accuracy
+
+
+def fit_static_best_layer(
+    acts: dict[str, npt.NDArray[np.floating[Any]]],
+    labels: Sequence[Labelled],
+    pairs: int,
+    seed: int,
+    method: str = "fast",
+) -> LayerChoice:
+    """Fit the concept at each layer and keep the layer with the best validation accuracy.
+
+    Games are split three ways (60/20/20): the program sees the first part, the layer
+    is chosen on the second, and the reported ``test_accuracy`` is measured on the
+    third, which played no part in either choice.
+    """
+    games = sorted({lab.game_key for lab in labels})
+    rng = np.random.default_rng(seed)
+    rng.shuffle(games)
+    n = len(games)
+    val_games = set(games[: int(0.2 * n)])
+    test_games = set(games[int(0.2 * n) : int(0.4 * n)])
+    is_pos = np.array([lab.positive for lab in labels])
+    part = np.array([2 if lab.game_key in test_games else 1 if lab.game_key in val_games else 0 for lab in labels])
+    best: tuple[float, str, StaticResult] | None = None
+    validation: dict[str, float] = {}
+    for layer, z in acts.items():
+        D, _ = static_differences(z[is_pos & (part == 0)], z[~is_pos & (part == 0)], pairs, np.random.default_rng(seed))
+        result = solve(D, method=method)
+        if result.vector is None:
+            validation[layer] = float("nan")
+            continue
+        val = pair_accuracy(result.vector, z[is_pos & (part == 1)], z[~is_pos & (part == 1)])
+        validation[layer] = val
+        test = pair_accuracy(result.vector, z[is_pos & (part == 2)], z[~is_pos & (part == 2)])
+        train = pair_accuracy(result.vector, z[is_pos & (part == 0)], z[~is_pos & (part == 0)])
+        if best is None or val > best[0]:
+            best = (val, layer, StaticResult(result, train, test, pairs))
+    if best is None:
+        raise ValueError("no layer gave a solvable static program (see the solver status per layer)")
+    return LayerChoice(best[1], best[2], validation)

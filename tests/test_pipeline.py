@@ -1,0 +1,89 @@
+"""The discovery pipeline end to end on small seeded networks and real human games:
+funnel, stored parameters, cancel and resume, concepts in the library."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conceptcoach.concepts.teachability import TeachParams
+from conceptcoach.engine.checkpoint import CheckpointInfo, random_network, save_checkpoint
+from conceptcoach.engine.network import NetworkConfig
+from conceptcoach.pipeline import DiscoveryConfig, run_discovery
+from conceptcoach.progress import Cancelled
+from conceptcoach.store.concepts import list_concepts, list_prototypes
+from conceptcoach.store.networks import register_network
+
+
+def _networks(store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    cfg = NetworkConfig(blocks=2, channels=16, value_hidden=32)
+    for name, role, seed, step in (("teacher", "teacher", 1, 100), ("weaker", "weaker", 2, 50),
+                                   ("student-a", "student", 3, 10), ("student-b", "student", 4, 20)):
+        path = tmp_path / f"{name}.safetensors"
+        save_checkpoint(random_network(cfg, seed=seed), path, CheckpointInfo(name=name, config=cfg, step=step, role=role))
+        register_network(store, path)
+
+
+def _config(shared_data: Path) -> DiscoveryConfig:
+    return DiscoveryConfig(
+        selfplay_games=4, selfplay_sims=24, selfplay_max_plies=60, max_candidate_positions=16,
+        max_pool_positions=48, layers=("block0", "block1"), novelty_positions=48, max_teach=6,
+        teach=TeachParams(min_prototypes=3, epochs=2), workers=1, seed=5,
+    )
+
+
+@pytest.mark.slow
+def test_discovery_runs_resumes_and_fills_the_library(store, store_path: Path, tmp_path: Path,
+                                                      shared_data: Path) -> None:
+    from conceptcoach.io.pgn_import import import_pgn
+
+    _networks(store, tmp_path)
+    import_pgn(store, shared_data / "human" / "lichess_fgf_sample_3000.pgn.gz", max_games=40)
+    config = _config(shared_data)
+
+    seen: list[str] = []
+
+    def stop_in_discovery() -> bool:
+        return any(m.startswith("discovery:") for m in seen)
+
+    with pytest.raises(Cancelled):
+        run_discovery(store, str(store_path), config, progress=lambda d, t, m: seen.append(m),
+                      should_stop=stop_in_discovery)
+    partial = {r["stage"] for r in store.query("SELECT stage FROM candidates")}
+    assert "candidate" in partial or "solved" in partial
+
+    run_id, funnel = run_discovery(store, str(store_path), config)
+    assert funnel.positions == 16
+    assert funnel.candidates > 0 and funnel.programs == funnel.candidates * 2 * 2 * 2
+    assert funnel.solved + funnel.infeasible + funnel.doubtful <= funnel.programs
+    assert funnel.novel <= funnel.teachable <= funnel.solved
+    run = next(iter(store.query("SELECT * FROM runs WHERE id = ?", [run_id])))
+    params = json.loads(run["params"])
+    assert params["seed"] == 5 and params["layers"] == ["block0", "block1"] and params["teacher_sha256"]
+    summary = json.loads(run["summary"])
+    assert summary["funnel"]["programs"] == funnel.programs
+    assert set(summary["random_vector_baseline"]) == {"block0", "block1"}
+
+    # Every program's outcome is recorded, and no failed one carries a vector.
+    for row in store.query("SELECT data FROM candidates WHERE stage IN ('solved', 'unsolved')"):
+        for prog in json.loads(row["data"])["programs"].values():
+            assert prog["status"] in ("optimal", "slack", "infeasible", "doubtful", "empty")
+            assert ("vector" in prog) == (prog["status"] in ("optimal", "slack"))
+
+    concepts = list_concepts(store, include_hidden=True)
+    assert len(concepts) == funnel.written
+    for c in concepts:
+        assert c.status in ("novel", "failed-teachability", "failed-novelty")
+        assert c.params["seed"] == 5 and c.figures["status"] in ("optimal", "slack")
+        protos = list_prototypes(store, c.id)
+        assert len(protos) >= 3 and all(p.best_move for p in protos)
+        if c.status == "novel":
+            assert c.figures["novelty"]["novel"] and c.figures["teachability"]["teachable"]
+
+    # Resuming a finished run changes nothing.
+    rows_before = store.execute("SELECT COUNT(*) FROM candidates").fetchone()[0]
+    again_id, again = run_discovery(store, str(store_path), config)
+    assert again_id == run_id and again == funnel
+    assert store.execute("SELECT COUNT(*) FROM candidates").fetchone()[0] == rows_before
+    assert len(list_concepts(store, include_hidden=True)) == len(concepts)
