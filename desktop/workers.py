@@ -94,7 +94,7 @@ class Operation(QObject):
             result = self.fn(ctx)
         except Exception as exc:  # noqa: BLE001 - every failure must reach the window
             name = type(exc).__name__
-            if name == "Cancelled" or self.stop_event.is_set():
+            if name in ("Cancelled", "_ProcessCancelled") or self.stop_event.is_set():
                 self.cancelled = True
             else:
                 self.error = str(exc) or name
@@ -106,6 +106,10 @@ class Operation(QObject):
             self.cancelled = True
         self.succeeded.emit(result)
         self.finished.emit()
+
+
+class _ProcessCancelled(Exception):
+    """A child process stopped because it was asked to (reported as cancelled, not failed)."""
 
 
 class DbWorker(QThread):
@@ -184,12 +188,13 @@ class Workers(QObject):
     """The application's background machinery: ``db(...)`` for store work, ``cpu(...)``
     for heavy work. Both return the Operation (connect to it, or cancel it)."""
 
-    def __init__(self, factory: DbFactory, parent: QObject | None = None, cpu_threads: int = 2) -> None:
+    def __init__(self, factory: DbFactory, parent: QObject | None = None, cpu_threads: int = 4) -> None:
         super().__init__(parent)
         self.factory = factory
         self.db_thread = DbWorker(factory, self)
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(max(1, cpu_threads))
+        # Process relays mostly wait on a queue, so they get threads of their own beyond cpu_threads.
         self._live: set[Operation] = set()
         self.db_thread.start()
 
@@ -208,6 +213,57 @@ class Workers(QObject):
         op = self._track(Operation(fn, **kwargs))
         self.pool.start(_Runnable(op, self.factory if needs_db else None, self.db_thread.ready))
         return op
+
+    def process(self, target: str, kwargs: dict[str, Any] | None = None, **op_kwargs: Any) -> Operation:
+        """Run ``module:function`` (see :mod:`conceptcoach.desktop.jobs`) in a spawned child
+        process; a pool thread relays its progress and result. Cancel stops the child
+        cooperatively, then terminates it if it does not stop within five seconds."""
+        target_kwargs = dict(kwargs or {})
+
+        def relay(ctx: Context) -> Any:
+            import multiprocessing as mp
+
+            from conceptcoach.desktop.jobs import child_main
+
+            mpc = mp.get_context("spawn")
+            out = mpc.Queue()
+            stop = mpc.Event()
+            proc = mpc.Process(target=child_main, args=(target, target_kwargs, out, stop), daemon=True)
+            proc.start()
+            asked_at: float | None = None
+            try:
+                while True:
+                    if ctx.should_stop() and asked_at is None:
+                        stop.set()
+                        asked_at = time.monotonic()
+                    if asked_at is not None and time.monotonic() - asked_at > 5.0:
+                        proc.terminate()
+                        raise _ProcessCancelled()
+                    try:
+                        msg = out.get(timeout=0.1)
+                    except queue.Empty:
+                        if not proc.is_alive() and out.empty():
+                            if asked_at is not None:
+                                raise _ProcessCancelled() from None
+                            raise RuntimeError(f"the background process for {target} ended without a result "
+                                               f"(exit code {proc.exitcode}); see the log") from None
+                        continue
+                    kind = msg[0]
+                    if kind == "progress":
+                        ctx.progress(*msg[1:])
+                    elif kind == "result":
+                        return msg[1]
+                    elif kind == "cancelled":
+                        raise _ProcessCancelled()
+                    elif kind == "error":
+                        raise RuntimeError(msg[1])
+            finally:
+                proc.join(timeout=5)
+                if proc.is_alive():
+                    proc.kill()
+
+        op_kwargs.setdefault("name", target)
+        return self.cpu(relay, **op_kwargs)
 
     def busy(self) -> bool:
         return bool(self._live)

@@ -86,3 +86,26 @@ def test_stall_monitor_sees_a_blocked_gui(qtbot) -> None:  # type: ignore[no-unt
     qtbot.wait(60)
     mon.stop()
     assert len(mon.stalls) > before and mon.stalls[-1][0] > 100
+
+
+def test_process_job_progress_result_and_cancel(workers, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from conceptcoach.desktop.workers import StallMonitor
+
+    mon = StallMonitor()
+    mon.start()
+    seen: list[tuple[int, int, str]] = []
+    op = workers.process("conceptcoach.desktop.jobs:sleeper", {"seconds": 0.3},
+                         on_progress=lambda *a: seen.append(a))
+    qtbot.waitUntil(lambda: op.done, timeout=30000)
+    assert op.error is None and op.result == 6 and seen[-1] == (6, 6, "sleeping")
+    op = workers.process("conceptcoach.desktop.jobs:sleeper", {"seconds": 60})
+    qtbot.wait(1500)
+    assert not op.done
+    op.cancel()
+    qtbot.waitUntil(lambda: op.done, timeout=10000)
+    assert op.cancelled and op.error is None
+    bad = workers.process("conceptcoach.desktop.jobs:import_games", {"db_path": "/nonexistent/dir/x.sqlite", "files": []})
+    qtbot.waitUntil(lambda: bad.done, timeout=30000)
+    assert bad.error
+    mon.stop()
+    assert mon.stalls == [], f"GUI blocked: {mon.stalls}"
