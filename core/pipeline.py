@@ -90,7 +90,7 @@ class DiscoveryConfig:
     solver: str = "fast"
     slack_penalty: float | None = None
     prototype_margin: float = 0.0  # a pool tree is a prototype if every row scores above this
-    max_prototypes: int = 40
+    max_prototypes: int = 60
     teach: TeachParams = field(default_factory=TeachParams)
     max_teach: int = 400  # concepts taken to teachability (most prototypes first)
     novelty_positions: int = 1024
@@ -405,24 +405,30 @@ def _example(item: PoolItem) -> Example:
     return Example(s.fen, {c.move: float(c.n) for c in s.children if c.n > 0}, s.best_move, str(item.gid))
 
 
-def _teach_worker(args: tuple[list[tuple[str, str, str]], dict[str, Any], list[Example], list[Example],
-                              int]) -> dict[str, Any]:
-    """One concept's teachability, in a worker process (one torch thread)."""
-    students, tp, prototypes, random_pool, seed = args
+def _teach_worker(
+    args: tuple[list[tuple[str, str, str]], dict[str, Any], list[Example], list[tuple[list[Example], int]]],
+) -> list[dict[str, Any]]:
+    """Teachability of a few concepts, in a worker process (one torch thread): the
+    students are loaded once per chunk, and each concept gets a fresh copy."""
+    students, tp, random_pool, jobs = args
     torch.set_num_threads(1)
     threadpool_limits(limits=1)
     from conceptcoach.concepts import teachability as T
 
     params = T.TeachParams(**tp)
     nets = [(name, load_checkpoint(path, expected_sha256=sha or None)[0]) for name, path, sha in students]
-    chosen = T.choose_student(nets, T.encode_examples(prototypes), params.max_student_agreement)
-    if chosen is None:
-        return {"teachable": False, "reason": "every student already agrees with the teacher on >= "
-                f"{params.max_student_agreement} of the prototypes", "prototypes": len(prototypes)}
-    name, net, agreement = chosen
-    figures = T.evaluate(name, net, prototypes, random_pool, params, seed)
-    figures["student_agreement_on_prototypes"] = agreement
-    return figures
+    out: list[dict[str, Any]] = []
+    for prototypes, seed in jobs:
+        chosen = T.choose_student(nets, T.encode_examples(prototypes), params.max_student_agreement)
+        if chosen is None:
+            out.append({"teachable": False, "reason": "every student already agrees with the teacher on >= "
+                        f"{params.max_student_agreement} of the prototypes", "prototypes": len(prototypes)})
+            continue
+        name, net, agreement = chosen
+        figures = T.evaluate(name, net, prototypes, random_pool, params, seed)
+        figures["student_agreement_on_prototypes"] = agreement
+        out.append(figures)
+    return out
 
 
 def _students(ctx: Context) -> list[NetworkRecord]:
@@ -453,17 +459,17 @@ def stage_teachability(ctx: Context, evaluator: Evaluator, pool: list[PoolItem])
     todo.sort(key=lambda c: -len(c[2]["prototypes"]))
     already = sum(1 for _, _, prog in concepts if "teachability" in prog)
     todo = todo[: max(0, cfg.max_teach - already)]
-    tasks = []
+    tasks: list[tuple[list[Example], int]] = []
     for row, key, prog in todo:
         examples = [_example(by_pid[pid]) for pid in prog["prototypes"] if pid in by_pid]
         # A seed of the concept itself, so a resumed run teaches it exactly as the first would.
         seed = cfg.teach.seed + int(hashlib.sha256(f"{row['fen']}|{key}".encode()).hexdigest()[:8], 16)
-        tasks.append((student_args, cfg.teach.to_dict(), examples, random_pool, seed))
+        tasks.append((examples, seed))
     # The random-concept-vector baseline, once per layer: its prototypes are the pool
     # trees it ranks highest, taken through the same steps.
     run = get_run(ctx.db, ctx.run_id)
     baselines: dict[str, Any] = dict((run or {}).get("summary") or {}).get("random_vector_baseline", {})
-    base_tasks: list[tuple[str, Any]] = []
+    base_tasks: list[tuple[str, tuple[list[Example], int]]] = []
     if len(baselines) < len(ctx.layers) and pool:
         roots = encode_batch([chess.Board(it.summary.fen) for it in pool])
         acts = evaluator.activations(roots, ctx.layers)
@@ -472,33 +478,31 @@ def stage_teachability(ctx: Context, evaluator: Evaluator, pool: list[PoolItem])
                 continue
             score = acts[layer].astype(np.float64) @ _random_vector(acts[layer].shape[1], cfg.seed * 7919 + i)
             top = np.argsort(-score)[: cfg.max_prototypes]
-            base_tasks.append((layer, (student_args, cfg.teach.to_dict(), [_example(pool[int(k)]) for k in top],
-                                       random_pool, cfg.teach.seed + 100_000 + i)))
+            base_tasks.append((layer, ([_example(pool[int(k)]) for k in top], cfg.teach.seed + 100_000 + i)))
     total = len(tasks) + len(base_tasks)
     ctx.progress(0, total, f"teachability: {total} student trainings")
+    shared = (student_args, cfg.teach.to_dict(), random_pool)
+    chunk = 4
     ctx_mp = mp.get_context("spawn")
     with ctx_mp.Pool(max(1, cfg.workers)) as workers:
-        base_results = workers.map(_teach_worker, [t for _, t in base_tasks]) if base_tasks else []
-        for (layer, _), res in zip(base_tasks, base_results, strict=True):
-            baselines[layer] = res
         if base_tasks:
+            parts = workers.map(_teach_worker, [(*shared, [t]) for _, t in base_tasks])
+            for (layer, _), res in zip(base_tasks, parts, strict=True):
+                baselines[layer] = res[0]
             ctx.db.execute("UPDATE runs SET summary = ? WHERE id = ?",
                            [json.dumps({"random_vector_baseline": baselines}), ctx.run_id])
         done = len(base_tasks)
-        pending: dict[int, dict[str, Any]] = {}
-        for (row, _, prog), res in zip(todo, workers.imap(_teach_worker, tasks), strict=True):
-            prog["teachability"] = res
-            pending[row["id"]] = row
-            done += 1
+        chunks = [(todo[i : i + chunk], tasks[i : i + chunk]) for i in range(0, len(tasks), chunk)]
+        results = workers.imap(_teach_worker, [(*shared, jobs) for _, jobs in chunks])
+        for (concepts_part, _), part in zip(chunks, results, strict=True):
+            for (_row, _, prog), figures in zip(concepts_part, part, strict=True):
+                prog["teachability"] = figures
+            _save(ctx, list({row["id"]: row for row, _, _ in concepts_part}.values()))
+            done += len(part)
             ctx.progress(done, total, f"teachability: {done}/{total}")
-            if len(pending) >= 8:
-                _save(ctx, list(pending.values()))
-                pending = {}
             if ctx.should_stop():
-                _save(ctx, list(pending.values()))
                 workers.terminate()
                 ctx.check("teachability")
-        _save(ctx, list(pending.values()))
 
 
 def _sample_activations(

@@ -4,7 +4,7 @@ run, and loading it into a user's store.
 ``library.json`` holds the concepts (figures, parameters, prototypes) and
 ``vectors.npy`` their vectors (float32, one row per concept, read without pickle).
 Loading is idempotent (concepts are keyed by uid) and cheap when the same library
-is already loaded: a marker run ``library-<version>`` records it.
+is already loaded: a marker run ``library-<sha256 of library.json>`` records it.
 """
 
 from __future__ import annotations
@@ -73,19 +73,24 @@ def load_default_library(db: sqlite_utils.Database, lib_dir: Path) -> int:
     """Load the library in ``lib_dir`` into ``db``; returns the number of concepts added.
 
     Idempotent: concepts already present (by uid) are left as the coach edited them,
-    and a library already loaded is recognised by its version without reading vectors.
+    and a library already loaded is recognised by its file hash without parsing it.
     Raises :class:`LibraryError` for an unreadable library.
     """
     path = Path(lib_dir) / LIBRARY_JSON
     try:
-        data = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise LibraryError(f"{path}: unreadable concept library ({exc}); reinstall Concept Coach") from exc
+    # Checked on every start: hashing the file is cheaper than parsing it.
+    marker = f"library-{hashlib.sha256(raw).hexdigest()[:16]}"
+    if list(db.query("SELECT 1 FROM runs WHERE id = ? AND status = 'done'", [marker])):
+        return 0
+    try:
+        data = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise LibraryError(f"{path}: unreadable concept library ({exc}); reinstall Concept Coach") from exc
     if data.get("format") != FORMAT:
         raise LibraryError(f"{path}: not a Concept Coach library (format {data.get('format')!r})")
-    marker = f"library-{data.get('version', 'unknown')}"
-    if list(db.query("SELECT 1 FROM runs WHERE id = ? AND status = 'done'", [marker])):
-        return 0
     try:
         vectors = np.load(Path(lib_dir) / VECTORS, allow_pickle=False)
     except (OSError, ValueError) as exc:
