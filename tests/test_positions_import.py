@@ -8,7 +8,7 @@ from pathlib import Path
 import chess
 import pytest
 import sqlite_utils
-from conceptcoach.io.exports import export_concept_pgn, export_epd
+from conceptcoach.io.exports import write_concept_pgn, write_epd_quiz
 from conceptcoach.io.positions_import import (
     import_positions,
     list_position_sets,
@@ -119,8 +119,8 @@ def test_missing_file(store: sqlite_utils.Database, tmp_path: Path) -> None:
 def test_exports_import_back_and_serve_as_controls(store: sqlite_utils.Database, tmp_path: Path) -> None:
     ids = build_library(store, concepts=2, per_concept=10, failed=0)
     protos = list_prototypes(store, ids[1])
-    export_epd(store, [ids[1]], tmp_path / "c1.epd")
-    export_concept_pgn(store, ids[1], tmp_path / "c1.pgn")
+    write_epd_quiz(store, [ids[1]], tmp_path / "c1.epd")
+    write_concept_pgn(store, ids[1], tmp_path / "c1.pgn")
     from_epd = import_positions(store, tmp_path / "c1.epd", "from epd")
     from_pgn = import_positions(store, tmp_path / "c1.pgn", "from pgn")
     assert from_epd.added == from_pgn.added == 10 and not from_epd.problems and not from_pgn.problems
