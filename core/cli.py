@@ -16,6 +16,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "conceptcoach.engine.commands",
     "conceptcoach.training.commands",
     "conceptcoach.concepts.commands",
+    "conceptcoach.study.commands",
 )
 
 
