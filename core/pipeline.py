@@ -95,6 +95,10 @@ class DiscoveryConfig:
     max_teach: int = 400  # concepts taken to teachability (most prototypes first)
     novelty_positions: int = 1024
     controls: int = 4  # failed concepts kept as control items
+    static_themes: tuple[str, ...] = ()  # known themes (concepts.static.THEMES) discovered as static concepts
+    static_positions: int = 1000  # labelled positions per class
+    static_pairs: int = 1200
+    static_top_fraction: float = 0.025  # static prototypes: the top-scoring pool positions
     workers: int = 2
     seed: int = 0
 
@@ -618,6 +622,54 @@ def stage_write(ctx: Context, pool: list[PoolItem]) -> int:
     return written
 
 
+def stage_static(ctx: Context, evaluator: Evaluator, pool: list[PoolItem]) -> None:
+    """Known themes as static concepts: fitted on labelled human positions (layer chosen
+    on validation games), prototypes are the pool positions the concept ranks highest."""
+    from conceptcoach.concepts.static import THEMES, fit_static_best_layer, labelled_positions
+
+    cfg = ctx.config
+    if not cfg.static_themes or not pool:
+        return
+    roots = encode_batch([chess.Board(it.summary.fen) for it in pool])
+    pool_acts = evaluator.activations(roots, ctx.layers)
+    for i, theme in enumerate(cfg.static_themes):
+        uid = f"{ctx.teacher.sha256[:12]}:static:{theme}:seed{cfg.seed}"
+        if list(ctx.db.query("SELECT 1 FROM concepts WHERE uid = ?", [uid])):
+            continue
+        ctx.progress(i, len(cfg.static_themes), f"static: {theme}")
+        labels = labelled_positions(ctx.db, theme, cfg.static_positions, seed=cfg.seed)
+        if sum(lab.positive for lab in labels) < 20 or sum(not lab.positive for lab in labels) < 20:
+            ctx.log.append(f"static theme {theme}: too few labelled human positions; skipped")
+            continue
+        acts = evaluator.activations(encode_batch([chess.Board(lab.fen) for lab in labels]), ctx.layers)
+        choice = fit_static_best_layer(acts, labels, cfg.static_pairs, seed=cfg.seed, method=cfg.solver)
+        vector = choice.result.solve.vector
+        if vector is None:
+            ctx.log.append(f"static theme {theme}: {choice.result.solve.status} ({choice.result.solve.message})")
+            continue
+        score = pool_acts[choice.layer].astype(np.float64) @ vector
+        n_top = max(cfg.teach.min_prototypes, int(round(cfg.static_top_fraction * len(pool))))
+        top = np.argsort(-score)[:n_top]
+        items = [pool[int(k)] for k in top]
+        from conceptcoach.concepts.teachability import split_by_game
+
+        train, _ = split_by_game([_example(it) for it in items], cfg.teach.train_fraction, cfg.teach.seed)
+        train_games = {e.game_key for e in train}
+        protos = [NewPrototype(
+            fen=it.summary.fen, best_move=it.summary.best_move, line=it.summary.principal_line[:12],
+            value=it.summary.value,
+            visits={c.move: {"n": c.n, "q": c.q, "p": c.p} for c in it.summary.children if c.n > 0},
+            score=float(score[int(k)]), split="train" if str(it.gid) in train_games else "test", game_key=str(it.gid),
+        ) for it, k in zip(items, top, strict=True)]
+        figures = {**choice.result.solve.figures(), "train_accuracy": choice.result.train_accuracy,
+                   "test_accuracy": choice.result.test_accuracy, "validation_accuracy": choice.validation,
+                   "labelled_positions": len(labels), "pairs": cfg.static_pairs, "theme": THEMES[theme][1]}
+        add_concept(ctx.db, uid=uid, name=f"Known idea: {THEMES[theme][1]}", layer=choice.layer, kind="static",
+                    status="static", vector=vector, players="single", polarity="active", figures=figures,
+                    params={**cfg.to_dict(), "run_id": ctx.run_id, "theme": theme}, network_id=ctx.teacher.id,
+                    run_id=ctx.run_id, prototypes=protos)
+
+
 def funnel(ctx: Context) -> Funnel:
     f = Funnel()
     for r in _rows(ctx):
@@ -636,7 +688,7 @@ def funnel(ctx: Context) -> Funnel:
                 f.with_prototypes += 1
             f.teachable += bool(prog.get("teachability", {}).get("teachable"))
             f.novel += _status(prog) == "novel"
-    f.written = int(next(iter(ctx.db.query("SELECT COUNT(*) AS n FROM concepts WHERE run_id = ?",
+    f.written = int(next(iter(ctx.db.query("SELECT COUNT(*) AS n FROM concepts WHERE run_id = ? AND kind = 'dynamic'",
                                             [ctx.run_id])))["n"])
     return f
 
@@ -698,9 +750,12 @@ def _run_discovery(
     stage_novelty(ctx, evaluator)
     timings["novelty"] = round(time.perf_counter() - t0, 1)
     stage_write(ctx, pool)
+    t0 = time.perf_counter()
+    stage_static(ctx, evaluator, pool)
+    timings["static"] = round(time.perf_counter() - t0, 1)
     result = funnel(ctx)
     summary = dict((get_run(db, run_id) or {}).get("summary") or {})
     summary.update({"funnel": asdict(result), "timings_s": timings, "selfplay_run": ctx.selfplay_run,
-                    "pool_positions": len(pool)})
+                    "pool_positions": len(pool), "notes": ctx.log})
     finish_run(db, run_id, summary)
     return run_id, result

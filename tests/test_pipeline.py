@@ -30,6 +30,7 @@ def _config(shared_data: Path) -> DiscoveryConfig:
         selfplay_games=4, selfplay_sims=24, selfplay_max_plies=60, max_candidate_positions=16,
         max_pool_positions=48, layers=("block0", "block1"), novelty_positions=48, max_teach=6,
         teach=TeachParams(min_prototypes=3, epochs=2), workers=1, seed=5,
+        static_themes=("queen",), static_positions=120, static_pairs=60,
     )
 
 
@@ -72,6 +73,10 @@ def test_discovery_runs_resumes_and_fills_the_library(store, store_path: Path, t
             assert ("vector" in prog) == (prog["status"] in ("optimal", "slack"))
 
     concepts = list_concepts(store, include_hidden=True)
+    static = [c for c in concepts if c.kind == "static"]
+    assert [c.status for c in static] == ["static"]
+    assert static[0].figures["test_accuracy"] > 0.5 and len(list_prototypes(store, static[0].id)) >= 3
+    concepts = [c for c in concepts if c.kind == "dynamic"]
     assert len(concepts) == funnel.written
     for c in concepts:
         assert c.status in ("novel", "failed-teachability", "failed-novelty")
@@ -86,4 +91,4 @@ def test_discovery_runs_resumes_and_fills_the_library(store, store_path: Path, t
     again_id, again = run_discovery(store, str(store_path), config)
     assert again_id == run_id and again == funnel
     assert store.execute("SELECT COUNT(*) FROM candidates").fetchone()[0] == rows_before
-    assert len(list_concepts(store, include_hidden=True)) == len(concepts)
+    assert len(list_concepts(store, include_hidden=True)) == len(concepts) + 1

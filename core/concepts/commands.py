@@ -33,6 +33,8 @@ def _add_discovery_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-teach", type=int, default=d.max_teach, help="concepts taken to teachability")
     p.add_argument("--novelty-positions", type=int, default=d.novelty_positions)
     p.add_argument("--workers", type=int, default=d.workers, help="parallel processes (one torch thread each)")
+    p.add_argument("--static-themes", default="",
+                   help="known themes to discover as static concepts, comma-separated (queen, sicilian)")
     p.add_argument("--seed", type=int, default=d.seed)
 
 
@@ -48,6 +50,7 @@ def _config(args: argparse.Namespace, human_pgn: tuple[str, ...], human_corpus: 
         layers=tuple(args.layers.split(",")) if args.layers else (), solver=args.solver,
         slack_penalty=args.slack, teach=replace(d.teach, epochs=args.epochs, seed=args.seed),
         max_teach=args.max_teach, novelty_positions=args.novelty_positions, workers=args.workers, seed=args.seed,
+        static_themes=tuple(t for t in args.static_themes.split(",") if t),
     )
 
 
@@ -178,7 +181,8 @@ def cmd_build_library(args: argparse.Namespace) -> int:
     novel = sorted((c for c in concepts if c.status == "novel" and c.prototype_count >= args.min_prototypes),
                    key=lambda c: (-c.figures.get("teachability", {}).get("gain", 0.0), -c.prototype_count, c.id))
     failed = [c for c in concepts if c.status.startswith("failed") and c.prototype_count >= args.min_prototypes]
-    chosen = novel[: args.concepts] + failed[: args.controls]
+    static = [c for c in concepts if c.status == "static"]
+    chosen = novel[: args.concepts] + failed[: args.controls] + static
     if len(novel) < 12:
         print(f"warning: only {len(novel)} novel concepts with >= {args.min_prototypes} prototypes "
               "(the shipped library should hold at least 12); raise --games/--pool or lower the filters",
@@ -194,6 +198,6 @@ def cmd_build_library(args: argparse.Namespace) -> int:
     path = write_library(db, out, [c.id for c in chosen], built_with)
     size = sum(f.stat().st_size for f in out.iterdir())
     print(f"wrote {path} ({len(chosen)} concepts: {len(novel[: args.concepts])} novel, "
-          f"{len(failed[: args.controls])} controls; {size / 1e6:.1f} MB)")
+          f"{len(failed[: args.controls])} controls, {len(static)} static; {size / 1e6:.1f} MB)")
     print(json.dumps(funnel.__dict__))
     return 0
