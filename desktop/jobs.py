@@ -20,6 +20,27 @@ Progress = Callable[[int, int, str], None]
 Stop = Callable[[], bool]
 
 
+CORE_MODULES = (
+    "conceptcoach.store.players", "conceptcoach.store.sessions", "conceptcoach.store.attempts",
+    "conceptcoach.store.concepts", "conceptcoach.store.notes", "conceptcoach.study.plan",
+    "conceptcoach.study.runner", "conceptcoach.study.stats", "conceptcoach.io.exports",
+)
+
+
+def preload_core() -> list[str]:
+    """Import the study core (numpy, scipy, sqlite-utils). The first import of an extension
+    module holds the interpreter lock for up to half a second, so the app does this once
+    on the DB thread at start-up, before the user acts, not in the middle of a session."""
+    loaded = []
+    for name in CORE_MODULES:
+        try:
+            importlib.import_module(name)
+            loaded.append(name)
+        except ImportError:
+            continue  # an optional part that is not installed: its screen reports it
+    return loaded
+
+
 def child_main(target: str, kwargs: dict[str, Any], out: Any, stop: Any) -> None:
     """Entry point of the child process: run ``module:function`` and report through ``out``."""
     try:

@@ -1,0 +1,45 @@
+"""The value bar of the learning view: the network's evaluation for White as a vertical bar."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent, QPen
+from PySide6.QtWidgets import QWidget
+
+ACCENT = QColor("#c0392b")
+
+
+class ValueBar(QWidget):
+    """The network's value for White as a vertical bar (white share from the bottom)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.value: float | None = None  # -1..1 from White's point of view
+        self.flipped = False
+        self.setFixedWidth(26)
+        self.setToolTip("The network's evaluation for White (-1 lost .. +1 won)")
+
+    def set_value(self, value: float | None, flipped: bool = False) -> None:
+        self.value, self.flipped = value, flipped
+        self.update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        p = QPainter(self)
+        r = QRectF(self.rect()).adjusted(2, 2, -2, -2)
+        p.fillRect(r, QColor("#333"))
+        if self.value is None:
+            p.setPen(QColor("#bbb"))
+            p.drawText(r, Qt.AlignmentFlag.AlignCenter, "?")
+            return
+        share = (max(-1.0, min(1.0, self.value)) + 1) / 2
+        h = r.height() * share
+        white = QRectF(r.left(), r.top() if self.flipped else r.bottom() - h, r.width(), h)
+        p.fillRect(white, QColor("#f4f4f4"))
+        p.setPen(QPen(ACCENT, 1))
+        p.drawLine(QPointF(r.left(), r.center().y()), QPointF(r.right(), r.center().y()))
+        f = QFont(self.font())
+        f.setPointSizeF(max(6.0, f.pointSizeF() * 0.8))
+        p.setFont(f)
+        p.setPen(QColor("#000") if share > 0.5 else QColor("#fff"))
+        text_rect = QRectF(r.left(), r.bottom() - 18, r.width(), 16) if not self.flipped else QRectF(r.left(), r.top() + 2, r.width(), 16)
+        p.drawText(text_rect, Qt.AlignmentFlag.AlignCenter, f"{self.value:+.2f}")
