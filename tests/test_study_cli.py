@@ -74,6 +74,11 @@ def test_session_by_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert res["net_gain_positions"] == 2.0
     code, out, _ = _cli(capsys, data, "session", "list")
     assert "\tdone\t15/15\t" in out
+    # Both concepts were reviewed (post-test 2/2: Easy) just now: scheduled, none due yet.
+    code, out, _ = _cli(capsys, data, "review", "Ada")
+    assert code == 0 and out.strip() == "nothing due"
+    code, out, _ = _cli(capsys, data, "review", "Ada", "--all")
+    assert code == 0 and len(out.splitlines()) == 2 and "Idea 0" in out and "1 review(s), last 100%" in out
 
     # Exports from the command line, read back.
     out_dir = tmp_path / "out"

@@ -1,4 +1,4 @@
-"""CLI for scripts: `conceptcoach player`, `session`, `positions` and `export`.
+"""CLI for scripts: `conceptcoach player`, `session`, `review`, `positions` and `export`.
 
 The commands call the same functions as the desktop app (study.plan, study.runner,
 study.stats, io.exports, io.positions_import), so a script, the GUI and the CLI
@@ -206,6 +206,23 @@ def cmd_session_answer(args: argparse.Namespace) -> int:
     return 0
 
 
+# ------------------------------------------------------------------------- reviews
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    from conceptcoach.study.review import due_reviews, review_cards
+
+    db = _open(args)
+    pid = _player_ids(db, [args.player])[0]
+    cards = review_cards(db, pid) if args.all else due_reviews(db, pid)
+    if not cards:
+        print("nothing due" if not args.all else "no concept tested after study yet")
+    for c in cards:
+        print(f"{c.concept_id}\t{c.concept_name}\tdue {c.due.isoformat(timespec='minutes')}\t{c.state}\t"
+              f"recall {c.retrievability:.0%}\t{c.reviews} review(s), last {c.last_score:.0%}")
+    return 0
+
+
 # ----------------------------------------------------------------------- positions
 
 
@@ -313,6 +330,11 @@ def register(sub: Sub[argparse.ArgumentParser]) -> None:
     p.add_argument("--ms", type=int, help="response (or study) time in milliseconds")
     p.add_argument("--hints", type=int, default=0)
     p.set_defaults(handler=_guard(cmd_session_answer))
+
+    p = sub.add_parser("review", help="the FSRS review queue of a player: concepts due again")
+    p.add_argument("player", metavar="ID|NAME")
+    p.add_argument("--all", action="store_true", help="every scheduled concept, not only those due now")
+    p.set_defaults(handler=_guard(cmd_review))
 
     po = sub.add_parser("positions", help="custom position sets")
     posub = po.add_subparsers(dest="positions_command", metavar="ACTION", required=True)
