@@ -74,6 +74,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
     p.add_argument("--workers", type=int, default=lc.workers)
     p.add_argument("--openings", type=int, default=lc.openings)
     p.add_argument("--opening-seed", type=int, default=lc.opening_seed)
+    p.add_argument("--last-step", type=int, default=lc.last_step, help="ignore checkpoints after this step")
     p.add_argument("--engine", default=lc.engine)
     p.set_defaults(handler=cmd_ladder)
 
@@ -87,6 +88,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
     p.add_argument("--fit-minutes", type=float, default=0.0, help="a time budget instead of --fit-steps")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--ladder-last-step", type=int, default=850,
+                   help="the teacher is this step's checkpoint (the shipped build stopped its fit there)")
+    p.add_argument("--weaker-games", type=int, default=60)
     p.add_argument("--match-scale", type=float, default=1.0,
                    help="multiply every match's game count (the issue's sizes are 1.0)")
     p.set_defaults(handler=cmd_all)
@@ -170,7 +174,7 @@ def cmd_ladder(args: argparse.Namespace) -> int:
 
     cfg = LadderConfig(students=args.students, target_elo=args.target_elo, weaker_games=args.weaker_games,
                        weaker_sims=args.weaker_sims, workers=args.workers, openings=args.openings,
-                       opening_seed=args.opening_seed, engine=args.engine)
+                       opening_seed=args.opening_seed, last_step=args.last_step, engine=args.engine)
     try:
         data, _ = load_positions(args.data)
         _, val_rows = split_validation(data)
@@ -242,7 +246,8 @@ def cmd_all(args: argparse.Namespace) -> int:
         ["train", "fit", "--data", args.data, "--run-dir", args.run_dir, "--run-id", Path(args.run_dir).name,
          "--threads", str(args.threads), *fit_len],
         ["train", "ladder", "--data", args.data, "--run-dir", args.run_dir, "--match-dir", args.match_dir,
-         "--workers", str(args.workers)],
+         "--workers", str(args.workers), "--last-step", str(args.ladder_last_step),
+         "--weaker-games", str(args.weaker_games)],
     ]
     plan += [["match", *m] for m in strength_match_args(models_dir(), Path(args.match_dir), args.match_scale,
                                                          args.workers)]

@@ -18,7 +18,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import torch
-from conceptcoach.engine.checkpoint import CheckpointInfo, load_checkpoint, save_checkpoint
+from conceptcoach.engine.checkpoint import (
+    CheckpointInfo,
+    load_checkpoint,
+    read_info,
+    save_checkpoint,
+)
 from conceptcoach.engine.network import PolicyValueNet, masked_log_softmax
 from conceptcoach.training.dataset import LabelledPositions, make_batch
 from conceptcoach.training.generate import DEFAULT_STOCKFISH
@@ -69,6 +74,8 @@ class LadderConfig:
     openings: int = 50
     opening_seed: int = 1
     judge_nodes: int = 1000
+    #: > 0: ignore ladder checkpoints after this step (the shipped build stopped at 850).
+    last_step: int = 0
     engine: str = DEFAULT_STOCKFISH
 
     def to_json(self) -> dict[str, Any]:
@@ -111,7 +118,7 @@ def build_ladder(
     out_dir: Path, cfg: LadderConfig, match_dir: Path, log: Any = None,
 ) -> dict[str, Any]:
     """Publish teacher, weaker and students from ``run_dir`` into ``out_dir``; returns the report."""
-    ckpts = ladder_checkpoints(run_dir)
+    ckpts = [p for p in ladder_checkpoints(run_dir) if not cfg.last_step or read_info(p).step <= cfg.last_step]
     if len(ckpts) < cfg.students + 2:
         raise ValueError(f"{run_dir}: {len(ckpts)} checkpoints; need at least {cfg.students + 2}")
     rows = val_rows[: cfg.agreement_positions]
