@@ -57,6 +57,8 @@ class PieceSet:
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or pieces_svg()
         self.renderer = QSvgRenderer(str(self.path))
+        # Piece size relative to the square (the "piece size" setting); shared by every board.
+        self.scale = 1.0
         if not self.renderer.isValid():
             raise FileNotFoundError(
                 f"the piece set {self.path} is missing or unreadable; reinstall Concept Coach "
@@ -73,6 +75,9 @@ class PieceSet:
         bounds = self.renderer.boundsOnElement(element)
         if bounds.isEmpty():
             return
+        if self.scale != 1.0:
+            inset = rect.width() * (1.0 - self.scale) / 2
+            rect = rect.adjusted(inset, inset * 1.4, -inset, -inset * 0.6)  # keep pieces standing low
         cell = 45.0
         col = int(bounds.center().x() // cell)
         row = int(bounds.center().y() // cell)

@@ -16,7 +16,7 @@ class ValueBar(QWidget):
         super().__init__(parent)
         self.value: float | None = None  # -1..1 from White's point of view
         self.flipped = False
-        self.setFixedWidth(26)
+        self.setFixedWidth(44)
         self.setToolTip("The network's evaluation for White (-1 lost .. +1 won)")
 
     def set_value(self, value: float | None, flipped: bool = False) -> None:
@@ -38,8 +38,14 @@ class ValueBar(QWidget):
         p.setPen(QPen(ACCENT, 1))
         p.drawLine(QPointF(r.left(), r.center().y()), QPointF(r.right(), r.center().y()))
         f = QFont(self.font())
-        f.setPointSizeF(max(6.0, f.pointSizeF() * 0.8))
+        f.setBold(True)
+        f.setPointSizeF(max(6.5, f.pointSizeF() * 0.85))
         p.setFont(f)
-        p.setPen(QColor("#000") if share > 0.5 else QColor("#fff"))
-        text_rect = QRectF(r.left(), r.bottom() - 18, r.width(), 16) if not self.flipped else QRectF(r.left(), r.top() + 2, r.width(), 16)
-        p.drawText(text_rect, Qt.AlignmentFlag.AlignCenter, f"{self.value:+.2f}")
+        # The number sits inside the side that is ahead, so it is always readable.
+        white_ahead = share >= 0.5
+        p.setPen(QColor("#111") if white_ahead else QColor("#f4f4f4"))
+        fm_h = p.fontMetrics().height() + 4
+        at_top = white_ahead == self.flipped
+        text_rect = QRectF(r.left(), r.top() + 4, r.width(), fm_h) if at_top else QRectF(
+            r.left(), r.bottom() - fm_h - 4, r.width(), fm_h)
+        p.drawText(text_rect, Qt.AlignmentFlag.AlignCenter, f"{self.value:+.2f}"[:5])

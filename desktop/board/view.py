@@ -210,7 +210,8 @@ class BoardView(QGraphicsView):
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setFrameShape(QGraphicsView.Shape.NoFrame)
         self.setMinimumSize(240, 240)
-        self.setBackgroundBrush(Qt.GlobalColor.transparent)
+        # The margins around the square board take the window's colour, not a white canvas.
+        self.setStyleSheet("QGraphicsView { background: transparent; border: none; }")
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
 
         self.board = chess.Board()
@@ -694,12 +695,6 @@ class BoardView(QGraphicsView):
     def showEvent(self, event) -> None:  # type: ignore[no-untyped-def]
         super().showEvent(event)
         self.fitInView(self._scene.sceneRect(), Qt.AspectRatioMode.KeepAspectRatio)
-
-    def heightForWidth(self, width: int) -> int:
-        return width
-
-    def hasHeightForWidth(self) -> bool:
-        return True
 
     # Qt property so styles/tests can read the orientation.
     def _get_flipped(self) -> bool:

@@ -33,9 +33,11 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QSplitter,
     QStackedWidget,
+    QStyle,
     QVBoxLayout,
     QWidget,
 )
@@ -140,6 +142,7 @@ class PhaseBar(QWidget):
             label = QLabel(PHASE_NAMES[phase])
             label.setAlignment(Qt.AlignmentFlag.AlignCenter)
             label.setMinimumWidth(110)
+            label.setMinimumHeight(label.fontMetrics().height() + 10)
             self.steps[phase] = label
             row.addWidget(label)
             if phase != "post":
@@ -153,6 +156,7 @@ class PhaseBar(QWidget):
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addLayout(row)
         lay.addWidget(self.bar)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
 
     def set_state(self, phase: str, index: int, size: int, done: int, total: int) -> None:
         order = ["pre", "learning", "post"]
@@ -162,7 +166,7 @@ class PhaseBar(QWidget):
             text = PHASE_NAMES[p] + (f"  {index + 1}/{size}" if current else "") + ("  ✓" if finished else "")
             label.setText(text)
             style = ("background:#1f6fb2;color:white;font-weight:bold;" if current
-                     else "background:#dcefdc;color:#225522;" if finished else "background:#eeeeee;color:#555;")
+                     else "background:#dcefdc;color:#225522;" if finished else "background:#f7f7f7;color:#666;border:1px solid #c8c8c8;")
             label.setStyleSheet(style + "border-radius:10px;padding:4px 10px;")
         self.bar.setMaximum(max(1, total))
         self.bar.setValue(done)
@@ -261,6 +265,10 @@ class SessionScreen(QWidget):
         self.select_all.clicked.connect(lambda: self._check_all(True))
         self.select_none = QPushButton("Clear")
         self.select_none.clicked.connect(lambda: self._check_all(False))
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+        for w in (self.per_phase, self.controls):
+            w.valueChanged.connect(lambda _v: self._update_start())
         self.start_btn = QPushButton("Start session")
         self.start_btn.setDefault(True)
         self.start_btn.clicked.connect(self.start_session)
@@ -291,6 +299,7 @@ class SessionScreen(QWidget):
         body = QHBoxLayout()
         left = QVBoxLayout()
         left.addLayout(form)
+        left.addWidget(self.summary)
         left.addStretch(1)
         left.addWidget(self.start_btn)
         body.addLayout(left, 2)
@@ -316,6 +325,13 @@ class SessionScreen(QWidget):
         return out
 
     def _update_start(self) -> None:
+        n = len(self.checked_concepts())
+        per, ctl = self.per_phase.value(), self.controls.value()
+        test = n * per + ctl
+        self.summary.setText(
+            f"<b>This plan:</b> {n} concept(s); pre-test {test} positions, learning {n * per + ctl}, post-test "
+            f"{test} (including {ctl} control position(s) per phase). About {max(1, round((2 * test) * 0.75 + (n * per + ctl) * 1.5))} minutes."
+            if n else "Tick the concepts to teach on the right.")
         ok = self.player_box.count() > 0 and bool(self.checked_concepts())
         self.start_btn.setEnabled(ok)
         self.start_btn.setToolTip("" if ok else "Choose a player and at least one concept")
@@ -464,11 +480,13 @@ class SessionScreen(QWidget):
         tl = QVBoxLayout(test_panel)
         self.test_text = QLabel()
         self.test_text.setWordWrap(True)
-        tl.addWidget(self.test_text)
+        self.test_text.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.skip_btn = QPushButton("I don't know (skip)")
         self.skip_btn.clicked.connect(lambda: self._submit(None))
         tl.addWidget(self.skip_btn)
-        tl.addStretch(1)
+        # The wrapped text takes the free height (a stacked page does not pass on
+        # height-for-width, so a fixed-size label would be clipped).
+        tl.addWidget(self.test_text, 1)
         learn_panel = QWidget()
         ll = QVBoxLayout(learn_panel)
         self.concept_label = QLabel()
@@ -484,10 +502,12 @@ class SessionScreen(QWidget):
         self.line_label.setTextFormat(Qt.TextFormat.RichText)
         self.line_label.setMinimumHeight(40)
         nav = QHBoxLayout()
-        self.first_btn = QPushButton("⏮")
-        self.back_btn = QPushButton("◀")
-        self.fwd_btn = QPushButton("▶")
-        self.last_btn = QPushButton("⏭")
+        icon = self.style().standardIcon
+        sp = QStyle.StandardPixmap
+        self.first_btn = QPushButton(icon(sp.SP_MediaSkipBackward), "")
+        self.back_btn = QPushButton(icon(sp.SP_MediaSeekBackward), "")
+        self.fwd_btn = QPushButton(icon(sp.SP_MediaSeekForward), "")
+        self.last_btn = QPushButton(icon(sp.SP_MediaSkipForward), "")
         self.auto_btn = QPushButton("Autoplay (A)")
         self.auto_btn.setCheckable(True)
         for b, tip in ((self.first_btn, "Start position (Home)"), (self.back_btn, "Back (Left)"),
@@ -660,7 +680,7 @@ class SessionScreen(QWidget):
                                    "or type it below the board. There is no feedback during a test: answers are "
                                    "scored when the session ends.")
             self.board.set_interactive([board.turn])
-            self.value_bar.set_value(None)
+            self.value_bar.setVisible(False)  # no hints of any kind during a test
             self._remaining = float(view.seconds or 0)
             self._update_clock()
             if view.seconds:
@@ -671,6 +691,7 @@ class SessionScreen(QWidget):
             self.countdown.stop()
             self.clock.setText("")
             self.side.setCurrentIndex(1)
+            self.value_bar.setVisible(True)
             self.board.set_interactive(None)
             self._show_lesson(view, side)
         self.board.view.setFocus()
