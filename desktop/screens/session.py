@@ -68,6 +68,7 @@ class ItemView:
     heat: list[float] | None = None
     prototype_id: int | None = None
     seconds: float | None = None
+    summary: dict[str, tuple[int, int]] | None = None  # when finished: phase -> (correct, answered), concepts only
 
 
 def _item_view(db: Any, session_id: int) -> ItemView:
@@ -78,7 +79,15 @@ def _item_view(db: Any, session_id: int) -> ItemView:
     seconds = state.session.spec.get("seconds_per_position")
     item = state.current
     if item is None:
-        return ItemView(state, seconds=seconds)
+        from conceptcoach.store.attempts import list_attempts
+
+        summary: dict[str, tuple[int, int]] = {}
+        for a in list_attempts(db, session_ids=[session_id]):
+            if a.is_control:
+                continue
+            c, n = summary.get(a.phase, (0, 0))
+            summary[a.phase] = (c + int(a.correct), n + 1)
+        return ItemView(state, seconds=seconds, summary=summary)
     proto_id = item.source_id if item.source == "prototype" else None
     if item.phase != "learning":
         return ItemView(state, prototype_id=proto_id, seconds=seconds)
@@ -572,7 +581,10 @@ class SessionScreen(QWidget):
         page = QWidget()
         self.done_text = QLabel()
         self.done_text.setWordWrap(True)
+        self.done_text.setStyleSheet("font-size: 12pt;")
         self.results_btn = QPushButton("See the results")
+        self.results_btn.setDefault(True)
+        self.results_btn.setMinimumHeight(36)
         self.results_btn.clicked.connect(self._to_results)
         self.again_btn = QPushButton("New session")
         self.again_btn.clicked.connect(lambda: self.new_session(self.default_player_id))
@@ -659,8 +671,15 @@ class SessionScreen(QWidget):
         if st.current is None:
             self.countdown.stop()
             self.pages.setCurrentWidget(self.done_page)
-            self.done_text.setText(f"All {st.total_items} positions are done. The results show the gain per "
-                                   "concept against the control positions.")
+            lines = [f"All {st.total_items} positions are done."]
+            summ = view.summary or {}
+            for phase in ("pre", "post"):
+                if phase in summ:
+                    c, n = summ[phase]
+                    lines.append(f"{PHASE_NAMES[phase]}: {c} of {n} concept positions found ({c / n:.0%}).")
+            lines.append("The results screen shows the gain per concept with its interval, measured against "
+                         "the control positions.")
+            self.done_text.setText("<br>".join(lines))
             self.sessionsChanged.emit()
             return
         item = st.current
