@@ -33,8 +33,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _gui_only(args_list: list[str]) -> str | None:
+    """'' or the --data-dir value when the command line names no sub-command (the app),
+    None otherwise (help, a sub-command, or anything the full parser must judge)."""
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--data-dir", default="")
+    try:
+        known, rest = pre.parse_known_args(args_list)
+    except SystemExit:
+        return None
+    return None if rest else str(known.data_dir)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
+    gui_data_dir = _gui_only(args_list)
+    if gui_data_dir is not None:
+        # No sub-command: open the app before building the full parser, whose sub-command
+        # modules import torch through their configs (2-3 s the app must not wait for).
+        from conceptcoach.desktop.app import run_app
+
+        return run_app(data_dir=gui_data_dir or None)
     parser = build_parser()
     args = parser.parse_args(args_list)
     if args.command is None:

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import sqlite_utils
-from conceptcoach.engine.checkpoint import CheckpointError, CheckpointInfo, read_info, sha256_file
 
 
 @dataclass(frozen=True)
@@ -37,6 +36,15 @@ def register_network(
     role: str | None = None, bundled: bool = False,
 ) -> NetworkRecord:
     """Register (or refresh) a checkpoint. Raises CheckpointError for a bad file."""
+    # Imported here: the checkpoint module loads torch, which readers of the registry
+    # (the desktop app's DB thread) must not pay for.
+    from conceptcoach.engine.checkpoint import (
+        CheckpointError,
+        CheckpointInfo,
+        read_info,
+        sha256_file,
+    )
+
     weights = Path(path).resolve()
     info: CheckpointInfo = read_info(weights)
     actual = sha256_file(weights)
@@ -85,6 +93,8 @@ def network_by_role(db: sqlite_utils.Database, role: str) -> NetworkRecord | Non
 
 def register_bundled(db: sqlite_utils.Database, models: Path) -> list[NetworkRecord]:
     """Register every checkpoint in ``models`` (assets/models); unchanged ones are skipped."""
+    from conceptcoach.engine.checkpoint import read_info
+
     out: list[NetworkRecord] = []
     if not models.is_dir():
         return out
