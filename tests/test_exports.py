@@ -119,6 +119,7 @@ def test_epd_quiz_reads_back(played, tmp_path: Path) -> None:  # type: ignore[no
         assert board.board_fen() == chess.Board(p.fen).board_fen()
         assert [m.uci() for m in ops["bm"]] == [p.best_move]  # type: ignore[union-attr]
         assert ops["c0"] == get_concept(db, p.concept_id).name and str(ops["id"]).endswith(f"/{p.id}")
+        assert [m.uci() for m in ops["pv"]] == p.line  # type: ignore[union-attr]
 
 
 class _Collect(HTMLParser):

@@ -81,7 +81,8 @@ def attempts_csv_text(
 
 
 def _num(x: float | None) -> str:
-    return "" if x is None else repr(float(x))
+    # Ten significant digits: exact for the stored figures, without float noise (0.19999999999999998).
+    return "" if x is None else format(float(x), ".10g")
 
 
 def write_attempts_csv(db: sqlite_utils.Database, path: PathLike, **filters: Any) -> int:
@@ -244,7 +245,8 @@ def write_concept_pgn(db: sqlite_utils.Database, concept_id: int, path: PathLike
 
 def epd_quiz_text(db: sqlite_utils.Database, concept_ids: Sequence[int]) -> str:
     """An EPD quiz set: one line per prototype with ``bm`` (the teacher's move),
-    ``id`` (concept uid / prototype id) and ``c0`` (the concept's name)."""
+    ``id`` (concept uid / prototype id), ``c0`` (the concept's name) and ``pv`` (the
+    teacher's line, when it has one)."""
     lines = []
     for cid in concept_ids:
         concept = get_concept(db, cid)
@@ -252,8 +254,9 @@ def epd_quiz_text(db: sqlite_utils.Database, concept_ids: Sequence[int]) -> str:
             board = chess.Board(p.fen)
             ops: dict[str, Any] = {"bm": [chess.Move.from_uci(p.best_move)], "id": f"{concept.uid}/{p.id}",
                                    "c0": concept.name}
-            if p.line:
-                ops["c1"] = "line " + " ".join(p.line)
+            line = _line_nodes(board, p.line)
+            if line:
+                ops["pv"] = line  # the teacher's line (python-chess writes it in SAN)
             lines.append(board.epd(**ops))
     return "\n".join(lines) + ("\n" if lines else "")
 
