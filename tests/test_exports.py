@@ -126,12 +126,14 @@ class _Collect(HTMLParser):
     def __init__(self) -> None:
         super().__init__()
         self.tags: list[str] = []
+        self.ids: list[str] = []
         self.text: list[str] = []
         self.style = ""
         self._in_style = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.tags.append(tag)
+        self.ids.extend(v for k, v in attrs if k == "id" and v)
         self._in_style = tag == "style"
 
     def handle_endtag(self, tag: str) -> None:
@@ -151,6 +153,8 @@ def test_html_report_parses_and_prints(played, tmp_path: Path) -> None:  # type:
     p.feed(path.read_text(encoding="utf-8"))
     assert p.tags.count("svg") == 2 and p.tags.count("table") == 3
     assert "script" not in p.tags, "a player's name was not escaped"
+    assert len(p.ids) == len(set(p.ids)), "two inline plots share an element id"
+    assert "text" in p.tags  # plot labels stay text: selectable and crisp in print
     assert "@media print" in p.style
     text = " ".join(p.text)
     assert EVIL_NAMES[1] in text and "Idea 0" in text

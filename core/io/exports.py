@@ -286,9 +286,14 @@ figure { margin: 1em 0; } figure svg { max-width: 100%; height: auto; }
 """
 
 
-def _svg(fig: Any) -> str:
+def _svg(fig: Any, key: str) -> str:
+    import matplotlib
+
     buf = io.StringIO()
-    fig.savefig(buf, format="svg", bbox_inches="tight")
+    # Text stays text (selectable, crisp in print, no glyph ids that clash when two
+    # plots share one page); the salt makes clip-path ids reproducible and distinct.
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": key}):
+        fig.savefig(buf, format="svg", bbox_inches="tight")
     text = buf.getvalue()
     return text[text.index("<svg"):]
 
@@ -308,7 +313,7 @@ def _gain_plot(labels: list[str], summaries: list[GainSummary], title: str) -> s
     ax.set_yticks(ys, labels)
     ax.set_xlabel("gain (positions, post - pre) with bootstrap 95% interval")
     ax.set_title(title)
-    return _svg(fig)
+    return _svg(fig, "gains")
 
 
 def _prepost_plot(labels: list[str], summaries: list[GainSummary]) -> str:
@@ -324,7 +329,7 @@ def _prepost_plot(labels: list[str], summaries: list[GainSummary]) -> str:
     ax.set_ylabel("% of the teacher's moves found")
     ax.set_ylim(0, 100)
     ax.legend()
-    return _svg(fig)
+    return _svg(fig, "prepost")
 
 
 def _p(x: float | None) -> str:
