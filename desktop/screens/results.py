@@ -1,0 +1,379 @@
+"""Results: a player's learning gains per concept with their intervals, the control items,
+the player's session history, and every export of the study core (CSV, JSON, PGN study,
+EPD quiz, HTML report).
+
+Gains are recomputed from the attempt log by ``conceptcoach.study.stats.gain_report`` on
+the DB worker; exports are written by ``conceptcoach.io.exports`` into a folder the user
+picks, and the screen says what was written where.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from conceptcoach.desktop.screens.plots import GainPlot, GainRow
+from conceptcoach.desktop.workers import Context, Workers
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFileDialog,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QScrollArea,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+ALL_SESSIONS = 0
+
+
+@dataclass(frozen=True)
+class ConceptGain:
+    concept_id: int
+    name: str
+    control: bool
+    n_units: int
+    pre_rate: float
+    post_rate: float
+    gain: float  # positions per concept
+    low: float | None
+    high: float | None
+    per_phase: float
+
+
+@dataclass(frozen=True)
+class ResultsData:
+    players: list[tuple[int, str]]
+    player_id: int | None
+    sessions: list[tuple[int, str, str]]  # id, when, phase
+    session_id: int
+    concepts: list[ConceptGain]
+    overall: Any
+    control: Any
+    net: tuple[float | None, float | None, float | None]
+    attempts: int
+
+
+def load_results(ctx: Context, player_id: int | None, session_id: int) -> ResultsData:
+    from conceptcoach.store.attempts import list_attempts
+    from conceptcoach.store.concepts import list_concepts
+    from conceptcoach.store.players import list_players
+    from conceptcoach.store.sessions import list_sessions
+    from conceptcoach.study.runner import session_state
+    from conceptcoach.study.stats import gain_report
+
+    db = ctx.db
+    players = [(p.id, p.name) for p in list_players(db)]
+    if player_id is None and players:
+        player_id = players[0][0]
+    sessions = []
+    if player_id is not None:
+        for s in list_sessions(db, player_id=player_id):
+            sessions.append((s.id, s.created_at[:16].replace("T", " "), session_state(db, s.id).phase))
+    if session_id and session_id not in {s[0] for s in sessions}:
+        session_id = ALL_SESSIONS
+    session_ids = [session_id] if session_id else None
+    player_ids = [player_id] if player_id is not None else []
+    report = gain_report(db, session_ids=session_ids, player_ids=player_ids, n_boot=2000)
+    names = {c.id: (c.name, c.is_control) for c in list_concepts(db, include_hidden=True)}
+    controls = {u.concept_id for u in report.units if u.is_control}
+    concepts = []
+    for cid, s in report.by_concept.items():
+        name, failed = names.get(cid, (f"concept {cid}", False))
+        concepts.append(ConceptGain(
+            concept_id=cid, name=name, control=cid in controls or failed, n_units=s.n_units, pre_rate=s.pre_rate,
+            post_rate=s.post_rate, gain=s.mean_gain_positions, low=s.ci_low, high=s.ci_high, per_phase=s.per_phase))
+    attempts = len(list_attempts(db, session_ids=session_ids, player_ids=player_ids))
+    return ResultsData(players, player_id, sessions, session_id, concepts, report.overall, report.control,
+                       (report.net_gain_positions, report.net_ci_low, report.net_ci_high), attempts)
+
+
+def _ci(low: float | None, high: float | None) -> str:
+    return "–" if low is None or high is None else f"[{low:+.2f}, {high:+.2f}]"
+
+
+class ResultsScreen(QWidget):
+    exported = Signal(str)  # path written
+
+    def __init__(self, workers: Workers, export_dir: Path | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.workers = workers
+        self.data: ResultsData | None = None
+        self._loading = False
+
+        self.player = QComboBox(self)
+        self.player.setMinimumWidth(180)
+        self.session = QComboBox(self)
+        self.session.setMinimumWidth(260)
+        self.player.activated.connect(lambda _i: self.show_for(self.player.currentData(), ALL_SESSIONS))
+        self.session.activated.connect(lambda _i: self.show_for(self.player.currentData(), self.session.currentData()))
+        top = QHBoxLayout()
+        top.addWidget(QLabel("<h2>Results</h2>", self))
+        top.addStretch(1)
+        for label, w in (("Player", self.player), ("Sessions", self.session)):
+            lab = QLabel(label, self)
+            lab.setBuddy(w)
+            top.addWidget(lab)
+            top.addWidget(w)
+
+        self.headline = QLabel(self)
+        self.headline.setWordWrap(True)
+        self.headline.setTextFormat(Qt.TextFormat.RichText)
+        self.plot = GainPlot(parent=self)
+        self.plot.unit = ""
+        self.table = QTableWidget(0, 6, self)
+        self.table.setHorizontalHeaderLabels(["Concept", "Pre-test", "Post-test", "Gain", "95% interval", "Units"])
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().setVisible(False)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for c in range(1, 6):
+            header.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
+        self.table.itemSelectionChanged.connect(self._update_buttons)
+        self.controls = QLabel(self)
+        self.controls.setWordWrap(True)
+
+        self.history = QTableWidget(0, 3, self)
+        self.history.setHorizontalHeaderLabels(["Session", "Started", "Phase"])
+        self.history.verticalHeader().setVisible(False)
+        self.history.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.history.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.history.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.history.itemDoubleClicked.connect(self._history_open)
+        self.history.setMaximumHeight(180)
+
+        # Exports
+        self.folder = QLineEdit(str(export_dir or Path.home() / "ConceptCoach exports"), self)
+        self.folder.setAccessibleName("Export folder")
+        choose = QPushButton("Choose…", self)
+        choose.clicked.connect(self._choose_folder)
+        self.csv = QPushButton("Attempts (CSV)", self)
+        self.json = QPushButton("Session (JSON)", self)
+        self.pgn = QPushButton("Concept study (PGN)", self)
+        self.epd = QPushButton("Quiz set (EPD)", self)
+        self.html = QPushButton("Report (HTML)", self)
+        self.csv.setToolTip("One row per answer, for a spreadsheet")
+        self.json.setToolTip("The selected session with its results")
+        self.pgn.setToolTip("The selected concept as a study: one chapter per prototype, with arrows")
+        self.epd.setToolTip("The concepts shown, as an EPD quiz set for other programs")
+        self.html.setToolTip("Gains with plots, ready to print to PDF")
+        self.csv.clicked.connect(lambda: self._export("csv"))
+        self.json.clicked.connect(lambda: self._export("json"))
+        self.pgn.clicked.connect(lambda: self._export("pgn"))
+        self.epd.clicked.connect(lambda: self._export("epd"))
+        self.html.clicked.connect(lambda: self._export("html"))
+        self.export_message = QLabel(self)
+        self.export_message.setWordWrap(True)
+        self.export_message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        exports = QGroupBox("Export", self)
+        el = QVBoxLayout(exports)
+        frow = QHBoxLayout()
+        frow.addWidget(QLabel("Folder", self))
+        frow.addWidget(self.folder, 1)
+        frow.addWidget(choose)
+        el.addLayout(frow)
+        brow = QHBoxLayout()
+        for b in (self.csv, self.json, self.pgn, self.epd, self.html):
+            brow.addWidget(b)
+        el.addLayout(brow)
+        el.addWidget(self.export_message)
+
+        self.empty = QLabel(self)
+        self.empty.setWordWrap(True)
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+
+        body = QWidget(self)
+        bl = QVBoxLayout(body)
+        bl.addWidget(self.headline)
+        bl.addWidget(self.empty)
+        bl.addWidget(self.plot)
+        bl.addWidget(self.table, 1)
+        bl.addWidget(self.controls)
+        history_box = QGroupBox("History", self)
+        hl = QVBoxLayout(history_box)
+        hl.addWidget(self.history)
+        bl.addWidget(history_box)
+        bl.addWidget(exports)
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(body)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(scroll, 1)
+        self._update_buttons()
+
+    # ------------------------------------------------------------------ loading
+    def show_for(self, player_id: int | None, session_id: int = ALL_SESSIONS) -> None:
+        self._loading = True
+        self.workers.db(lambda ctx: load_results(ctx, player_id, session_id), name="results",
+                        on_success=self._loaded,
+                        on_failure=lambda msg: self.headline.setText(f"<b>Could not compute the results:</b> {msg}"))
+
+    def refresh(self) -> None:
+        d = self.data
+        self.show_for(d.player_id if d else None, d.session_id if d else ALL_SESSIONS)
+
+    @property
+    def loading(self) -> bool:
+        return self._loading
+
+    def _loaded(self, data: ResultsData) -> None:
+        self._loading = False
+        self.data = data
+        self.player.clear()
+        for pid, name in data.players:
+            self.player.addItem(name, pid)
+        if data.player_id is not None:
+            self.player.setCurrentIndex(self.player.findData(data.player_id))
+        self.session.clear()
+        self.session.addItem("All sessions", ALL_SESSIONS)
+        for sid, when, phase in data.sessions:
+            self.session.addItem(f"Session {sid} · {when} · {phase}", sid)
+        self.session.setCurrentIndex(max(0, self.session.findData(data.session_id)))
+        self.history.setRowCount(len(data.sessions))
+        for i, (sid, when, phase) in enumerate(data.sessions):
+            for c, text in enumerate((str(sid), when, phase)):
+                item = QTableWidgetItem(text)
+                item.setData(Qt.ItemDataRole.UserRole, sid)
+                self.history.setItem(i, c, item)
+
+        if not data.players:
+            self._empty("No players yet: add one on Home, run a session, and its results appear here.")
+        elif data.overall is None:
+            self._empty("No gains yet: a gain needs a concept answered in both the pre-test and the post-test. "
+                        "Finish a session's post-test, then come back." +
+                        (f" ({data.attempts} answers recorded so far.)" if data.attempts else ""))
+        else:
+            self.empty.hide()
+            o = data.overall
+            text = (f"<p style='font-size:large'>Mean gain <b>{o.mean_gain_positions:+.2f}</b> positions out of "
+                    f"{o.per_phase:g} per concept, 95% interval {_ci(o.ci_low, o.ci_high)} "
+                    f"({100 * o.pre_rate:.0f}% → {100 * o.post_rate:.0f}% of the teacher's moves found; "
+                    f"{o.n_units} concept unit(s), {data.attempts} answers).</p>")
+            if o.wilcoxon_p is not None:
+                text += f"<p>Paired tests: Wilcoxon p = {o.wilcoxon_p:.3f}"
+                if o.permutation_p is not None:
+                    text += f", sign-flip permutation p = {o.permutation_p:.3f}"
+                text += ".</p>"
+            self.headline.setText(text)
+        self.plot.setVisible(data.overall is not None or data.control is not None)
+        self.table.setVisible(bool(data.concepts))
+        rows = [GainRow(c.name + (" (control)" if c.control else ""), c.gain,
+                        c.low if c.low is not None else c.gain, c.high if c.high is not None else c.gain, c.control)
+                for c in data.concepts]
+        self.plot.set_rows(rows)
+        self.table.setRowCount(len(data.concepts))
+        for i, c in enumerate(data.concepts):
+            cells = [c.name + (" (control)" if c.control else ""), f"{100 * c.pre_rate:.0f}%",
+                     f"{100 * c.post_rate:.0f}%", f"{c.gain:+.2f}", _ci(c.low, c.high), str(c.n_units)]
+            for col, t in enumerate(cells):
+                item = QTableWidgetItem(t)
+                item.setData(Qt.ItemDataRole.UserRole, c.concept_id)
+                self.table.setItem(i, col, item)
+        if data.control is not None:
+            net, lo, hi = data.net
+            self.controls.setText(
+                f"<b>Control items</b> (positions from concepts that failed a filter, run through the same phases): "
+                f"{data.control.mean_gain_positions:+.2f} positions, interval "
+                f"{_ci(data.control.ci_low, data.control.ci_high)}. "
+                + (f"Gain net of practice: <b>{net:+.2f}</b> {_ci(lo, hi)}." if net is not None else ""))
+        else:
+            self.controls.setText("No control items in these sessions: the gain cannot be separated from "
+                                  "practice. Add control items when planning a session.")
+        self._update_buttons()
+
+    def _empty(self, text: str) -> None:
+        self.headline.clear()
+        self.empty.setText(text)
+        self.empty.show()
+
+    def _history_open(self, item: QTableWidgetItem) -> None:
+        self.show_for(self.player.currentData(), int(item.data(Qt.ItemDataRole.UserRole)))
+
+    def _selected_concept(self) -> int | None:
+        items = self.table.selectedItems()
+        return int(items[0].data(Qt.ItemDataRole.UserRole)) if items else None
+
+    def _update_buttons(self) -> None:
+        d = self.data
+        has_player = d is not None and d.player_id is not None
+        self.csv.setEnabled(has_player)
+        self.html.setEnabled(has_player)
+        self.json.setEnabled(d is not None and bool(d.session_id))
+        self.pgn.setEnabled(self._selected_concept() is not None)
+        self.epd.setEnabled(d is not None and bool(d.concepts))
+        if d is not None and not d.session_id:
+            self.json.setToolTip("Pick one session above to export it as JSON")
+        else:
+            self.json.setToolTip("The selected session with its results")
+
+    def _choose_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Export folder", self.folder.text())
+        if folder:
+            self.folder.setText(folder)
+
+    # ------------------------------------------------------------------ exports
+    def export_path(self, kind: str) -> Path:
+        d = self.data
+        assert d is not None
+        who = next((n for i, n in d.players if i == d.player_id), "player")
+        safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in who) or "player"
+        scope = f"session{d.session_id}" if d.session_id else "all"
+        names = {
+            "csv": f"{safe}-{scope}-attempts.csv",
+            "json": f"{safe}-session{d.session_id}.json",
+            "pgn": f"concept{self._selected_concept()}-study.pgn",
+            "epd": f"{safe}-{scope}-quiz.epd",
+            "html": f"{safe}-{scope}-report.html",
+        }
+        return Path(self.folder.text()).expanduser() / names[kind]
+
+    def _export(self, kind: str) -> None:
+        d = self.data
+        if d is None or d.player_id is None:
+            return
+        path = self.export_path(kind)
+        session_ids = [d.session_id] if d.session_id else None
+        player_ids = [d.player_id]
+        concept = self._selected_concept()
+        concept_ids = [c.concept_id for c in d.concepts if not c.control]
+
+        def work(ctx: Context) -> str:
+            from conceptcoach.io import exports
+
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if kind == "csv":
+                n = exports.write_attempts_csv(ctx.db, path, session_ids=session_ids, player_ids=player_ids)
+                return f"{n} answers written to {path}"
+            if kind == "json":
+                exports.write_session_json(ctx.db, d.session_id, path)
+                return f"session {d.session_id} written to {path}"
+            if kind == "pgn":
+                assert concept is not None
+                n = exports.write_concept_pgn(ctx.db, concept, path)
+                return f"{n} chapters written to {path}"
+            if kind == "epd":
+                n = exports.write_epd_quiz(ctx.db, concept_ids, path)
+                return f"{n} positions written to {path}"
+            exports.write_html_report(ctx.db, path, session_ids=session_ids, player_ids=player_ids)
+            return f"report written to {path}"
+
+        self.export_message.setText(f"Writing {path.name}…")
+        self.workers.db(work, name=f"export {kind}", on_success=self._exported,
+                        on_failure=lambda msg: self.export_message.setText(
+                            f"<span style='color:#b3261e'>Export failed: {msg}</span>"))
+
+    def _exported(self, message: str) -> None:
+        self.export_message.setText(message)
+        self.exported.emit(message)
