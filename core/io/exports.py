@@ -16,6 +16,7 @@ import html
 import io
 import json
 import os
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -295,7 +296,12 @@ def _svg(fig: Any, key: str) -> str:
     with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": key}):
         fig.savefig(buf, format="svg", bbox_inches="tight")
     text = buf.getvalue()
-    return text[text.index("<svg"):]
+    text = text[text.index("<svg"):]
+    # Every plot names its groups figure_1, patch_1, ...: prefix ids (and references
+    # to them) so that ids stay unique on a page holding several plots.
+    text = re.sub(r'\bid="([^"]+)"', rf'id="{key}-\1"', text)
+    text = re.sub(r'url\(#([^)]+)\)', rf'url(#{key}-\1)', text)
+    return re.sub(r'href="#([^"]+)"', rf'href="#{key}-\1"', text)
 
 
 def _gain_plot(labels: list[str], summaries: list[GainSummary], title: str) -> str:
