@@ -228,7 +228,9 @@ class Workers(QObject):
             mpc = mp.get_context("spawn")
             out = mpc.Queue()
             stop = mpc.Event()
-            proc = mpc.Process(target=child_main, args=(target, target_kwargs, out, stop), daemon=True)
+            # Not a daemon: discovery starts its own worker pool, and a daemonic process may
+            # not have children. The relay below always joins or kills the child.
+            proc = mpc.Process(target=child_main, args=(target, target_kwargs, out, stop), daemon=False)
             proc.start()
             asked_at: float | None = None
             try:

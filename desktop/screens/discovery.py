@@ -158,7 +158,6 @@ class DiscoveryScreen(QWidget):
             h.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
         h.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         self.problems.setVisible(False)
-        self.problems.setMinimumHeight(140)
 
         import_box = QGroupBox("1. Import human games", self)
         il = QVBoxLayout(import_box)
@@ -311,6 +310,11 @@ class DiscoveryScreen(QWidget):
                     item.setToolTip(file)
                 self.problems.setItem(i, c, item)
         self.problems.setVisible(bool(problems))
+        # As tall as its rows (up to ten), so a short list leaves no empty box.
+        rows = min(len(problems), 10)
+        height = self.problems.horizontalHeader().height() + 4
+        height += sum(self.problems.rowHeight(i) for i in range(rows))
+        self.problems.setFixedHeight(max(height, 60))
         self.import_bar.setRange(0, 1)
         self.import_bar.setValue(1)
         self.games_imported.emit()

@@ -1,0 +1,115 @@
+"""The Discovery screen: a PGN import in a child process with progress, the skipped games
+listed with their reasons, cancel, and a discovery run whose failure is explained in
+the window. The GUI thread is watched for stalls throughout."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.gui, pytest.mark.slow]
+
+REPO = Path(__file__).resolve().parents[1]
+SCREENSHOTS = REPO / "docs" / "screenshots"
+
+
+@pytest.fixture
+def screen(qtbot, tmp_path: Path):  # type: ignore[no-untyped-def]
+    from conceptcoach.desktop.screens.discovery import DiscoveryScreen
+    from conceptcoach.desktop.workers import Workers
+    from conceptcoach.store.db import open_store
+
+    path = tmp_path / "store.sqlite"
+    open_store(path).conn.close()
+    workers = Workers(lambda: open_store(path))
+    s = DiscoveryScreen(workers, str(path))
+    qtbot.addWidget(s)
+    s.resize(1366, 768)
+    s.show()
+    qtbot.waitExposed(s)
+    s.grab()
+    yield s
+    workers.shutdown(timeout_ms=30_000)
+
+
+@pytest.fixture
+def stall(qtbot):  # type: ignore[no-untyped-def]
+    from conceptcoach.desktop.workers import StallMonitor
+
+    m = StallMonitor()
+    m.start()
+    yield m
+    m.stop()
+    assert not m.stalls, f"the GUI thread was blocked: {m.stalls}"
+
+
+def test_broken_pgn_import_lists_skipped_games(qtbot, screen, shared_data: Path, stall) -> None:  # type: ignore[no-untyped-def]
+    bad = shared_data / "malformed" / "chessalyzer_bad-san-mid-file.pgn"
+    corrupt = shared_data / "malformed" / "chessalyzer_corrupt.pgn"
+    screen.files.setText(f"{bad}; {corrupt}")
+    qtbot.mouseClick(screen.import_button, _left())
+    assert not screen.import_button.isEnabled() and screen.import_cancel.isEnabled()
+    qtbot.waitUntil(lambda: screen.import_op is None, timeout=60_000)
+    assert screen.import_button.isEnabled()
+    summaries = screen.last_import
+    assert [Path(s["file"]).name for s in summaries] == [bad.name, corrupt.name]
+    skipped = sum(s["bad_games"] for s in summaries)
+    assert skipped >= 1
+    assert screen.problems.isVisible() and screen.problems.rowCount() == skipped
+    # Every skipped game says where (file, game number, line) and why.
+    for row in range(screen.problems.rowCount()):
+        file, game, line, reason = (screen.problems.item(row, c).text() for c in range(4))
+        assert file in (bad.name, corrupt.name) and int(game) >= 1 and int(line) >= 1 and reason
+    assert "skipped" in screen.import_status.text()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    assert screen.grab().save(str(SCREENSHOTS / "discovery_import_errors.png"))
+
+
+def test_missing_file_and_cancel(qtbot, screen, shared_data: Path, stall) -> None:  # type: ignore[no-untyped-def]
+    screen.files.setText("/nowhere/games.pgn")
+    qtbot.mouseClick(screen.import_button, _left())
+    assert "Not found: /nowhere/games.pgn" in screen.import_status.text()
+    assert screen.import_op is None
+
+    big = shared_data / "human" / "masters_wch_candidates_1886-2022.pgn.gz"
+    screen.files.setText(str(big))
+    qtbot.mouseClick(screen.import_button, _left())
+    qtbot.waitUntil(lambda: screen.import_bar.maximum() > 1, timeout=60_000)  # progress arrived
+    qtbot.mouseClick(screen.import_cancel, _left())
+    qtbot.waitUntil(lambda: screen.import_op is None, timeout=60_000)
+    assert "cancelled" in screen.import_status.text()
+    assert screen.import_button.isEnabled()
+
+
+def test_discovery_failure_is_explained(qtbot, screen, stall) -> None:  # type: ignore[no-untyped-def]
+    """An empty store has no teacher registered: the run stops and says so in the window."""
+    screen.games.setValue(2)
+    qtbot.mouseClick(screen.run_button, _left())
+    assert screen.run_cancel.isEnabled() and not screen.run_button.isEnabled()
+    qtbot.waitUntil(lambda: screen.discover_op is None, timeout=120_000)
+    assert "Discovery stopped" in screen.run_status.text()
+    assert "teacher" in screen.run_status.text()
+    assert screen.run_button.isEnabled() and not screen.run_cancel.isEnabled()
+
+
+def test_stage_list_follows_progress(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from conceptcoach.desktop.screens.discovery import StageList
+
+    stages = StageList()
+    qtbot.addWidget(stages)
+    stages.update_stage(3, 10, "selfplay: game 3/10")
+    assert stages.bars["selfplay"].value() == 3 and stages.bars["selfplay"].maximum() == 10
+    assert stages.notes["import"].text() == "done (nothing to do)"
+    stages.update_stage(1, 4, "teachability: 1/4")
+    assert stages.notes["selfplay"].text() == "done"
+    assert stages.notes["candidates"].text() == "done (nothing to do)"
+    assert stages.notes["novelty"].text() == "waiting"
+    stages.update_stage(0, 0, "not a stage: ignored")
+    assert stages.current == "teachability"
+
+
+def _left():  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import Qt
+
+    return Qt.MouseButton.LeftButton
