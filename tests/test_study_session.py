@@ -202,3 +202,22 @@ def test_review_mode_and_templates(store: sqlite_utils.Database) -> None:
 def test_visits_fixture_is_what_the_docstring_says() -> None:
     v = visits_for(chess.STARTING_FEN, "e2e4")
     assert [x["n"] for x in v.values()] == [60, 20, 10, 10] and next(iter(v)) == "e2e4"
+
+
+def test_deleting_an_unstarted_session_frees_its_positions(store: sqlite_utils.Database) -> None:
+    from conceptcoach.store.sessions import delete_unstarted_session
+
+    ids = build_library(store, concepts=1, per_concept=6, failed=0)
+    p = add_player(store, "Ola")
+    first = create_sessions(store, PlanSpec([p.id], ids, per_phase=2, seed=1)).session_ids[0]
+    with pytest.raises(NotEnoughPositions):  # all 6 prototypes are planned in the open session
+        create_sessions(store, PlanSpec([p.id], ids, per_phase=2, seed=1))
+    delete_unstarted_session(store, first)
+    second = create_sessions(store, PlanSpec([p.id], ids, per_phase=2, seed=1)).session_ids[0]
+    st = session_state(store, second)
+    assert st.current is not None
+    answer(store, second, st.current.id, st.current.expected[0])
+    with pytest.raises(ValueError, match="cannot be deleted"):
+        delete_unstarted_session(store, second)
+    with pytest.raises(KeyError):
+        delete_unstarted_session(store, first)

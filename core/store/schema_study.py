@@ -54,7 +54,7 @@ def migrate_v2_study(db: sqlite_utils.Database) -> None:
     )
     db.execute(
         """CREATE TABLE sessions (
-            id INTEGER PRIMARY KEY,
+            id INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: exports cite session ids
             player_id INTEGER NOT NULL REFERENCES players(id),
             network_id INTEGER REFERENCES networks(id),
             batch TEXT NOT NULL,               -- sessions created together from one plan
@@ -68,7 +68,7 @@ def migrate_v2_study(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX sessions_player ON sessions(player_id)")
     db.execute(
         """CREATE TABLE session_items (
-            id INTEGER PRIMARY KEY,
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
             session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
             phase TEXT NOT NULL,               -- pre / learning / post / review
             ord INTEGER NOT NULL,              -- order within the phase

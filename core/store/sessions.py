@@ -190,3 +190,25 @@ def list_templates(db: sqlite_utils.Database) -> list[Template]:
 def delete_template(db: sqlite_utils.Database, name: str) -> None:
     get_template(db, name)
     db.execute("DELETE FROM templates WHERE name = ?", [name])
+
+
+def delete_unstarted_session(db: sqlite_utils.Database, session_id: int) -> None:
+    """Remove a session nobody has answered or studied anything in (a plan made by
+    mistake); its positions become available to new plans again. A session with any
+    record in the logs is kept: raises ValueError saying so."""
+    get_session(db, session_id)
+    conn = db.conn
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        used = conn.execute("SELECT (SELECT COUNT(*) FROM attempts WHERE session_id = ?)"
+                            " + (SELECT COUNT(*) FROM studied WHERE session_id = ?)",
+                            (session_id, session_id)).fetchone()[0]
+        if used:
+            raise ValueError(f"session {session_id} has {used} record(s) in the attempt and study logs and "
+                             "cannot be deleted; leave it unfinished instead")
+        conn.execute("DELETE FROM session_items WHERE session_id = ?", (session_id,))
+        conn.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
