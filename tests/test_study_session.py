@@ -221,3 +221,17 @@ def test_deleting_an_unstarted_session_frees_its_positions(store: sqlite_utils.D
         delete_unstarted_session(store, second)
     with pytest.raises(KeyError):
         delete_unstarted_session(store, first)
+
+
+def test_time_limit_is_applied_by_the_core(store: sqlite_utils.Database) -> None:
+    ids = build_library(store, concepts=1, per_concept=6, failed=0)
+    p = add_player(store, "Pia")
+    sid = create_sessions(store, PlanSpec([p.id], ids, per_phase=2, seconds_per_position=30, seed=1)).session_ids[0]
+    it = session_state(store, sid).current
+    assert it is not None
+    ok = answer(store, sid, it.id, it.expected[0], response_ms=29_000).attempt
+    assert ok.correct and ok.partial_credit == 1.0
+    it = session_state(store, sid).current
+    assert it is not None
+    late = answer(store, sid, it.id, it.expected[0], response_ms=31_000).attempt
+    assert not late.correct and late.partial_credit == 0.0 and late.visit_share == pytest.approx(0.6)

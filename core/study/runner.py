@@ -9,11 +9,15 @@ Phases run pre -> learning -> post -> done (review mode: review -> done). Test i
 (pre, post, review) are done when answered; learning items when studied (the player
 may first try a move, which is logged as a ``learning`` attempt and scored, but does
 not count in the gains).
+
+When the plan sets seconds per position, the core (not the client) applies it, so
+every client scores alike: a test answer whose ``response_ms`` exceeds the limit is
+logged as given, with the teacher's figures, but counts as not correct (credit 0).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import chess
 import sqlite_utils
@@ -125,6 +129,9 @@ def answer(
     state = session_state(db, session_id)
     item = _check_current(state, item_id)
     score = score_answer(item.fen, item.expected, item.visits, move, evaluate)
+    limit = state.session.spec.get("seconds_per_position")
+    if limit and response_ms is not None and response_ms > float(limit) * 1000 and item.phase != "learning":
+        score = replace(score, correct=False, partial_credit=0.0)
     network_id = state.session.network_id
     if network_id is None and item.concept_id is not None:
         try:
