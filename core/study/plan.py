@@ -18,6 +18,7 @@ concept, how many are needed and how many are available.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import secrets
 import uuid
@@ -154,16 +155,20 @@ def _concept_candidates(db: sqlite_utils.Database, concept_id: int, is_control: 
 
 
 def _machine_candidates(db: sqlite_utils.Database) -> list[_Candidate]:
-    out = []
-    for r in db.query(
-        "SELECT p.id, p.fen, s.best_move, s.root_value, s.summary FROM search_summaries s"
-        " JOIN positions p ON p.id = s.position_id ORDER BY p.id"
-    ):
-        summary = json.loads(r["summary"])
-        visits = {c["move"]: {"n": c["n"], "q": c["q"], "p": c["p"]} for c in summary.get("children", [])}
-        out.append(_Candidate(None, True, "machine", int(r["id"]), r["fen"], (r["best_move"],),
-                              tuple(summary.get("principal_line", [])), r["root_value"], visits))
-    return out
+    # Summaries are loaded only for the chosen few (see _with_search): a self-play run
+    # stores thousands of them.
+    return [_Candidate(None, True, "machine", int(r["id"]), r["fen"], (r["best_move"],), (), r["root_value"], {})
+            for r in db.query("SELECT p.id, p.fen, s.best_move, s.root_value FROM search_summaries s"
+                              " JOIN positions p ON p.id = s.position_id ORDER BY p.id")]
+
+
+def _with_search(db: sqlite_utils.Database, c: _Candidate) -> _Candidate:
+    if c.source != "machine":
+        return c
+    row = next(iter(db.query("SELECT summary FROM search_summaries WHERE position_id = ?", [c.source_id])))
+    summary = json.loads(row["summary"])
+    visits = {ch["move"]: {"n": ch["n"], "q": ch["q"], "p": ch["p"]} for ch in summary.get("children", [])}
+    return dataclasses.replace(c, line=tuple(summary.get("principal_line", [])), visits=visits)
 
 
 def _set_candidates(db: sqlite_utils.Database, set_id: int) -> list[_Candidate]:
@@ -251,6 +256,7 @@ def build_items(db: sqlite_utils.Database, spec: PlanSpec, seed: int) -> list[Ne
         else:
             ordered = _shuffled(rng, [c for group in by_phase[ph] for c in group])
         for i, c in enumerate(ordered):
+            c = _with_search(db, c)
             items.append(NewItem(ph, i, c.concept_id, c.is_control, c.source, c.source_id, c.fen, c.expected,
                                  c.line, c.value, c.visits))
     return items
