@@ -171,9 +171,9 @@ while (st := session_state(db, sid)).current is not None:
 @pytest.mark.slow
 def test_killed_process_loses_no_committed_answer(store_path: Path) -> None:
     db = open_store(store_path)
-    ids = build_library(db, concepts=2, per_concept=12, failed=0)
+    ids = build_library(db, concepts=2, per_concept=24, failed=0)
     p = add_player(db, "Jo")
-    sid = create_sessions(db, PlanSpec([p.id], ids, per_phase=6, learning_per_concept=0, seed=3)).session_ids[0]
+    sid = create_sessions(db, PlanSpec([p.id], ids, per_phase=12, learning_per_concept=0, seed=3)).session_ids[0]
     db.conn.close()
     proc = subprocess.Popen([sys.executable, "-c", CHILD, str(store_path), str(sid)], stdout=subprocess.PIPE,
                             text=True, cwd=Path(__file__).parent)
@@ -188,7 +188,7 @@ def test_killed_process_loses_no_committed_answer(store_path: Path) -> None:
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     logged = [a.id for a in list_attempts(db, session_ids=[sid])]
     assert set(acknowledged) <= set(logged)
-    assert len(logged) < 24, "the child finished before it was killed; the test proved nothing"
+    assert len(logged) < 48, "the child finished before it was killed; the test proved nothing"
     # The session resumes where the log says it stands.
     st = session_state(db, sid)
     assert st.done_items == len(logged) and st.current is not None
