@@ -235,3 +235,9 @@ def test_time_limit_is_applied_by_the_core(store: sqlite_utils.Database) -> None
     assert it is not None
     late = answer(store, sid, it.id, it.expected[0], response_ms=31_000).attempt
     assert not late.correct and late.partial_credit == 0.0 and late.visit_share == pytest.approx(0.6)
+
+
+def test_position_key_is_canonical() -> None:
+    after_e4 = "rnbqkbnr/pppppppp/8/8/4P3/8/PPPP1PPP/RNBQKBNR b KQkq e3 0 1"
+    assert position_key(after_e4) == position_key("rnbqkbnr/pppppppp/8/8/4P3/8/PPPP1PPP/RNBQKBNR b KQkq - 5 30")
+    assert position_key(after_e4) != position_key("rnbqkbnr/pppppppp/8/8/4P3/8/PPPP1PPP/RNBQKBNR w KQkq - 0 1")

@@ -8,16 +8,22 @@ statistics and the review queue report is recomputed from these rows.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import chess
 import sqlite_utils
 
 
 def position_key(fen: str) -> str:
-    """A FEN without its move counters: the same position reached at another move
-    number is the same position for a player."""
+    """A FEN without its move counters, in canonical form: the same position reached at
+    another move number, or written by another program (an en-passant square with no
+    capture possible, stale castling rights), is the same position for a player."""
+    # A board python-chess cannot read is compared as the text given.
+    with contextlib.suppress(ValueError):
+        fen = chess.Board(fen).fen(en_passant="legal")
     return " ".join(fen.split()[:4])
 
 
