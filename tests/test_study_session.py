@@ -241,3 +241,21 @@ def test_position_key_is_canonical() -> None:
     after_e4 = "rnbqkbnr/pppppppp/8/8/4P3/8/PPPP1PPP/RNBQKBNR b KQkq e3 0 1"
     assert position_key(after_e4) == position_key("rnbqkbnr/pppppppp/8/8/4P3/8/PPPP1PPP/RNBQKBNR b KQkq - 5 30")
     assert position_key(after_e4) != position_key("rnbqkbnr/pppppppp/8/8/4P3/8/PPPP1PPP/RNBQKBNR w KQkq - 0 1")
+
+
+def test_network_evaluate_scores_an_unsearched_answer(tiny_net) -> None:  # type: ignore[no-untyped-def]
+    from conceptcoach.engine.encoding import encode_board
+    from conceptcoach.engine.network import Evaluator
+    from conceptcoach.study.scoring import network_evaluate
+
+    ev = Evaluator(tiny_net)
+    evaluate = network_evaluate(ev)
+    board = chess.Board()
+    board.push_uci("h2h4")
+    expected = -float(ev(encode_board(board)[None])[1][0])
+    visits = {"e2e4": {"n": 90, "q": 0.2, "p": 0.5}, "d2d4": {"n": 10, "q": 0.1, "p": 0.3}}
+    s = score_answer(chess.STARTING_FEN, ("e2e4",), visits, "h2h4", evaluate)
+    assert s.value_drop == pytest.approx(0.2 - expected, abs=1e-6)
+    # Mate in one: the answer ends the game, worth +1 to the side that played it.
+    mate = "6k1/5ppp/8/8/8/8/8/R5K1 w - - 0 1"
+    assert evaluate(mate, "a1a8") == 1.0

@@ -7,7 +7,8 @@ with the position (visits ``{uci: {"n", "q", "p"}}``, Q from the side to move):
   tried it, None when no visits were stored);
 * value drop: Q(teacher's move) - Q(answer), in value units [-1, 1] (so 0..2);
   when the answer was not searched, an optional ``evaluate(fen, uci)`` callback
-  (for example a network call or a fresh search) supplies its value, else None;
+  (:func:`network_evaluate` wraps the teacher network; a fresh search also fits)
+  supplies its value, else None;
 * partial credit: 1 for a correct answer, else the share of the teacher's expected
   score the answer keeps, ``1 - value_drop / 2`` clipped to [0, 1] (a value v maps
   to an expected score (1 + v) / 2, so a drop of d loses d / 2 of a point).
@@ -19,6 +20,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import chess
+import numpy as np
+import numpy.typing as npt
 
 #: ``evaluate(fen, uci) -> value`` of playing ``uci`` in ``fen``, side to move's view, [-1, 1].
 Evaluate = Callable[[str, str], float]
@@ -99,3 +102,28 @@ def _q(visits: Mapping[str, Mapping[str, float]], uci: str) -> float | None:
     if not child or float(child.get("n", 0)) <= 0 or "q" not in child:
         return None
     return float(child["q"])
+
+
+def network_evaluate(
+    evaluator: Callable[[npt.NDArray[np.float32]], tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]],
+) -> Evaluate:
+    """An ``evaluate(fen, uci)`` callback from a network evaluator (for example
+    ``engine.network.Evaluator(net)``): the value of the answer for the side that
+    played it, i.e. minus the network's value of the position after it, or the exact
+    result when the answer ends the game (mate +1, draw 0).
+
+    The network's raw value is coarser than the search's Q of the moves it did try,
+    so it is only used for answers the search never visited.
+    """
+    from conceptcoach.engine.encoding import encode_board
+
+    def evaluate(fen: str, uci: str) -> float:
+        board = chess.Board(fen)
+        board.push(chess.Move.from_uci(uci))
+        outcome = board.outcome(claim_draw=True)
+        if outcome is not None:
+            return 0.0 if outcome.winner is None else 1.0
+        _, values = evaluator(encode_board(board)[None])
+        return -float(values[0])
+
+    return evaluate
