@@ -74,12 +74,14 @@ def test_csv_round_trip_and_no_formula(played, tmp_path: Path) -> None:  # type:
 
 def test_session_json(played, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     db, ids, sessions = played
+    db.execute("INSERT INTO notes (session_id, text) VALUES (?, ?)", [sessions[0], "Saw the knight manoeuvre"])
     path = tmp_path / "s.json"
     write_session_json(db, sessions[0], path, seed=1, n_boot=500)
     data = json.loads(path.read_text(encoding="utf-8"))
     assert data["format"] == "conceptcoach-session" and data["session"]["id"] == sessions[0]
     assert data["state"]["phase"] == "done" and len(data["items"]) == 3 * 12 + 3
     assert len(data["attempts"]) == 26 and len(data["studied"]) == 13
+    assert [n["text"] for n in data["notes"]] == ["Saw the knight manoeuvre"]
     assert data["player"]["name"] == EVIL_NAMES[0] and data["session"]["spec"]["seed"] == 20
     units = {u["concept_id"]: u for u in data["gains"]["units"] if not u["is_control"]}
     assert (units[ids[0]]["pre_correct"], units[ids[0]]["post_correct"]) == (1, 3)

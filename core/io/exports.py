@@ -150,6 +150,8 @@ def session_dict(db: sqlite_utils.Database, session_id: int, *, seed: int = 0, n
         "items": [dataclasses.asdict(i) for i in session_items(db, session_id)],
         "attempts": [dataclasses.asdict(a) for a in attempts],
         "studied": [dataclasses.asdict(x) for x in list_studied(db, session_ids=[session_id])],
+        "notes": [dict(r) for r in db.query(
+            "SELECT id, prototype_id, text, written_at FROM notes WHERE session_id = ? ORDER BY id", [session_id])],
         "gains": report_dict(compute_gains(attempts, seed=seed, n_boot=n_boot)),
     }
 
