@@ -93,6 +93,7 @@ class MainWindow(QMainWindow):
         self.pieces = PieceSet()
         self.is_ready = False
         self.prepare_op: Any = None
+        self.library_is_ready = False
 
         self.home = HomeScreen(self.workers, show_welcome=not settings.welcomed)
         self.session = SessionScreen(self.workers, self.pieces)
@@ -217,6 +218,7 @@ class MainWindow(QMainWindow):
     def _prepared(self, result: dict[str, Any]) -> None:
         counts = result.get("concepts", {})
         self.statusBar().showMessage(f"Library ready: {sum(counts.values())} concepts.", 8000)
+        self.library_is_ready = True
         self._refresh_all()
         self.library_ready.emit()
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import chess
 import pytest
+from PySide6.QtCore import Qt
 
 pytestmark = pytest.mark.gui
 
@@ -142,6 +143,9 @@ def test_screenshot_of_every_screen(qtbot, app_env) -> None:  # type: ignore[no-
     sid = _finish_session(app_env / "conceptcoach.sqlite", "Anna Kowalska", correct_pre=1, correct_post=4)
     _finish_session(app_env / "conceptcoach.sqlite", "Ben Okafor", correct_pre=2, correct_post=3)
     win = _window(qtbot, app_env)
+    # The bundled network is registered by a child process at start-up; wait for it so
+    # the screenshots show the app as a user sees it a few seconds after launch.
+    qtbot.waitUntil(lambda: win.library_is_ready, timeout=120_000)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     qtbot.waitUntil(lambda: win.home.data is not None and len(win.home.data.sessions) == 2, timeout=10_000)
     qtbot.wait(300)
@@ -169,9 +173,111 @@ def test_screenshot_of_every_screen(qtbot, app_env) -> None:  # type: ignore[no-
     qtbot.wait(200)
     assert win.grab().save(str(SCREENSHOTS / "settings.png"))
 
-    win.session.new_session(player)
-    win.go("Session")
-    qtbot.wait(1500)
-    assert win.grab().save(str(SCREENSHOTS / "session_setup.png"))
+    # The session screens are photographed by tests/test_gui_session.py; here, that the
+    # window opens the setup for the chosen player.
+    win.home.new_session_requested.emit(player)
+    assert win.stack.currentWidget() is win.session
+    qtbot.waitUntil(lambda: win.session.player_box.count() > 0, timeout=10_000)
     assert sid
     win.close()
+
+
+@pytest.mark.slow
+def test_whole_coach_session_through_the_app(qtbot, tmp_path: Path, shared_data: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """From creating a player on Home to exporting a CSV on Results, with every answer
+    given by a mouse drag on the board; the rows are checked in the store and the file,
+    and the GUI thread is never blocked for more than 100 ms once the app is ready."""
+    from conceptcoach.desktop.workers import StallMonitor
+    from conceptcoach.io.exports import read_attempts_csv
+    from conceptcoach.store.attempts import list_attempts
+    from conceptcoach.store.db import open_store
+    from conceptcoach.store.players import list_players
+    from test_gui_session import play_by_mouse
+    from test_study_library import build_library, wrong_move
+
+    data = tmp_path / "data"
+    data.mkdir()
+    monkeypatch.setenv("CONCEPTCOACH_CONFIG_DIR", str(tmp_path / "config"))
+    db = open_store(data / "conceptcoach.sqlite")
+    build_library(db, concepts=2, per_concept=8, failed=1)
+    db.conn.close()
+
+    win = _window(qtbot, data)
+    qtbot.waitUntil(lambda: win.home.data is not None, timeout=10_000)
+    preloaded = win.workers.db(lambda ctx: None)  # queued after the start-up preload
+    qtbot.waitUntil(lambda: preloaded.done, timeout=30_000)
+    assert win.home.welcome.isVisible()
+    monitor = StallMonitor()
+    monitor.start()
+
+    # Home: a new player, typed in and added.
+    # QTest types ASCII only (it aborts on other characters): the accent is inserted.
+    qtbot.keyClicks(win.home.player_name, "Chlo")
+    win.home.player_name.insert("é")
+    qtbot.keyClicks(win.home.player_name, " Martin")
+    qtbot.mouseClick(win.home.add_player, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: win.home.selected_player_ids() != [] and win.home.start.isEnabled(), timeout=10_000)
+    qtbot.mouseClick(win.home.start, Qt.MouseButton.LeftButton)
+    screen = win.session
+    assert win.stack.currentWidget() is screen
+    qtbot.waitUntil(lambda: screen.concept_list.count() == 2, timeout=10_000)
+    assert screen.player_box.currentText() == "Chloé Martin"
+    screen._check_all(True)
+    screen.per_phase.setValue(2)
+    screen.controls.setValue(1)
+    qtbot.mouseClick(screen.start_btn, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: screen.view is not None and screen.pages.currentWidget() is screen.runner_page,
+                    timeout=10_000)
+
+    played: dict[int, str] = {}
+    for _ in range(40):
+        view = screen.view
+        item = view.state.current
+        if item is None:
+            break
+        if item.phase == "learning":
+            qtbot.mouseClick(screen.next_btn, Qt.MouseButton.LeftButton)
+        else:
+            uci = item.expected[0] if item.phase == "post" else wrong_move(item.fen, item.expected)
+            play_by_mouse(screen.board, uci)
+            played[item.id] = uci
+        qtbot.waitUntil(lambda before=view: screen.view is not before, timeout=10_000)
+    assert screen.pages.currentWidget() is screen.done_page
+    sid = screen.view.state.session.id
+
+    # Results for that session, then the CSV export button.
+    player_id = next(p.id for p in list_players_of(data) if p.name == "Chloé Martin")
+    win.show_results(player_id, sid)
+    qtbot.waitUntil(lambda: win.results.data is not None and win.results.data.session_id == sid
+                    and not win.results.loading, timeout=20_000)
+    assert win.results.data.overall is not None and win.results.data.overall.mean_gain_positions == 2.0
+    win.results.folder.setText(str(tmp_path / "exports"))
+    qtbot.mouseClick(win.results.csv, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "written to" in win.results.export_message.text(), timeout=10_000)
+    monitor.stop()
+    csv_path = win.results.export_path("csv")
+    win.close()
+
+    db = open_store(data / "conceptcoach.sqlite")
+    try:
+        attempts = list_attempts(db, session_ids=[sid])
+        assert {a.item_id: a.answer_uci for a in attempts} == played
+        assert len(attempts) == 2 * (2 * 2 + 1)
+        assert all(a.correct == (a.phase == "post") for a in attempts)
+        assert [p.name for p in list_players(db)] == ["Chloé Martin"]
+    finally:
+        db.conn.close()
+    rows = read_attempts_csv(csv_path)
+    assert [(r.id, r.answer_uci) for r in rows] == [(a.id, a.answer_uci) for a in attempts]
+    assert monitor.stalls == [], f"the GUI thread was blocked: {monitor.stalls}"
+
+
+def list_players_of(data: Path):  # type: ignore[no-untyped-def]
+    from conceptcoach.store.db import open_store
+    from conceptcoach.store.players import list_players
+
+    db = open_store(data / "conceptcoach.sqlite")
+    try:
+        return list_players(db)
+    finally:
+        db.conn.close()

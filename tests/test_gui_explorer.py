@@ -43,6 +43,17 @@ def visits(fen: str, best: str) -> dict[str, dict[str, float]]:
     return {m: {"n": n, "q": q, "p": 0.25} for m, (n, q) in zip([best, *others], spread, strict=False)}
 
 
+def line_heat(fen: str, line: list[str]) -> list[float]:
+    """A heat map the way a concept's looks: strong on the squares its line uses, fading
+    along the line, a little negative where the moving pieces came from."""
+    heat = [0.0] * 64
+    for i, uci in enumerate(line[:4]):
+        move = chess.Move.from_uci(uci)
+        heat[move.to_square] += 1.0 / (1 + i)
+        heat[move.from_square] -= 0.3 / (1 + i)
+    return heat
+
+
 FIGURES = {
     "teachability": {"student": "student200", "train": 9, "test": 3, "prototypes": 12,
                      "agreement_before": 0.08, "agreement_after": 0.58, "baseline_random_positions": 0.25,
@@ -73,7 +84,7 @@ def build_library(db, per_concept: int = 6) -> list[int]:  # type: ignore[no-unt
         chunk = positions[k * per_concept:(k + 1) * per_concept]
         protos = [NewPrototype(fen=f, best_move=b, line=line, value=0.27, visits=visits(f, b), game_key=g,
                                score=2.5 - 0.1 * i, split="train" if i % 4 else "test",
-                               heat=[float(np.sin(s * 0.7 + k)) for s in range(64)])
+                               heat=line_heat(f, line))
                   for i, (f, b, line, g) in enumerate(chunk)]
         ids.append(add_concept(db, uid=f"gui-{k}", name=name, layer=layer, kind="dynamic", status=status,
                                vector=np.linspace(-1, 1, 64, dtype=np.float32), figures=figs,

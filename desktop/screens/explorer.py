@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QComboBox,
-    QFrame,
     QGridLayout,
     QHBoxLayout,
     QHeaderView,
@@ -31,7 +30,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
-    QScrollArea,
     QSizePolicy,
     QSplitter,
     QStackedWidget,
@@ -50,6 +48,16 @@ STATUS_LABELS = {
     "failed-teachability": "control (not teachable)",
     "failed-novelty": "control (not novel)",
     "static": "static theme",
+    "candidate": "candidate",
+}
+
+
+SHORT_STATUS = {
+    "novel": "novel",
+    "teachable": "teachable",
+    "failed-teachability": "control",
+    "failed-novelty": "control",
+    "static": "static",
     "candidate": "candidate",
 }
 
@@ -151,7 +159,7 @@ class PrototypeViewer(QWidget):
         self.figurines = False
         self.board = BoardWidget(pieces, self, san_entry=False)
         self.board.set_interactive(None)
-        self.board.setMinimumSize(300, 300)
+        self.board.setMinimumSize(240, 240)
         self.title = QLabel(self)
         self.title.setWordWrap(True)
         self.value = QLabel(self)
@@ -173,10 +181,10 @@ class PrototypeViewer(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.title)
-        layout.addWidget(self.board, 1)
-        layout.addLayout(buttons)
         layout.addWidget(self.value)
         layout.addWidget(self.line)
+        layout.addWidget(self.board, 1)
+        layout.addLayout(buttons)
         self._proto: Any = None
         self._ply = 0
         self._autoplay = False
@@ -338,7 +346,7 @@ class ConceptCard(QWidget):
         self.annotation = QPlainTextEdit(self)
         self.annotation.setPlaceholderText("Coach's notes on this concept: what it means in chess terms, "
                                            "when it applies, how to explain it.")
-        self.annotation.setMaximumHeight(90)
+        self.annotation.setMaximumHeight(80)
         self.save = QPushButton("Save name and notes", self)
         self.save.setShortcut(QKeySequence.StandardKey.Save)
         self.hide_button = QPushButton("Hide concept", self)
@@ -347,6 +355,8 @@ class ConceptCard(QWidget):
         self.status.setObjectName("cardStatus")
         self.teach = TeachabilityBars(self)
         self.novelty = NoveltyPlot(self)
+        for plot in (self.teach, self.novelty):
+            plot.setMaximumHeight(230)
         self.viewer = PrototypeViewer(pieces, self)
         self.prev_proto = QPushButton("◀ Previous", self)
         self.next_proto = QPushButton("Next ▶", self)
@@ -364,32 +374,34 @@ class ConceptCard(QWidget):
         head = QHBoxLayout()
         head.addWidget(self.name, 1)
         head.addWidget(self.hide_button)
-        notes_row = QHBoxLayout()
-        notes_row.addWidget(self.annotation, 1)
-        side = QVBoxLayout()
-        side.addWidget(self.save)
-        side.addWidget(self.status)
-        side.addStretch(1)
-        notes_row.addLayout(side)
-        plots = QHBoxLayout()
-        plots.addWidget(self.teach, 1)
-        plots.addWidget(self.novelty, 1)
+        save_row = QHBoxLayout()
+        save_row.addWidget(self.save)
+        save_row.addWidget(self.status, 1)
         proto_nav = QHBoxLayout()
         proto_nav.addWidget(self.prev_proto)
         proto_nav.addWidget(self.proto_label, 1)
         proto_nav.addWidget(self.next_proto)
-        proto_nav.addWidget(self.drop)
 
+        # Two columns so that the board is whole at 1366x768: the concept's text and
+        # figures on the left, its prototypes on the right.
+        left = QVBoxLayout()
+        left.addWidget(self.facts)
+        left.addWidget(self.annotation)
+        left.addLayout(save_row)
+        left.addWidget(self.teach, 1)
+        left.addWidget(self.novelty, 1)
+        left.addStretch(0)
+        right = QVBoxLayout()
+        right.addLayout(proto_nav)
+        right.addWidget(self.viewer, 1)
+        right.addWidget(self.drop, 0, Qt.AlignmentFlag.AlignRight)
+        columns = QHBoxLayout()
+        columns.addLayout(left, 2)
+        columns.addLayout(right, 3)
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 0, 0, 0)
         layout.addLayout(head)
-        layout.addWidget(self.facts)
-        layout.addLayout(notes_row)
-        layout.addLayout(plots)
-        sep = QFrame(self)
-        sep.setFrameShape(QFrame.Shape.HLine)
-        layout.addWidget(sep)
-        layout.addLayout(proto_nav)
-        layout.addWidget(self.viewer, 1)
+        layout.addLayout(columns, 1)
 
     def show_concept(self, concept: Any, prototypes: list[Any], keep_index: bool = False) -> None:
         same = self.concept is not None and self.concept.id == concept.id
@@ -464,7 +476,7 @@ class ConceptExplorer(QWidget):
 
     library_changed = Signal()
 
-    COLUMNS = ("Name", "Layer", "Kind", "Status", "Teach. gain", "Novelty", "Prototypes")
+    COLUMNS = ("Name", "Status", "Gain", "Novel", "Pos.")
 
     def __init__(self, workers: Workers, pieces: PieceSet, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -509,6 +521,7 @@ class ConceptExplorer(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
+        self.table.setWordWrap(False)
         self.table.setSortingEnabled(True)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
@@ -541,20 +554,17 @@ class ConceptExplorer(QWidget):
         self.card_message.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.card_message.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.card_stack = QStackedWidget(self)
-        scroll = QScrollArea(self)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setWidget(self.card)
-        self.card_stack.addWidget(scroll)
+        # No scroll area: the card is laid out to fit 1366x768, and the board shrinks first.
+        self.card_stack.addWidget(self.card)
         self.card_stack.addWidget(self.card_message)
 
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(left)
         splitter.addWidget(self.card_stack)
-        splitter.setStretchFactor(0, 2)
+        splitter.setStretchFactor(0, 1)
         splitter.setStretchFactor(1, 3)
         splitter.setChildrenCollapsible(False)
-        left.setMinimumWidth(340)
+        left.setMinimumWidth(380)
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
         self._show_card_message("Loading the concept library…")
@@ -616,16 +626,15 @@ class ConceptExplorer(QWidget):
         for i, r in enumerate(shown):
             name = QTableWidgetItem(r.name + ("  (hidden)" if r.hidden else ""))
             name.setData(Qt.ItemDataRole.UserRole, r.id)
-            name.setToolTip(r.name)
-            cells = [
-                name,
-                QTableWidgetItem(r.layer),
-                QTableWidgetItem(r.kind),
-                QTableWidgetItem(STATUS_LABELS.get(r.status, r.status)),
-                _NumItem(_pct(r.teach_gain), r.teach_gain),
-                _NumItem("novel" if r.novel else ("not novel" if r.novel is False else "–"), r.novelty_margin),
-                _NumItem(str(r.prototypes), r.prototypes),
-            ]
+            status = QTableWidgetItem(SHORT_STATUS.get(r.status, r.status))
+            status.setToolTip(STATUS_LABELS.get(r.status, r.status))
+            gain = _NumItem(_pct(r.teach_gain), r.teach_gain)
+            gain.setToolTip("Teachability: the student's gain in agreement with the teacher over a student "
+                            "taught random positions")
+            novel = _NumItem("yes" if r.novel else ("no" if r.novel is False else "–"), r.novelty_margin)
+            novel.setToolTip("Novel: better explained by the network's own games than by human games")
+            name.setToolTip(f"{r.name}\nlayer {r.layer} · {r.kind} · {r.players}-player · {r.polarity}")
+            cells = [name, status, gain, novel, _NumItem(str(r.prototypes), r.prototypes)]
             for c, item in enumerate(cells):
                 self.table.setItem(i, c, item)
         self.table.setSortingEnabled(True)

@@ -61,7 +61,8 @@ class _Plot(QWidget):
         p.setFont(font)
         p.setPen(self._text_colour())
         fm = QFontMetricsF(font)
-        p.drawText(QRectF(0, 0, self.width(), fm.height() + 4), _LEFT, self.title)
+        p.drawText(QRectF(0, 0, self.width(), fm.height() + 4), _LEFT,
+                   fm.elidedText(self.title, Qt.TextElideMode.ElideRight, self.width()))
         p.setFont(self.font())
         return p, QRectF(0, fm.height() + 6, self.width(), self.height() - fm.height() - 6)
 
@@ -83,7 +84,7 @@ class NoveltyPlot(_Plot):
     concept vector. A concept is novel when the machine curve stays below the human one."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("Novelty: reconstruction error by basis size", parent)
+        super().__init__("Novelty: error rebuilding it from k basis vectors", parent)
         self._series: list[_Series] = []
         self._verdict = ""
         self.empty_message = "No novelty figures: this concept did not reach the novelty filter."
@@ -166,7 +167,7 @@ class TeachabilityBars(_Plot):
     after being taught the concept, and the two baselines taught the same way."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("Teachability: student's agreement with the teacher", parent)
+        super().__init__("Teachability: a student's agreement with the teacher", parent)
         self._bars: list[tuple[str, float]] = []
         self._caption = ""
         self.empty_message = "No teachability figures: this concept was not taken to a student."

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from conceptcoach.desktop.screens.plots import GainPlot, GainRow
+from conceptcoach.desktop.screens.widgets import fit_table_height
 from conceptcoach.desktop.workers import Context, Workers
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -101,6 +102,13 @@ def _ci(low: float | None, high: float | None) -> str:
     return "–" if low is None or high is None else f"[{low:+.2f}, {high:+.2f}]"
 
 
+def _interval(low: float | None, high: float | None) -> str:
+    """', 95% interval [a, b]' or, with too few units for one, a note saying so."""
+    if low is None or high is None:
+        return " (too few units for an interval)"
+    return f", 95% interval [{low:+.2f}, {high:+.2f}]"
+
+
 class ResultsScreen(QWidget):
     exported = Signal(str)  # path written
 
@@ -151,7 +159,6 @@ class ResultsScreen(QWidget):
         self.history.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.history.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.history.itemDoubleClicked.connect(self._history_open)
-        self.history.setMaximumHeight(180)
 
         # Exports
         self.folder = QLineEdit(str(export_dir or Path.home() / "ConceptCoach exports"), self)
@@ -198,13 +205,14 @@ class ResultsScreen(QWidget):
         bl.addWidget(self.headline)
         bl.addWidget(self.empty)
         bl.addWidget(self.plot)
-        bl.addWidget(self.table, 1)
+        bl.addWidget(self.table)
         bl.addWidget(self.controls)
         history_box = QGroupBox("History", self)
         hl = QVBoxLayout(history_box)
         hl.addWidget(self.history)
         bl.addWidget(history_box)
         bl.addWidget(exports)
+        bl.addStretch(1)
         scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
         scroll.setWidget(body)
@@ -258,7 +266,7 @@ class ResultsScreen(QWidget):
             self.empty.hide()
             o = data.overall
             text = (f"<p style='font-size:large'>Mean gain <b>{o.mean_gain_positions:+.2f}</b> positions out of "
-                    f"{o.per_phase:g} per concept, 95% interval {_ci(o.ci_low, o.ci_high)} "
+                    f"{o.per_phase:g} per concept{_interval(o.ci_low, o.ci_high)} "
                     f"({100 * o.pre_rate:.0f}% → {100 * o.post_rate:.0f}% of the teacher's moves found; "
                     f"{o.n_units} concept unit(s), {data.attempts} answers).</p>")
             if o.wilcoxon_p is not None:
@@ -281,13 +289,16 @@ class ResultsScreen(QWidget):
                 item = QTableWidgetItem(t)
                 item.setData(Qt.ItemDataRole.UserRole, c.concept_id)
                 self.table.setItem(i, col, item)
+        fit_table_height(self.table, max_rows=12)
+        fit_table_height(self.history, max_rows=8)
         if data.control is not None:
             net, lo, hi = data.net
-            self.controls.setText(
-                f"<b>Control items</b> (positions from concepts that failed a filter, run through the same phases): "
-                f"{data.control.mean_gain_positions:+.2f} positions, interval "
-                f"{_ci(data.control.ci_low, data.control.ci_high)}. "
-                + (f"Gain net of practice: <b>{net:+.2f}</b> {_ci(lo, hi)}." if net is not None else ""))
+            c = data.control
+            text = (f"<b>Control items</b> (positions from concepts that failed a filter, run through the same "
+                    f"phases): {c.mean_gain_positions:+.2f} positions{_interval(c.ci_low, c.ci_high)}.")
+            if net is not None:
+                text += f" Gain net of practice: <b>{net:+.2f}</b>{_interval(lo, hi)}."
+            self.controls.setText(text)
         else:
             self.controls.setText("No control items in these sessions: the gain cannot be separated from "
                                   "practice. Add control items when planning a session.")

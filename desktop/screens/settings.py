@@ -92,7 +92,7 @@ class SettingsScreen(QWidget):
         self.preview = BoardWidget(self.preview_pieces, self, san_entry=False)
         self.preview.set_board(chess.Board(PREVIEW_FEN))
         self.preview.set_interactive(None)
-        self.preview.set_arrows([Arrow(chess.D4, chess.C5, "teacher", 0.2)])
+        self.preview.set_arrows([Arrow(chess.C4, chess.D5, "teacher", 0.2)])
         self.preview.setMinimumSize(280, 280)
         self.preview_caption = QLabel(self)
         self.preview_caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -108,8 +108,8 @@ class SettingsScreen(QWidget):
         left.addWidget(self.status)
         left.addStretch(1)
         right = QVBoxLayout()
-        right.addWidget(self.preview, 1)
         right.addWidget(self.preview_caption)
+        right.addWidget(self.preview, 1)
         layout = QHBoxLayout(self)
         layout.addLayout(left, 3)
         layout.addLayout(right, 2)
@@ -134,19 +134,22 @@ class SettingsScreen(QWidget):
                         on_failure=lambda msg: self.status.setText(f"Could not list the networks: {msg}"))
 
     def _networks(self, networks: list[tuple[str, str]]) -> None:
+        if networks and self.status.text().startswith("No network"):
+            self.status.clear()
         self.network.clear()
         for name, label in networks:
             self.network.addItem(label, name)
         if not networks:
             self.network.addItem("no network registered", self.settings.network)
-            self.status.setText("No network is registered: the bundled one is missing. Reinstall Concept Coach.")
+            self.status.setText("No network is registered yet. The bundled network is registered at start-up "
+                                "(see the status bar); if none appears, reinstall Concept Coach.")
         self.network.setCurrentIndex(max(0, self.network.findData(self.settings.network)))
 
     def _preview(self) -> None:
         self.preview_pieces.scale = PIECE_SIZES.get(self.piece_size.currentData(), 1.0)
         self.preview.view.set_theme(self.theme.currentData() or "wood")
         self.preview.view.set_coordinates(self.coordinates.isChecked())
-        move = chess.Board(PREVIEW_FEN).san(chess.Move(chess.D4, chess.C5))
+        move = chess.Board(PREVIEW_FEN).san(chess.Move(chess.C4, chess.D5))
         shown = figurine("Nf3") if self.notation.currentData() == "figurine" else "Nf3"
         self.preview_caption.setText(f"Preview · the arrow is the teacher's move {move} · notation: {shown}")
 
