@@ -62,6 +62,8 @@ def test_broken_pgn_import_lists_skipped_games(qtbot, screen, shared_data: Path,
         file, game, line, reason = (screen.problems.item(row, c).text() for c in range(4))
         assert file in (bad.name, corrupt.name) and int(game) >= 1 and int(line) >= 1 and reason
     assert "skipped" in screen.import_status.text()
+    # Two files, two corpora: novelty cannot be restricted to "the games just imported".
+    assert not screen.against_imported.isEnabled() and "human_corpus" not in screen.overrides()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     assert screen.grab().save(str(SCREENSHOTS / "discovery_import_errors.png"))
 

@@ -17,6 +17,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QFileDialog,
     QFormLayout,
     QGridLayout,
@@ -146,6 +147,7 @@ class DiscoveryScreen(QWidget):
         self.import_bar = QProgressBar(self)
         self.import_bar.setRange(0, 1)
         self.import_bar.setValue(0)
+        self.import_bar.setTextVisible(False)
         self.import_status = QLabel("Import a player's own games to find what the network knows that they "
                                     "never show, or master games for the default comparison.", self)
         self.import_status.setWordWrap(True)
@@ -197,6 +199,11 @@ class DiscoveryScreen(QWidget):
         form.addRow("Candidate positions", self.candidates)
         form.addRow("Worker processes", self.procs)
         form.addRow("Seed", self.seed)
+        self.against_imported = QCheckBox("Novelty against the games imported above only", self)
+        self.against_imported.setToolTip("e.g. one student's own games: what does the network know that "
+                                         "this player's games never show? Otherwise: every human game in the store")
+        self.against_imported.setEnabled(False)
+        form.addRow("", self.against_imported)
         self.run_button = QPushButton("Run discovery", self)
         self.run_button.clicked.connect(self.start_discovery)
         self.run_cancel = QPushButton("Cancel", self)
@@ -282,6 +289,7 @@ class DiscoveryScreen(QWidget):
         self.run_button.setEnabled(not running and self.discover_op is None)
 
     def _import_progress(self, done: int, total: int, message: str) -> None:
+        self.import_bar.setTextVisible(True)
         self.import_bar.setRange(0, max(1, total))
         self.import_bar.setValue(min(done, max(1, total)))
         self.import_status.setText(message)
@@ -317,6 +325,10 @@ class DiscoveryScreen(QWidget):
         self.problems.setFixedHeight(max(height, 60))
         self.import_bar.setRange(0, 1)
         self.import_bar.setValue(1)
+        corpora = sorted({s["corpus"] for s in summaries if "corpus" in s})
+        self.against_imported.setEnabled(len(corpora) == 1)
+        if len(corpora) == 1:
+            self.against_imported.setText(f"Novelty against “{corpora[0]}” only (the games imported above)")
         self.games_imported.emit()
 
     def _import_failed(self, message: str) -> None:
@@ -332,9 +344,13 @@ class DiscoveryScreen(QWidget):
 
     # ------------------------------------------------------------------ discovery
     def overrides(self) -> dict[str, Any]:
-        return {"selfplay_games": self.games.value(), "selfplay_sims": self.sims.value(),
-                "max_candidate_positions": self.candidates.value(), "workers": self.procs.value(),
-                "seed": self.seed.value()}
+        out: dict[str, Any] = {"selfplay_games": self.games.value(), "selfplay_sims": self.sims.value(),
+                               "max_candidate_positions": self.candidates.value(), "workers": self.procs.value(),
+                               "seed": self.seed.value()}
+        corpora = sorted({s["corpus"] for s in self.last_import if "corpus" in s})
+        if self.against_imported.isEnabled() and self.against_imported.isChecked() and len(corpora) == 1:
+            out["human_corpus"] = corpora[0]
+        return out
 
     def start_discovery(self) -> None:
         self.stages.reset()
