@@ -27,6 +27,7 @@ from conceptcoach.store.players import (
 )
 from conceptcoach.store.sessions import save_template, session_items
 from conceptcoach.study.plan import (
+    MACHINE_MIN_PLY,
     ControlSpec,
     NotEnoughPositions,
     PlanError,
@@ -55,6 +56,8 @@ def test_machine_positions_as_controls(tiny_net: PolicyValueNet, tmp_path: Path)
     sid = create_sessions(db, spec).session_ids[0]
     controls = [it for it in session_items(db, sid) if it.is_control]
     assert len(controls) == 6 and all(it.source == "machine" and it.concept_id is None for it in controls)
+    plies = [next(iter(db.query("SELECT ply FROM positions WHERE id = ?", [it.source_id])))["ply"] for it in controls]
+    assert min(plies) >= MACHINE_MIN_PLY and all(len(it.visits) >= 2 for it in controls)
     for it in controls:
         row = next(iter(db.query("SELECT s.summary FROM search_summaries s WHERE s.position_id = ?", [it.source_id])))
         summary = json.loads(row["summary"])
@@ -66,7 +69,7 @@ def test_machine_positions_as_controls(tiny_net: PolicyValueNet, tmp_path: Path)
     assert first.visit_share is not None and 0.0 <= first.visit_share <= 1.0
     rep = gain_report(db, session_ids=[sid])
     assert rep.control is not None and rep.control.n_units == 1
-    # 16 plies give 16 searched positions: asking for 3 x 6 = 18 controls says so.
+    # 16 plies give at most 8 searched positions from ply 8 on: asking for 3 x 6 = 18 controls says so.
     q = add_player(db, "Lou")
     with pytest.raises(NotEnoughPositions, match="self-play positions") as err:
         create_sessions(db, PlanSpec([q.id], ids, per_phase=1, control=ControlSpec(count=6, source="machine")))

@@ -34,6 +34,9 @@ from conceptcoach.store.players import get_player
 from conceptcoach.store.sessions import MODES, NewItem, insert_sessions
 
 CONTROL_SOURCES = ("failed", "machine", "set")
+#: Machine controls skip the first plies (opening moves are not comparable to concept
+#: positions) and forced moves (nothing to find).
+MACHINE_MIN_PLY = 8
 
 
 class PlanError(ValueError):
@@ -159,7 +162,9 @@ def _machine_candidates(db: sqlite_utils.Database) -> list[_Candidate]:
     # stores thousands of them.
     return [_Candidate(None, True, "machine", int(r["id"]), r["fen"], (r["best_move"],), (), r["root_value"], {})
             for r in db.query("SELECT p.id, p.fen, s.best_move, s.root_value FROM search_summaries s"
-                              " JOIN positions p ON p.id = s.position_id ORDER BY p.id")]
+                              " JOIN positions p ON p.id = s.position_id"
+                              " WHERE p.ply >= ? AND json_array_length(s.summary, '$.children') >= 2"
+                              " ORDER BY p.id", [MACHINE_MIN_PLY])]
 
 
 def _with_search(db: sqlite_utils.Database, c: _Candidate) -> _Candidate:
