@@ -123,3 +123,21 @@ def test_right_button_arrows_marks_and_animation(board, qtbot) -> None:  # type:
     qtbot.waitUntil(lambda: bool(done), timeout=3000)
     assert board.board.fen().startswith("rnbqkbnr/pppp1ppp/8/4p3/4P3/5N2/PPPP1PPP/RNBQKB1R b")
     assert board.view._pieces_at[chess.F3].symbol == "N"
+
+
+def test_moves_without_animation_and_piece_scale(board, qtbot) -> None:  # type: ignore[no-untyped-def]
+    done: list[bool] = []
+    board.view.animation_ms = 0
+    board.view.animationsFinished.connect(lambda: done.append(True))
+    board.view.play("d2d4")
+    board.view.play("d7d5")
+    qtbot.waitUntil(lambda: bool(done) and not board.view.is_animating(), timeout=2000)
+    assert board.board.fen().startswith("rnbqkbnr/ppp1pppp/8/3p4/3P4/8/PPP1PPPP/RNBQKBNR w")
+    def render(scale: float):  # type: ignore[no-untyped-def]
+        board.view.pieces.scale = scale
+        for item in board.view.scene().items():
+            item.update()  # items cache their pixels; the app repaints them after a change
+        return board.view.grab().toImage()
+
+    small, big = render(0.82), render(1.0)
+    assert small != big  # the size setting reaches the painted pieces

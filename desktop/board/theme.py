@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from conceptcoach.paths import assets_dir
-from PySide6.QtCore import QRectF
-from PySide6.QtGui import QColor, QPainter
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QColor, QPainter, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 
 
@@ -54,11 +54,12 @@ def pieces_svg() -> Path:
 class PieceSet:
     """One QSvgRenderer shared by every piece item of a board (and by choosers, icons)."""
 
-    def __init__(self, path: Path | None = None) -> None:
+    def __init__(self, path: Path | None = None, scale: float = 1.0) -> None:
         self.path = path or pieces_svg()
+        # Piece size relative to the default (0.9 of a square); the settings' piece size.
+        self.scale = scale
+        self._cache: dict[tuple[str, int], QPixmap] = {}
         self.renderer = QSvgRenderer(str(self.path))
-        # Piece size relative to the square (the "piece size" setting); shared by every board.
-        self.scale = 1.0
         if not self.renderer.isValid():
             raise FileNotFoundError(
                 f"the piece set {self.path} is missing or unreadable; reinstall Concept Coach "
@@ -75,9 +76,6 @@ class PieceSet:
         bounds = self.renderer.boundsOnElement(element)
         if bounds.isEmpty():
             return
-        if self.scale != 1.0:
-            inset = rect.width() * (1.0 - self.scale) / 2
-            rect = rect.adjusted(inset, inset * 1.4, -inset, -inset * 0.6)  # keep pieces standing low
         cell = 45.0
         col = int(bounds.center().x() // cell)
         row = int(bounds.center().y() // cell)
@@ -89,6 +87,27 @@ class PieceSet:
             bounds.height() * scale,
         )
         self.renderer.render(painter, element, target)
+
+
+def _pixmap(self: PieceSet, element: str, px: int) -> QPixmap:
+    """Piece ``element`` rendered once into a transparent ``px`` x ``px`` pixmap (cached:
+    painting SVG paths for every piece on every repaint is slow at 4K)."""
+    key = (element, px)
+    cached = self._cache.get(key)
+    if cached is None:
+        cached = QPixmap(px, px)
+        cached.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(cached)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        self.paint(painter, element, QRectF(0, 0, px, px))
+        painter.end()
+        self._cache[key] = cached
+    return cached
+
+
+# Added beside the class (not inside it) so that the board's author can still edit the class body.
+PieceSet.pixmap = _pixmap  # type: ignore[attr-defined]
 
 
 def element_id(symbol: str) -> str:

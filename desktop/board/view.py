@@ -28,6 +28,7 @@ from PySide6.QtCore import (
     QPropertyAnimation,
     QRectF,
     Qt,
+    QTimer,
     Signal,
 )
 from PySide6.QtGui import (
@@ -94,7 +95,6 @@ class PieceItem(QGraphicsObject):
         self.symbol = symbol
         self.setZValue(Z_PIECE)
         self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)  # the view handles the mouse
-        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
     def set_symbol(self, symbol: str) -> None:
         if symbol != self.symbol:
@@ -105,7 +105,16 @@ class PieceItem(QGraphicsObject):
         return QRectF(0, 0, SQ, SQ)
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
-        self._pieces.paint(painter, element_id(self.symbol), QRectF(SQ * 0.05, SQ * 0.05, SQ * 0.9, SQ * 0.9))
+        size = SQ * 0.9 * max(0.5, min(1.1, self._pieces.scale))
+        margin = (SQ - size) / 2
+        target = QRectF(margin, margin, size, size)
+        t = painter.worldTransform()
+        px = round(size * max(abs(t.m11()), abs(t.m12())) * painter.device().devicePixelRatioF())
+        if px <= 0 or px > 1024:
+            self._pieces.paint(painter, element_id(self.symbol), target)  # odd transforms: vector
+            return
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        painter.drawPixmap(target, self._pieces.pixmap(element_id(self.symbol), px), QRectF(0, 0, px, px))
 
 
 class _HeatItem(QGraphicsItem):
@@ -222,6 +231,7 @@ class BoardView(QGraphicsView):
         self.auto_apply = True  # apply human moves to self.board before emitting moveMade
         self.show_legal = True
         self.last_move: chess.Move | None = None
+        self.animation_ms = ANIM_MS  # 0: programmatic moves jump at once (settings: no animation)
 
         self._squares: list[QGraphicsRectItem] = []
         self._coords: list[QGraphicsSimpleTextItem] = []
@@ -519,8 +529,16 @@ class BoardView(QGraphicsView):
         del self._pieces_at[move.from_square]
         self._pieces_at[move.to_square] = item
         item.setZValue(Z_DRAG)
+        if self.animation_ms <= 0:
+            item.setPos(square_rect(move.to_square, self.flipped).topLeft())
+            self._sync_pieces()
+            self._sync_overlays()
+            # Still asynchronous, so listeners of animationsFinished see the same order.
+            QTimer.singleShot(0, self._next_animation)
+            self._animation = True  # type: ignore[assignment]
+            return
         anim = QPropertyAnimation(item, b"pos", self)
-        anim.setDuration(ANIM_MS)
+        anim.setDuration(self.animation_ms)
         anim.setStartValue(item.pos())
         anim.setEndValue(square_rect(move.to_square, self.flipped).topLeft())
         anim.setEasingCurve(QEasingCurve.Type.InOutCubic)

@@ -699,7 +699,7 @@ class SessionScreen(QWidget):
                                    "or type it below the board. There is no feedback during a test: answers are "
                                    "scored when the session ends.")
             self.board.set_interactive([board.turn])
-            self.value_bar.setVisible(False)  # no hints of any kind during a test
+            self.value_bar.set_value(None)  # blank: no hints of any kind during a test
             self._remaining = float(view.seconds or 0)
             self._update_clock()
             if view.seconds:
@@ -710,7 +710,6 @@ class SessionScreen(QWidget):
             self.countdown.stop()
             self.clock.setText("")
             self.side.setCurrentIndex(1)
-            self.value_bar.setVisible(True)
             self.board.set_interactive(None)
             self._show_lesson(view, side)
         self.board.view.setFocus()
