@@ -281,3 +281,31 @@ def list_players_of(data: Path):  # type: ignore[no-untyped-def]
         return list_players(db)
     finally:
         db.conn.close()
+
+
+def test_shortcuts_and_empty_states(qtbot, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A first run on an empty store: every screen explains what is missing and what to do."""
+    from PySide6.QtTest import QTest
+
+    monkeypatch.setenv("CONCEPTCOACH_CONFIG_DIR", str(tmp_path / "config"))
+    win = _window(qtbot, tmp_path / "data")
+    assert win.minimumSizeHint().width() <= 1366 and win.minimumSizeHint().height() <= 768
+    qtbot.waitUntil(lambda: win.home.data is not None, timeout=10_000)
+    assert win.home.welcome.isVisible()
+    assert win.home.players_stack.currentWidget() is win.home.players_empty
+    assert win.home.sessions_stack.currentWidget() is win.home.sessions_empty
+    assert not win.home.start.isEnabled()
+    for i, name in enumerate(("Home", "Session", "Results", "Concepts", "Discovery", "Settings")):
+        QTest.keyClick(win, Qt.Key(Qt.Key.Key_1 + i), Qt.KeyboardModifier.ControlModifier)
+        assert win.stack.currentIndex() == i, name
+    win.show_results(0, 0)
+    qtbot.waitUntil(lambda: win.results.data is not None and not win.results.loading, timeout=10_000)
+    assert win.results.empty.isVisible() and "No players yet" in win.results.empty.text()
+    assert not win.results.csv.isEnabled()
+    # Dismissing the welcome is remembered.
+    qtbot.mouseClick(win.home.got_it, Qt.MouseButton.LeftButton)
+    assert not win.home.welcome.isVisible()
+    from conceptcoach.desktop.settings import load_settings
+
+    assert load_settings()[0].welcomed
+    win.close()

@@ -125,10 +125,10 @@ class HomeScreen(QWidget):
         text = QLabel(WELCOME, self.welcome)
         text.setWordWrap(True)
         text.setTextFormat(Qt.TextFormat.RichText)
-        got_it = QPushButton("Got it", self.welcome)
-        got_it.clicked.connect(self._dismiss_welcome)
+        self.got_it = QPushButton("Got it", self.welcome)
+        self.got_it.clicked.connect(self._dismiss_welcome)
         wl.addWidget(text, 1)
-        wl.addWidget(got_it, 0, Qt.AlignmentFlag.AlignTop)
+        wl.addWidget(self.got_it, 0, Qt.AlignmentFlag.AlignTop)
         self.welcome.setVisible(show_welcome)
 
         # Players
