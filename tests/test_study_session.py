@@ -259,3 +259,22 @@ def test_network_evaluate_scores_an_unsearched_answer(tiny_net) -> None:  # type
     # Mate in one: the answer ends the game, worth +1 to the side that played it.
     mate = "6k1/5ppp/8/8/8/8/8/R5K1 w - - 0 1"
     assert evaluate(mate, "a1a8") == 1.0
+
+
+def test_cli_learning_count_and_delete(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from conceptcoach.bootstrap import store_path
+    from conceptcoach.cli import main
+
+    data = tmp_path / "data"
+    db = open_store(store_path(str(data)))
+    ids = build_library(db, concepts=1, per_concept=6, failed=0)
+    add_player(db, "Quin")
+    db.conn.close()
+    args = ["--data-dir", str(data), "session", "create", "--player", "Quin", "--concept", str(ids[0]),
+            "--per-phase", "2", "--learning", "1", "--seed", "3"]
+    assert main(args) == 0 and "5 items per session" in capsys.readouterr().out
+    assert main(args) == 2 and "needs 5" in capsys.readouterr().err  # 6 - 5 planned = 1 left
+    assert main(["--data-dir", str(data), "session", "delete", "1"]) == 0
+    assert main(args) == 0 and "session 2 for player 1" in capsys.readouterr().out
+    assert main(["--data-dir", str(data), "session", "answer", "2", "--studied"]) == 2  # pre-test item: answer it
+    capsys.readouterr()

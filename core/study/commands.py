@@ -79,6 +79,7 @@ def cmd_session_create(args: argparse.Namespace) -> int:
     else:
         spec = PlanSpec(
             player_ids=_player_ids(db, args.player), concept_ids=list(args.concept), per_phase=args.per_phase,
+            learning_per_concept=args.learning,
             seconds_per_position=args.seconds,
             control=ControlSpec(count=args.control, source=args.control_source, set_id=args.control_set),
             seed=args.seed, mode=args.mode, label=args.label,
@@ -118,6 +119,14 @@ def _state_dict(db: sqlite_utils.Database, session_id: int) -> dict[str, Any]:
             "fen": cur.fen, "concept": cur.concept_id, "control": cur.is_control,
         },
     }
+
+
+def cmd_session_delete(args: argparse.Namespace) -> int:
+    from conceptcoach.store.sessions import delete_unstarted_session
+
+    delete_unstarted_session(_open(args), args.session)
+    print(f"session {args.session} deleted")
+    return 0
 
 
 def cmd_session_show(args: argparse.Namespace) -> int:
@@ -300,6 +309,7 @@ def register(sub: Sub[argparse.ArgumentParser]) -> None:
     p.add_argument("--player", action="append", default=[], metavar="ID|NAME", help="repeatable")
     p.add_argument("--concept", action="append", type=int, default=[], metavar="ID", help="repeatable")
     p.add_argument("--per-phase", type=int, default=4, help="positions per concept per phase (default 4)")
+    p.add_argument("--learning", type=int, metavar="N", help="positions per concept to study (default: --per-phase)")
     p.add_argument("--seconds", type=float, help="time per position (shown by the client)")
     p.add_argument("--control", type=int, default=0, metavar="N", help="control items per phase")
     p.add_argument("--control-source", choices=("failed", "machine", "set"), default="failed")
@@ -330,6 +340,10 @@ def register(sub: Sub[argparse.ArgumentParser]) -> None:
     p.add_argument("--ms", type=int, help="response (or study) time in milliseconds")
     p.add_argument("--hints", type=int, default=0)
     p.set_defaults(handler=_guard(cmd_session_answer))
+
+    p = ssub.add_parser("delete", help="delete a session nobody has started (frees its positions)")
+    p.add_argument("session", type=int)
+    p.set_defaults(handler=_guard(cmd_session_delete))
 
     p = sub.add_parser("review", help="the FSRS review queue of a player: concepts due again")
     p.add_argument("player", metavar="ID|NAME")
