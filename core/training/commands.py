@@ -88,8 +88,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
     p.add_argument("--fit-minutes", type=float, default=0.0, help="a time budget instead of --fit-steps")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--ladder-last-step", type=int, default=800,
-                   help="the teacher is this step's checkpoint (the shipped build stopped its fit there)")
+    p.add_argument("--ladder-last-step", type=int, default=0,
+                   help="> 0: the teacher is this step's checkpoint instead of the last")
     p.add_argument("--weaker-games", type=int, default=60)
     p.add_argument("--match-scale", type=float, default=1.0,
                    help="multiply every match's game count (the issue's sizes are 1.0)")

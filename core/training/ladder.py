@@ -74,7 +74,7 @@ class LadderConfig:
     openings: int = 50
     opening_seed: int = 1
     judge_nodes: int = 1000
-    #: > 0: ignore ladder checkpoints after this step (the shipped build stopped at 800).
+    #: > 0: ignore ladder checkpoints after this step (the teacher is then that step).
     last_step: int = 0
     engine: str = DEFAULT_STOCKFISH
 
