@@ -156,3 +156,50 @@ def test_whole_session_by_mouse(qtbot, library_store, tmp_path: Path) -> None:  
     assert [(r.id, r.answer_uci, r.correct) for r in rows] == [(a.id, a.answer_uci, a.correct) for a in attempts]
     db.conn.close()
     assert monitor.stalls == [], f"GUI thread blocked: {monitor.stalls}"
+
+
+def test_timer_expiry_and_resume(qtbot, library_store) -> None:  # type: ignore[no-untyped-def]
+    """A test position left unanswered is recorded as no answer when the time runs out;
+    a session left half-way resumes at the first open item with its phase shown."""
+    from conceptcoach.desktop.jobs import preload_core
+    from conceptcoach.desktop.screens.session import SessionScreen
+    from conceptcoach.desktop.workers import Workers
+    from conceptcoach.store.attempts import list_attempts
+    from conceptcoach.store.db import open_store
+    from conceptcoach.study.plan import PlanSpec, create_sessions
+
+    preload_core()
+    path, concept_ids, player_id = library_store
+    db = open_store(path)
+    sid = create_sessions(db, PlanSpec([player_id], concept_ids[:1], per_phase=2, seconds_per_position=1.0,
+                                       seed=3)).session_ids[0]
+    db.conn.close()
+    workers = Workers(lambda: open_store(path))
+    screen = SessionScreen(workers)
+    qtbot.addWidget(screen)
+    screen.resize(1100, 700)
+    screen.show()
+    try:
+        screen.open_session(sid)
+        qtbot.waitUntil(lambda: screen.view is not None, timeout=10000)
+        first = screen.view
+        assert first.state.phase == "pre" and screen.clock.text().startswith("⏱")
+        qtbot.waitUntil(lambda: screen.view is not first, timeout=5000)  # 1 s limit, nothing played
+        second = screen.view
+        assert second.state.index_in_phase == 1
+        screen.toggle_pause()  # the clock stops while paused
+        qtbot.wait(1300)
+        assert screen.view is second
+        screen.homeRequested.connect(lambda: None)
+        screen._leave()  # the coach leaves; the session is resumable
+        assert screen.session_id is None
+        screen.open_session(sid)
+        qtbot.waitUntil(lambda: screen.view is not None and screen.view is not second, timeout=10000)
+        assert screen.view.state.current.id == second.state.current.id and not screen.paused
+    finally:
+        workers.shutdown()
+    db = open_store(path)
+    (a,) = list_attempts(db, session_ids=[sid])
+    assert a.item_id == first.state.current.id and a.answer_uci == "" and not a.correct
+    assert a.response_ms is not None and a.response_ms >= 1000
+    db.conn.close()
