@@ -31,10 +31,13 @@ def run_session(db: sqlite_utils.Database, session_id: int, correct_per_item: di
             return
         it = st.current
         if it.phase == "learning":
-            mark_studied(db, session_id, it.id, study_ms=1500)
-            continue
-        ok = True if correct_per_item is None else correct_per_item.get(it.id, True)
-        answer(db, session_id, it.id, it.expected[0] if ok else wrong_move(it.fen, it.expected), response_ms=900)
+            after = mark_studied(db, session_id, it.id, study_ms=1500)
+        else:
+            ok = True if correct_per_item is None else correct_per_item.get(it.id, True)
+            after = answer(db, session_id, it.id, it.expected[0] if ok else wrong_move(it.fen, it.expected),
+                           response_ms=900).state
+        # The state returned after a record equals the one derived afresh from the logs.
+        assert after == session_state(db, session_id)
 
 
 def test_plan_is_disjoint_shuffled_and_recorded(store: sqlite_utils.Database) -> None:

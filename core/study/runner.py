@@ -80,22 +80,39 @@ class Lesson:
     concept_name: str | None
 
 
-def session_state(db: sqlite_utils.Database, session_id: int) -> SessionState:
-    """Where the session stands, derived from its items and the logs."""
+@dataclass(frozen=True)
+class _Logs:
+    session: SessionRecord
+    items: list[SessionItem]
+    answered: frozenset[int]  # test items with an attempt
+    studied: frozenset[int]  # learning items with a study record
+    last: str | None
+
+
+def _load(db: sqlite_utils.Database, session_id: int) -> _Logs:
     session = get_session(db, session_id)
     items = session_items(db, session_id)
     attempts = list_attempts(db, session_ids=[session_id])
     studied = list_studied(db, session_ids=[session_id])
-    answered = {a.item_id for a in attempts if a.phase != "learning"}
-    done_study = {s.item_id for s in studied}
-    done = [it.id in (done_study if it.phase == "learning" else answered) for it in items]
     stamps = [a.answered_at for a in attempts] + [s.studied_at for s in studied]
-    last = max(stamps) if stamps else None
+    return _Logs(session, items, frozenset(a.item_id for a in attempts if a.phase != "learning" and a.item_id),
+                 frozenset(s.item_id for s in studied if s.item_id), max(stamps) if stamps else None)
+
+
+def _derive(logs: _Logs) -> SessionState:
+    items = logs.items
+    done = [it.id in (logs.studied if it.phase == "learning" else logs.answered) for it in items]
     for k, it in enumerate(items):
         if not done[k]:
-            same = [x for x in items if x.phase == it.phase]
-            return SessionState(session, it.phase, it, same.index(it), len(same), sum(done), len(items), last)
-    return SessionState(session, "done", None, 0, 0, len(items), len(items), last)
+            same = [x.id for x in items if x.phase == it.phase]
+            return SessionState(logs.session, it.phase, it, same.index(it.id), len(same), sum(done), len(items),
+                                logs.last)
+    return SessionState(logs.session, "done", None, 0, 0, len(items), len(items), logs.last)
+
+
+def session_state(db: sqlite_utils.Database, session_id: int) -> SessionState:
+    """Where the session stands, derived from its items and the logs."""
+    return _derive(_load(db, session_id))
 
 
 def _check_current(state: SessionState, item_id: int) -> SessionItem:
@@ -126,7 +143,8 @@ def answer(
     when it was answered already, and ``scoring.IllegalAnswer`` for an illegal move
     (nothing is written then).
     """
-    state = session_state(db, session_id)
+    logs = _load(db, session_id)
+    state = _derive(logs)
     item = _check_current(state, item_id)
     score = score_answer(item.fen, item.expected, item.visits, move, evaluate)
     limit = state.session.spec.get("seconds_per_position")
@@ -145,18 +163,22 @@ def answer(
         value_drop=score.value_drop, visit_share=score.visit_share, partial_credit=score.partial_credit,
         response_ms=response_ms, hints=hints, network_id=network_id,
     ))
-    return AnswerResult(attempt, score, session_state(db, session_id))
+    # The new state follows from the old one and the row just committed: no second read.
+    answered = logs.answered | {item.id} if item.phase != "learning" else logs.answered
+    after = _derive(replace(logs, answered=answered, last=attempt.answered_at))
+    return AnswerResult(attempt, score, after)
 
 
 def mark_studied(db: sqlite_utils.Database, session_id: int, item_id: int, study_ms: int | None = None) -> SessionState:
     """Record that the current learning item was studied and move on (committed at once)."""
-    state = session_state(db, session_id)
+    logs = _load(db, session_id)
+    state = _derive(logs)
     item = _check_current(state, item_id)
     if item.phase != "learning":
         raise OutOfTurn(f"item {item_id} is a {item.phase}-test item: answer it, studying is for the learning phase")
-    append_studied(db, session_id=session_id, item_id=item.id, player_id=state.session.player_id,
-                   concept_id=item.concept_id, is_control=item.is_control, fen=item.fen, study_ms=study_ms)
-    return session_state(db, session_id)
+    rec = append_studied(db, session_id=session_id, item_id=item.id, player_id=state.session.player_id,
+                         concept_id=item.concept_id, is_control=item.is_control, fen=item.fen, study_ms=study_ms)
+    return _derive(replace(logs, studied=logs.studied | {item.id}, last=rec.studied_at))
 
 
 def lesson(db: sqlite_utils.Database, item: SessionItem) -> Lesson:
