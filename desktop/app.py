@@ -196,6 +196,7 @@ class MainWindow(QMainWindow):
         self._opened_handled = True
         self.store_label.setText(f"Store: {self.opener.path}")
         self.discovery.db_path = self.opener.path or ""
+        self.settings_screen.db_path = self.opener.path or ""
         self.settings_screen.current_data_dir = str(Path(self.opener.path or "").parent)
         self._refresh_all()
         op = self.workers.db(lambda ctx: None, name="ready")
@@ -223,7 +224,8 @@ class MainWindow(QMainWindow):
         self.library_ready.emit()
 
     def _prepare_failed(self, message: str) -> None:
-        self.statusBar().showMessage(f"The bundled network or library could not be registered: {message}")
+        first = (message.strip().splitlines() or ["unknown error"])[0]
+        self.statusBar().showMessage(f"The bundled network or library could not be registered: {first}")
 
     def _ready(self) -> None:
         self.is_ready = True

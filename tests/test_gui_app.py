@@ -309,3 +309,29 @@ def test_shortcuts_and_empty_states(qtbot, tmp_path: Path, monkeypatch) -> None:
 
     assert load_settings()[0].welcomed
     win.close()
+
+
+@pytest.mark.slow
+def test_settings_registers_a_network_file(qtbot, app_env, tmp_path: Path, tiny_net) -> None:  # type: ignore[no-untyped-def]
+    """A checkpoint chosen on Settings is registered by a child process (torch stays out
+    of the GUI); a file that is not a checkpoint is refused with one line saying why."""
+    from conceptcoach.engine.checkpoint import CheckpointInfo, save_checkpoint
+
+    weights = tmp_path / "nets" / "weaker-step50.safetensors"
+    save_checkpoint(tiny_net, weights, CheckpointInfo(name="weaker-step50", config=tiny_net.config, step=50))
+    win = _window(qtbot, app_env)
+    qtbot.waitUntil(lambda: win.library_is_ready, timeout=120_000)
+    screen = win.settings_screen
+    win.go("Settings")
+    screen.register_network(str(weights), "weaker")
+    qtbot.waitUntil(lambda: screen.add_network.isEnabled(), timeout=120_000)
+    assert "Registered network “weaker-step50” (role weaker)" in screen.status.text()
+    qtbot.waitUntil(lambda: screen.network.findData("weaker-step50") >= 0, timeout=10_000)
+
+    junk = tmp_path / "nets" / "junk.safetensors"
+    junk.write_bytes(b"not a checkpoint")
+    screen.register_network(str(junk))
+    qtbot.waitUntil(lambda: screen.add_network.isEnabled(), timeout=120_000)
+    assert "junk.safetensors" in screen.status.text() and "not a usable" in screen.status.text()
+    assert "<br>" not in screen.status.text()
+    win.close()

@@ -49,6 +49,15 @@ class SettingsScreen(QWidget):
 
         self.network = QComboBox(self)
         self.network.setToolTip("The teacher network new sessions and discovery use")
+        self.add_network = QPushButton("Add network file…", self)
+        self.add_network.setToolTip("Register a checkpoint (.safetensors with its .json) as a teacher, or as the "
+                                    "weaker or student network discovery needs")
+        self.add_network.clicked.connect(self._choose_network)
+        self.network_role = QComboBox(self)
+        for label, role in (("role from the file", ""), ("teacher", "teacher"), ("weaker (for discovery)", "weaker"),
+                            ("student (for discovery)", "student")):
+            self.network_role.addItem(label, role)
+        self.db_path = ""
         self.data_dir = QLineEdit(settings.data_dir, self)
         self.data_dir.setPlaceholderText(f"default: {data_dir}")
         browse = QPushButton("Choose…", self)
@@ -75,6 +84,11 @@ class SettingsScreen(QWidget):
         study = QGroupBox("Study", self)
         sf = QFormLayout(study)
         sf.addRow("Network", self.network)
+        net_row = QHBoxLayout()
+        net_row.addWidget(self.add_network)
+        net_row.addWidget(self.network_role)
+        net_row.addStretch(1)
+        sf.addRow("", net_row)
         sf.addRow("Data folder", dir_row)
         note = QLabel("A new data folder is used from the next start; the current store stays where it is.", self)
         note.setWordWrap(True)
@@ -144,6 +158,32 @@ class SettingsScreen(QWidget):
             self.status.setText("No network is registered yet. The bundled network is registered at start-up "
                                 "(see the status bar); if none appears, reinstall Concept Coach.")
         self.network.setCurrentIndex(max(0, self.network.findData(self.settings.network)))
+
+    def _choose_network(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Network checkpoint", str(Path.home()),
+                                              "Checkpoints (*.safetensors)")
+        if path:
+            self.register_network(path, self.network_role.currentData() or "")
+
+    def register_network(self, path: str, role: str = "") -> None:
+        """Register a checkpoint file in a child process (reading it loads torch)."""
+        if not self.db_path:
+            self.status.setText("The store is not open yet; try again in a moment.")
+            return
+        self.add_network.setEnabled(False)
+        self.status.setText(f"Checking {Path(path).name}…")
+
+        def done(info: dict[str, Any]) -> None:
+            self.status.setText(f"Registered network “{info['name']}” (role {info['role'] or 'none'}).")
+            self.refresh()
+
+        op = self.workers.process("conceptcoach.desktop.network_jobs:register_file",
+                                  {"db_path": self.db_path, "path": path, "role": role}, name="register network",
+                                  on_success=done,
+                                  on_failure=lambda msg: self.status.setText(
+                                      f"<span style='color:#b3261e'>{msg.splitlines()[0]}</span>"))
+        op.finished.connect(lambda: self.add_network.setEnabled(True))
+        self.register_op = op
 
     def _preview(self) -> None:
         self.preview_pieces.scale = PIECE_SIZES.get(self.piece_size.currentData(), 1.0)

@@ -1,0 +1,32 @@
+"""Child-process job for the Settings screen: register a network checkpoint the user
+chose (reading a checkpoint loads torch, so it never runs in the GUI process).
+
+Qt-free: ``Workers.process`` runs ``conceptcoach.desktop.network_jobs:register_file``
+through ``conceptcoach.desktop.jobs.child_main``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+
+def register_file(db_path: str, path: str, role: str, progress: Callable[[int, int, str], None],
+                  should_stop: Callable[[], bool]) -> dict[str, Any]:
+    """Register the checkpoint ``path`` (its .json metadata beside it) with ``role``
+    ('' keeps the role written in the checkpoint). Returns its name, role and sha256."""
+    from conceptcoach.engine.checkpoint import CheckpointError
+    from conceptcoach.store.db import open_store
+    from conceptcoach.store.networks import register_network
+
+    progress(0, 1, f"checking {path}")
+    db = open_store(db_path)
+    try:
+        record = register_network(db, path, role=role or None)
+    except (CheckpointError, OSError, ValueError) as exc:
+        # One line for the window; the checkpoint module's messages say which file and why.
+        raise ValueError(f"{path} is not a usable Concept Coach checkpoint: {exc}") from exc
+    finally:
+        db.conn.close()
+    progress(1, 1, "registered")
+    return {"name": record.name, "role": record.role, "sha256": record.sha256}
