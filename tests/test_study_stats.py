@@ -206,3 +206,28 @@ def test_wilcoxon_matches_scipy_permutation() -> None:
         ref = sps.wilcoxon(d, method=sps.PermutationMethod(n_resamples=10**6)).pvalue
         assert wilcoxon_p(d) == pytest.approx(ref)
     assert wilcoxon_p([0.0, 0.0]) is None
+    # Above 16 non-zero differences: scipy's normal approximation.
+    d = rng.integers(-2, 4, size=30) / 4
+    assert wilcoxon_p(d) == pytest.approx(sps.wilcoxon(d, method="approx").pvalue)
+
+
+def test_average_ranks_match_scipy() -> None:
+    import numpy as np
+    from conceptcoach.study.stats import average_ranks
+    from scipy import stats as sps
+
+    x = np.random.default_rng(1).integers(0, 5, size=40) / 4
+    assert np.allclose(average_ranks(x), sps.rankdata(x))
+    assert list(average_ranks([0.5, 0.25, 0.5])) == [2.5, 1.0, 2.5]
+
+
+def test_stats_do_not_import_scipy() -> None:
+    # scipy.stats takes about a second to import; in a worker thread that import holds
+    # the GUI thread up, so the statistics a screen shows must not need it.
+    import subprocess
+    import sys
+
+    code = ("import sys; import conceptcoach.io.exports, conceptcoach.study.stats as s; "
+            "s.wilcoxon_p([0.25, 0.5, 0.5, 0.0, -0.25]); print('scipy.stats' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"

@@ -26,7 +26,6 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 import sqlite_utils
-from scipy import stats as sps
 
 EXACT_PERMUTATION_MAX = 16
 
@@ -158,6 +157,22 @@ def sign_flip_test(diffs: npt.ArrayLike, rng: np.random.Generator, n_perm: int =
     return float((np.sum(means >= observed - tol) + 1) / (n_perm + 1)), False
 
 
+def average_ranks(values: npt.ArrayLike) -> npt.NDArray[np.float64]:
+    """1-based ranks with ties given their average rank (scipy's ``rankdata`` default)."""
+    x = np.asarray(values, dtype=float)
+    order = np.argsort(x, kind="mergesort")
+    sx = x[order]
+    ranks = np.empty(x.size, dtype=float)
+    i = 0
+    while i < x.size:
+        j = i
+        while j + 1 < x.size and sx[j + 1] == sx[i]:
+            j += 1
+        ranks[order[i:j + 1]] = (i + j) / 2 + 1
+        i = j + 1
+    return ranks
+
+
 def wilcoxon_p(diffs: npt.ArrayLike) -> float | None:
     """Two-sided Wilcoxon signed-rank p-value (zeros dropped, tied ranks averaged).
 
@@ -172,8 +187,12 @@ def wilcoxon_p(diffs: npt.ArrayLike) -> float | None:
     if n == 0:
         return None
     if n > EXACT_PERMUTATION_MAX:
+        # Imported here: scipy.stats takes over a second to import, and an import in a
+        # worker thread holds the GUI thread up (the exact path needs numpy only).
+        from scipy import stats as sps
+
         return float(sps.wilcoxon(d, method="approx").pvalue)
-    ranks = sps.rankdata(np.abs(d))
+    ranks = average_ranks(np.abs(d))
     observed = float(ranks[d > 0].sum())
     signs = np.array(list(itertools.product((0.0, 1.0), repeat=n)))
     w = signs @ ranks
