@@ -404,13 +404,13 @@ class BoardView(QGraphicsView):
             else:
                 item.set_symbol(piece.symbol())
         for square, piece in wanted.items():
-            item = self._pieces_at.get(square)
-            if item is None:
-                item = PieceItem(self.pieces, piece.symbol())
-                self._scene.addItem(item)
-                self._pieces_at[square] = item
-            item.setZValue(Z_PIECE)
-            item.setPos(square_rect(square, self.flipped).topLeft())
+            existing = self._pieces_at.get(square)
+            if existing is None:
+                existing = PieceItem(self.pieces, piece.symbol())
+                self._scene.addItem(existing)
+                self._pieces_at[square] = existing
+            existing.setZValue(Z_PIECE)
+            existing.setPos(square_rect(square, self.flipped).topLeft())
 
     def _clear(self, items: list[QGraphicsItem]) -> None:
         for item in items:

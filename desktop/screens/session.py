@@ -419,8 +419,12 @@ class SessionScreen(QWidget):
 
             return save_template(ctx.db, name, plan, replace=True)
 
-        self.workers.db(save, on_success=lambda t: (self.message.emit(f"Saved template '{t.name}'"), self._load_setup()),
-                            on_failure=lambda m: self.setup_error.set("error", f"Could not save the template: {m}"))
+        def saved(template: Any) -> None:
+            self.message.emit(f"Saved template '{template.name}'")
+            self._load_setup()
+
+        self.workers.db(save, on_success=saved,
+                        on_failure=lambda m: self.setup_error.set("error", f"Could not save the template: {m}"))
 
     def start_session(self) -> None:
         plan = self.plan_dict()
