@@ -153,12 +153,20 @@ def test_html_report_parses_and_prints(played, tmp_path: Path) -> None:  # type:
     write_html_report(db, path, seed=0, n_boot=500)
     p = _Collect()
     p.feed(path.read_text(encoding="utf-8"))
-    assert p.tags.count("svg") == 2 and p.tags.count("table") == 3
+    assert p.tags.count("svg") == 2 and p.tags.count("table") == 4  # overall, concepts, players, sessions
     assert "script" not in p.tags, "a player's name was not escaped"
     assert len(p.ids) == len(set(p.ids)), "two inline plots share an element id"
     assert "text" in p.tags  # plot labels stay text: selectable and crisp in print
     assert "@media print" in p.style
     text = " ".join(p.text)
-    assert EVIL_NAMES[1] in text and "Idea 0" in text
+    assert EVIL_NAMES[1] in text and "Idea 0" in text and "Per session" in text
     # Overall: concept units gains (2, 0, 2) and (3, 0, 2) positions -> 9/6 = +1.50.
     assert "+1.50 positions of 4" in text and "Gain net of the control items" in text
+
+
+def test_html_report_without_results(store: sqlite_utils.Database, tmp_path: Path) -> None:
+    path = tmp_path / "empty.html"
+    write_html_report(store, path)
+    p = _Collect()
+    p.feed(path.read_text(encoding="utf-8"))
+    assert "svg" not in p.tags and "no gain to report" in " ".join(p.text)

@@ -404,6 +404,14 @@ def html_report_text(
         parts.append("<h2>Per player</h2>")
         parts.append(f"<figure>{_prepost_plot([n for n, _ in p_rows], [s for _, s in p_rows])}</figure>")
         parts.append(_table("Player", p_rows))
+        if len(rep.by_session) > 1:
+            s_rows = []
+            for k, summ in rep.by_session.items():
+                sess = get_session(db, k)
+                name = players.get(sess.player_id, f"player {sess.player_id}")
+                s_rows.append((f"#{k} {name}, {sess.created_at[:10]}{' ' + sess.label if sess.label else ''}", summ))
+            parts.append("<h2>Per session</h2>")
+            parts.append(_table("Session", s_rows))
     parts.append(
         f"<p class='note'>Gain = post-test share − pre-test share of the teacher's moves found, in positions "
         f"per phase. Intervals: percentile bootstrap over units, {rep.n_boot} resamples, seed {rep.seed}. "
