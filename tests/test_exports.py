@@ -170,3 +170,23 @@ def test_html_report_without_results(store: sqlite_utils.Database, tmp_path: Pat
     p = _Collect()
     p.feed(path.read_text(encoding="utf-8"))
     assert "svg" not in p.tags and "no gain to report" in " ".join(p.text)
+
+
+def test_pgn_marks_the_concepts_hottest_squares(store: sqlite_utils.Database, tmp_path: Path) -> None:
+    import numpy as np
+    from conceptcoach.io.exports import concept_pgn_text
+    from conceptcoach.store.concepts import NewPrototype, add_concept
+
+    heat = [0.0] * 64
+    heat[chess.E4], heat[chess.D5], heat[chess.F6], heat[chess.A1] = 0.9, 0.8, 0.7, 0.1
+    cid = add_concept(store, uid="heat", name="Centre", layer="block3", kind="dynamic", status="novel",
+                      vector=np.ones(4, dtype=np.float32),
+                      prototypes=[NewPrototype(fen=chess.STARTING_FEN, best_move="e2e4", line=["e2e4", "e7e5"],
+                                               visits={"e2e4": {"n": 3, "q": 0.1, "p": 0.5}}, heat=heat)])
+    import io
+
+    game = chess.pgn.read_game(io.StringIO(concept_pgn_text(store, cid)))
+    assert game is not None and not game.errors
+    marks = {a.tail for a in game.arrows() if a.tail == a.head}
+    assert marks == {chess.E4, chess.D5, chess.F6}
+    assert [m.uci() for m in game.mainline_moves()] == ["e2e4", "e7e5"]
