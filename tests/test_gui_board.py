@@ -141,3 +141,15 @@ def test_moves_without_animation_and_piece_scale(board, qtbot) -> None:  # type:
 
     small, big = render(0.82), render(1.0)
     assert small != big  # the size setting reaches the painted pieces
+
+
+def test_drag_outlines_legal_targets_only(board) -> None:  # type: ignore[no-untyped-def]
+    vp = board.view.viewport()
+    QTest.mousePress(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, _pt(board, chess.G1))
+    QTest.mouseMove(vp, _pt(board, chess.G2))
+    QTest.mouseMove(vp, _pt(board, chess.F3))
+    assert board.view._hover is not None and board.view._hover.isVisible()
+    QTest.mouseMove(vp, _pt(board, chess.G3))  # not a knight move
+    assert not board.view._hover.isVisible()
+    QTest.mouseRelease(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, _pt(board, chess.G3))
+    assert board.board.piece_at(chess.G1) is not None and not board.view._hover.isVisible()

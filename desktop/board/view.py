@@ -252,6 +252,7 @@ class BoardView(QGraphicsView):
         self._press_pos: QPointF | None = None
         self._dragging: PieceItem | None = None
         self._drag_started = False
+        self._hover: QGraphicsRectItem | None = None  # outline of the legal target under a dragged piece
         self._right_from: int | None = None
         self._was_selected_on_press = False
 
@@ -298,6 +299,9 @@ class BoardView(QGraphicsView):
 
     def set_theme(self, name: str) -> None:
         self.theme = theme(name)
+        if self._hover is not None:
+            self._scene.removeItem(self._hover)
+            self._hover = None
         self._build_squares()
         self._sync_all()
 
@@ -656,7 +660,24 @@ class BoardView(QGraphicsView):
         self._drag_started = True
         self._dragging.setZValue(Z_DRAG)
         self._dragging.setPos(pos - QPointF(SQ / 2, SQ / 2))
+        self._show_hover(square_at(pos, self.flipped))
         event.accept()
+
+    def _show_hover(self, square: int | None) -> None:
+        legal = square is not None and self._selected is not None and any(
+            m.from_square == self._selected and m.to_square == square for m in self.board.legal_moves)
+        if not legal:
+            if self._hover is not None:
+                self._hover.hide()
+            return
+        assert square is not None
+        if self._hover is None:
+            self._hover = self._scene.addRect(QRectF(), QPen(self.theme.qcolor("selected"), SQ * 0.06),
+                                              QBrush(Qt.BrushStyle.NoBrush))
+            self._hover.setZValue(Z_HIGHLIGHT + 0.5)
+            self._hover.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+        self._hover.setRect(square_rect(square, self.flipped).adjusted(SQ * 0.03, SQ * 0.03, -SQ * 0.03, -SQ * 0.03))
+        self._hover.show()
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         pos = self.mapToScene(event.position().toPoint())
@@ -669,6 +690,7 @@ class BoardView(QGraphicsView):
             return
         dragging, from_sq = self._dragging, self._press_square
         self._dragging, self._press_square, self._press_pos = None, None, None
+        self._show_hover(None)
         if dragging is None or from_sq is None:
             return
         if square is not None and square != from_sq and self._attempt(from_sq, square):
