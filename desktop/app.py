@@ -198,6 +198,7 @@ class MainWindow(QMainWindow):
         self.discovery.db_path = self.opener.path or ""
         self.settings_screen.db_path = self.opener.path or ""
         self.settings_screen.current_data_dir = str(Path(self.opener.path or "").parent)
+        self.home.library_pending = True
         self._refresh_all()
         op = self.workers.db(lambda ctx: None, name="ready")
         op.finished.connect(self._ready)
@@ -220,10 +221,13 @@ class MainWindow(QMainWindow):
         counts = result.get("concepts", {})
         self.statusBar().showMessage(f"Library ready: {sum(counts.values())} concepts.", 8000)
         self.library_is_ready = True
+        self.home.library_pending = False
         self._refresh_all()
         self.library_ready.emit()
 
     def _prepare_failed(self, message: str) -> None:
+        self.home.library_pending = False
+        self.home.refresh()
         first = (message.strip().splitlines() or ["unknown error"])[0]
         self.statusBar().showMessage(f"The bundled network or library could not be registered: {first}")
 

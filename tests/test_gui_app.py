@@ -295,13 +295,16 @@ def test_shortcuts_and_empty_states(qtbot, tmp_path: Path, monkeypatch) -> None:
     assert win.home.players_stack.currentWidget() is win.home.players_empty
     assert win.home.sessions_stack.currentWidget() is win.home.sessions_empty
     assert not win.home.start.isEnabled()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    assert win.grab().save(str(SCREENSHOTS / "home_first_run.png"))
     for i, name in enumerate(("Home", "Session", "Results", "Concepts", "Discovery", "Settings")):
         QTest.keyClick(win, Qt.Key(Qt.Key.Key_1 + i), Qt.KeyboardModifier.ControlModifier)
         assert win.stack.currentIndex() == i, name
     win.show_results(0, 0)
     qtbot.waitUntil(lambda: win.results.data is not None and not win.results.loading, timeout=10_000)
     assert win.results.empty.isVisible() and "No players yet" in win.results.empty.text()
-    assert not win.results.csv.isEnabled()
+    assert not win.results.csv.isEnabled() and not win.results.exports_box.isVisible()
+    assert win.grab().save(str(SCREENSHOTS / "results_empty.png"))
     # Dismissing the welcome is remembered.
     qtbot.mouseClick(win.home.got_it, Qt.MouseButton.LeftButton)
     assert not win.home.welcome.isVisible()
@@ -335,3 +338,21 @@ def test_settings_registers_a_network_file(qtbot, app_env, tmp_path: Path, tiny_
     assert "junk.safetensors" in screen.status.text() and "not a usable" in screen.status.text()
     assert "<br>" not in screen.status.text()
     win.close()
+
+
+def test_desktop_imports_no_store_or_torch(tmp_path: Path) -> None:
+    """The GUI process loads neither torch nor SQLite by importing the app: the store is
+    reached through core calls on the DB worker, torch only in child processes."""
+    code = ("import sys; import conceptcoach.desktop.app; "
+            "print(sorted(m for m in ('torch', 'sqlite3', 'sqlite_utils', 'scipy', 'matplotlib') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         env=dict(os.environ, QT_QPA_PLATFORM="offscreen"))
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
+    # And no module of the desktop package imports them itself, even lazily.
+    for source in (REPO / "desktop").rglob("*.py"):
+        for line in source.read_text(encoding="utf-8").splitlines():
+            words = line.split()
+            if len(words) >= 2 and words[0] in ("import", "from"):
+                assert words[1].split(".")[0] not in ("torch", "sqlite3", "sqlite_utils"), f"{source}: {line}"

@@ -116,6 +116,7 @@ class HomeScreen(QWidget):
         super().__init__(parent)
         self.workers = workers
         self.data: HomeData | None = None
+        self.library_pending = False  # the main window is registering the bundled library
 
         self.welcome = QFrame(self)
         self.welcome.setObjectName("welcome")
@@ -177,13 +178,20 @@ class HomeScreen(QWidget):
         # Groups
         self.groups = QListWidget(self)
         self.groups.itemClicked.connect(self._group_selected)
+        self.groups_empty = QLabel("No groups yet. Select players above, name a group below and press "
+                                   "Add group (a group can take a session together).", self)
+        self.groups_empty.setWordWrap(True)
+        self.groups_empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.groups_stack = QStackedWidget(self)
+        self.groups_stack.addWidget(self.groups_empty)
+        self.groups_stack.addWidget(self.groups)
         self.group_name = QLineEdit(self)
         self.group_name.setPlaceholderText("New group from the selected players")
         self.add_group = QPushButton("Add group", self)
         self.add_group.clicked.connect(self._add_group)
         groups_box = QGroupBox("Groups", self)
         gl = QVBoxLayout(groups_box)
-        gl.addWidget(self.groups, 1)
+        gl.addWidget(self.groups_stack, 1)
         grow = QHBoxLayout()
         grow.addWidget(self.group_name, 1)
         grow.addWidget(self.add_group)
@@ -270,6 +278,7 @@ class HomeScreen(QWidget):
             item = QListWidgetItem(f"{g.name} — {members}")
             item.setData(Qt.ItemDataRole.UserRole, list(g.member_ids))
             self.groups.addItem(item)
+        self.groups_stack.setCurrentWidget(self.groups if data.groups else self.groups_empty)
         self.sessions.setRowCount(len(data.sessions))
         for i, s in enumerate(data.sessions):
             progress = PHASE_NAMES.get(s.phase, s.phase)
@@ -287,7 +296,9 @@ class HomeScreen(QWidget):
         ids = [r.id for r in data.sessions if r.phase in ("post", "done")]
         if ids:
             self.workers.db(lambda ctx: load_gains(ctx, ids), name="home gains", on_success=self._gains)
-        if data.concepts == 0:
+        if data.concepts == 0 and self.library_pending:
+            self.summary.setText("Loading the bundled concept library (first start or a new version)…")
+        elif data.concepts == 0:
             self.summary.setText("<b>The concept library is empty</b>: sessions need concepts. Open "
                                  "<b>Discovery</b> to find some, or reinstall to get the default library.")
         else:

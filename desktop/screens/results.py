@@ -183,7 +183,7 @@ class ResultsScreen(QWidget):
         self.export_message = QLabel(self)
         self.export_message.setWordWrap(True)
         self.export_message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        exports = QGroupBox("Export", self)
+        exports = self.exports_box = QGroupBox("Export", self)
         el = QVBoxLayout(exports)
         frow = QHBoxLayout()
         frow.addWidget(QLabel("Folder", self))
@@ -207,7 +207,7 @@ class ResultsScreen(QWidget):
         bl.addWidget(self.plot)
         bl.addWidget(self.table)
         bl.addWidget(self.controls)
-        history_box = QGroupBox("History", self)
+        history_box = self.history_box = QGroupBox("History", self)
         hl = QVBoxLayout(history_box)
         hl.addWidget(self.history)
         bl.addWidget(history_box)
@@ -289,6 +289,10 @@ class ResultsScreen(QWidget):
                 item = QTableWidgetItem(t)
                 item.setData(Qt.ItemDataRole.UserRole, c.concept_id)
                 self.table.setItem(i, col, item)
+        # Only what has content is shown: an empty state is one sentence, not empty boxes.
+        self.controls.setVisible(data.overall is not None)
+        self.history_box.setVisible(bool(data.sessions))
+        self.exports_box.setVisible(data.player_id is not None and data.attempts > 0)
         fit_table_height(self.table, max_rows=12)
         fit_table_height(self.history, max_rows=8)
         if data.control is not None:
