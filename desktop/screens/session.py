@@ -156,6 +156,7 @@ class PhaseBar(QWidget):
             row.addWidget(label)
             if phase != "post":
                 arrow = QLabel("→")
+                arrow.setObjectName("phase-arrow")
                 arrow.setAlignment(Qt.AlignmentFlag.AlignCenter)
                 row.addWidget(arrow)
         self.bar = QProgressBar()
@@ -168,6 +169,18 @@ class PhaseBar(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
 
     def set_state(self, phase: str, index: int, size: int, done: int, total: int) -> None:
+        review = phase == "review"
+        for p, label in self.steps.items():
+            label.setVisible(not review or p == "pre")
+        for arrow in self.findChildren(QLabel, "phase-arrow"):
+            arrow.setVisible(not review)
+        if review:
+            label = self.steps["pre"]
+            label.setText(f"Review  {index + 1}/{size}")
+            label.setStyleSheet("background:#1f6fb2;color:white;font-weight:bold;border-radius:10px;padding:4px 10px;")
+            self.bar.setMaximum(max(1, total))
+            self.bar.setValue(done)
+            return
         order = ["pre", "learning", "post"]
         for p, label in self.steps.items():
             current = p == phase
@@ -666,6 +679,8 @@ class SessionScreen(QWidget):
     # ----- showing items -----------------------------------------------------------------------
 
     def _show_item(self, view: ItemView) -> None:
+        if view.state.session.id != self.session_id:
+            return  # an answer that landed after the coach left or opened another session
         self._busy = False
         self.view = view
         st = view.state
