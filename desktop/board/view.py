@@ -139,8 +139,8 @@ class _HeatItem(QGraphicsItem):
             share = abs(value) / top
             if share < 0.04:
                 continue
-            colour = QColor(230, 70, 20) if value > 0 else QColor(30, 90, 220)
-            colour.setAlphaF(0.12 + 0.55 * share)
+            colour = QColor(230, 70, 20) if value > 0 else QColor(20, 90, 255)
+            colour.setAlphaF(0.18 + 0.52 * share)
             painter.setBrush(colour)
             painter.drawRect(square_rect(square, self.flipped))
 

@@ -513,6 +513,9 @@ class SessionScreen(QWidget):
         # The wrapped text takes the free height (a stacked page does not pass on
         # height-for-width, so a fixed-size label would be clipped).
         tl.addWidget(self.test_text, 1)
+        test_keys = QLabel("Keys: F flip the board, P pause (hides the position)")
+        test_keys.setStyleSheet("color:#666;")
+        tl.addWidget(test_keys)
         learn_panel = QWidget()
         ll = QVBoxLayout(learn_panel)
         self.concept_label = QLabel()
@@ -570,6 +573,10 @@ class SessionScreen(QWidget):
         ll.addWidget(heading("Notes", 2))
         ll.addWidget(self.notes)
         ll.addStretch(1)
+        keys = QLabel("Keys: ← → step through the line, Home/End, A autoplay, F flip, P pause, Space next")
+        keys.setWordWrap(True)
+        keys.setStyleSheet("color:#666;")
+        ll.addWidget(keys)
         ll.addWidget(self.next_btn)
         self.side.addWidget(test_panel)
         self.side.addWidget(learn_panel)
