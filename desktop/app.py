@@ -200,8 +200,7 @@ class MainWindow(QMainWindow):
         self.settings_screen.current_data_dir = str(Path(self.opener.path or "").parent)
         self.home.library_pending = True
         self._refresh_all()
-        op = self.workers.db(lambda ctx: None, name="ready")
-        op.finished.connect(self._ready)
+        self.workers.db(lambda ctx: None, name="ready", on_finished=self._ready)
         # Then import the rest of the study core on the DB thread, before the user acts
         # (see jobs.preload_core), so no later operation pays for it mid-session.
         self.workers.db(_preload, name="preload")

@@ -58,6 +58,7 @@ class Operation(QObject):
         on_success: Callable[[Any], None] | None = None,
         on_failure: Callable[[str], None] | None = None,
         on_progress: Callable[[int, int, str], None] | None = None,
+        on_finished: Callable[[], None] | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
@@ -74,6 +75,10 @@ class Operation(QObject):
             self.failed.connect(lambda msg, _tb: on_failure(msg))
         if on_progress is not None:
             self.progressed.connect(on_progress)
+        if on_finished is not None:
+            # Connected here, before the operation is submitted: a connection made after
+            # submitting can miss a signal the worker emitted in the meantime.
+            self.finished.connect(on_finished)
         # Keep the Python side alive until the result has been delivered.
         self.finished.connect(self._mark_done)
 

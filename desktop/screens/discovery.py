@@ -280,8 +280,7 @@ class DiscoveryScreen(QWidget):
             "conceptcoach.desktop.jobs:import_games",
             {"db_path": self.db_path, "files": [str(Path(f).expanduser()) for f in files]},
             name="import games", on_success=self._imported, on_failure=self._import_failed,
-            on_progress=self._import_progress)
-        self.import_op.finished.connect(self._import_finished)
+            on_progress=self._import_progress, on_finished=self._import_finished)
 
     def _importing(self, running: bool) -> None:
         self.import_button.setEnabled(not running)
@@ -363,8 +362,7 @@ class DiscoveryScreen(QWidget):
             "conceptcoach.desktop.jobs:discover",
             {"db_path": self.db_path, "files": [], "overrides": self.overrides()},
             name="discover", on_success=self._discovered, on_failure=self._discovery_failed,
-            on_progress=self._discovery_progress)
-        self.discover_op.finished.connect(self._discovery_finished)
+            on_progress=self._discovery_progress, on_finished=self._discovery_finished)
 
     def _cancel_discovery(self) -> None:
         if self.discover_op is not None:

@@ -181,8 +181,8 @@ class SettingsScreen(QWidget):
                                   {"db_path": self.db_path, "path": path, "role": role}, name="register network",
                                   on_success=done,
                                   on_failure=lambda msg: self.status.setText(
-                                      f"<span style='color:#b3261e'>{msg.splitlines()[0]}</span>"))
-        op.finished.connect(lambda: self.add_network.setEnabled(True))
+                                      f"<span style='color:#b3261e'>{msg.splitlines()[0]}</span>"),
+                                  on_finished=lambda: self.add_network.setEnabled(True))
         self.register_op = op
 
     def _preview(self) -> None:
