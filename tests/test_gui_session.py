@@ -93,7 +93,12 @@ def test_whole_session_by_mouse(qtbot, library_store, tmp_path: Path) -> None:  
                 # The learning view: teacher arrow and visit-share arrows at the root, the line stepped.
                 assert screen.board.view._arrows, "teacher's arrow shown"
                 assert any(a.colour == "teacher" for a in screen.board.view._arrows)
-                assert screen.board.view.interactive == set()
+                # The student may try a move of their own: rated, not recorded, and undone by Home.
+                fen = screen.board.board.fen()
+                play_by_mouse(screen.board, wrong_move(item.fen, item.expected))
+                assert "You tried" in screen.try_label.text() and screen.board.board.fen() != fen
+                QTest.keyClick(screen.runner_page, Qt.Key.Key_Home)
+                assert screen.board.board.fen() == fen and screen._ply == 0
                 if screen._line:
                     QTest.keyClick(screen.runner_page, Qt.Key.Key_Right)
                     qtbot.waitUntil(lambda: not screen.board.view.is_animating(), timeout=3000)

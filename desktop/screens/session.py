@@ -547,12 +547,15 @@ class SessionScreen(QWidget):
         nav.addWidget(self.auto_btn)
         nav.addStretch(1)
         self.first_btn.clicked.connect(lambda: self.goto_ply(0))
-        self.back_btn.clicked.connect(lambda: self.goto_ply(self._ply - 1))
+        self.back_btn.clicked.connect(lambda: self.goto_ply(max(0, self._ply - 1)))
         self.fwd_btn.clicked.connect(self.step_forward)
         self.last_btn.clicked.connect(lambda: self.goto_ply(len(self._line)))
         self.auto_btn.toggled.connect(self._autoplay_toggled)
         self.moves_label = QLabel()
         self.moves_label.setWordWrap(True)
+        self.try_label = QLabel()
+        self.try_label.setWordWrap(True)
+        self.try_label.setStyleSheet("color:#1f5f99;")
         self.heat_box = QCheckBox("Show the concept's heat on the squares")
         self.heat_box.setChecked(True)
         self.heat_box.toggled.connect(lambda _on: self._draw_root_overlays())
@@ -569,6 +572,7 @@ class SessionScreen(QWidget):
         ll.addLayout(nav)
         ll.addWidget(heading("The network's top moves", 2))
         ll.addWidget(self.moves_label)
+        ll.addWidget(self.try_label)
         ll.addWidget(self.heat_box)
         ll.addWidget(heading("Notes", 2))
         ll.addWidget(self.notes)
@@ -631,7 +635,7 @@ class SessionScreen(QWidget):
 
         sc("P", self.toggle_pause)
         sc("Space", self._space)
-        sc("Left", lambda: self.goto_ply(self._ply - 1))
+        sc("Left", lambda: self.goto_ply(max(0, self._ply - 1)))
         sc("Right", self.step_forward)
         sc("Home", lambda: self.goto_ply(0))
         sc("End", lambda: self.goto_ply(len(self._line)))
@@ -736,7 +740,7 @@ class SessionScreen(QWidget):
             self.countdown.stop()
             self.clock.setText("")
             self.side.setCurrentIndex(1)
-            self.board.set_interactive(None)
+            self.board.set_interactive([board.turn])  # the student may try moves of their own
             self._show_lesson(view, side)
         self.board.view.setFocus()
 
@@ -762,6 +766,7 @@ class SessionScreen(QWidget):
         self.heat_box.setEnabled(bool(view.heat))
         self._draw_root_overlays()
         self._update_line_label()
+        self.try_label.setText("Try a move of your own on the board to see how the network rates it.")
 
     def _draw_root_overlays(self) -> None:
         view = self.view
@@ -821,6 +826,8 @@ class SessionScreen(QWidget):
             board.push(last)
         self._ply = ply
         self.board.set_board(board, last)
+        self.try_label.setText("" if ply else "Try a move of your own on the board to see how the network rates it.")
+        self.board.set_interactive([board.turn] if ply == 0 else None)
         if ply == 0:
             self._draw_root_overlays()
         else:
@@ -837,10 +844,15 @@ class SessionScreen(QWidget):
     def step_forward(self) -> None:
         if self.view is None or self.view.lesson is None or self._ply >= len(self._line):
             return
+        if self._ply < 0:
+            self.goto_ply(0)
+            return
         if self.board.view.is_animating():
             return
         self.board.set_arrows([])
         self.board.set_heat(None)
+        self.board.set_interactive(None)
+        self.try_label.setText("")
         self.board.view.play(self._line[self._ply])
         self._ply += 1
         self._update_line_label()
@@ -872,7 +884,40 @@ class SessionScreen(QWidget):
         return int((time.perf_counter() - self._shown_at - self._paused_total) * 1000)
 
     def _answered(self, uci: str) -> None:
+        view = self.view
+        if view is not None and view.state.current is not None and view.state.current.phase == "learning":
+            self._tried(uci)
+            return
         self._submit(uci)
+
+    def _tried(self, uci: str) -> None:
+        """The student tried a move of their own in the learning position: say how the
+        network's search rated it (nothing is recorded: learning is not a test)."""
+        les = self.view.lesson if self.view is not None else None
+        if les is None:
+            return
+        board = chess.Board(les.fen)
+        san = self._san(board.san(chess.Move.from_uci(uci)))
+        best = self._san(les.move_san)
+        child = next((c for c in les.children if c[0] == uci), None)
+        best_share = next((c[2] for c in les.children if c[0] == les.move_uci), None)
+        if uci == les.move_uci:
+            text = f"<b>{san}</b> is the network's move."
+        elif child is not None:
+            value = f", value {child[3]:+.2f}" if child[3] is not None else ""
+            text = (f"You tried <b>{san}</b>: {child[2]:.0%} of the network's search{value}. "
+                    f"It prefers <b>{best}</b>" + (f" ({best_share:.0%})." if best_share is not None else "."))
+        else:
+            text = f"You tried <b>{san}</b>: the network hardly looked at it. Its move is <b>{best}</b>."
+        self.try_label.setText(text + " Press Home or ◀ to go back.")
+        self.board.set_arrows([])
+        self.board.set_heat(None)
+        self.board.set_interactive(None)
+        self._ply = -1  # off the line; goto_ply(0) returns to the position
+        self.first_btn.setEnabled(True)
+        self.back_btn.setEnabled(True)
+        self.fwd_btn.setEnabled(False)
+        self.last_btn.setEnabled(False)
 
     def _submit(self, uci: str | None) -> None:
         view, sid = self.view, self.session_id
