@@ -15,7 +15,6 @@ pytestmark = pytest.mark.gui
 
 REPO = Path(__file__).resolve().parents[1]
 LICHESS = REPO.parent / "shared" / "data" / "human" / "lichess_fgf_sample_3000.pgn.gz"
-SCREENSHOTS = REPO / "docs" / "screenshots"
 
 
 def real_positions(count: int) -> list[tuple[str, str, list[str], str]]:
@@ -252,14 +251,3 @@ def test_gain_plot_and_line_san(qtbot) -> None:  # type: ignore[no-untyped-def]
     plot.resize(500, 200)
     image = plot.grab().toImage()
     assert not image.isNull() and image.width() == 500
-
-
-@pytest.mark.slow
-def test_explorer_screenshot(qtbot, library_store, workers_for) -> None:  # type: ignore[no-untyped-def]
-    path, _ = library_store
-    ex = _explorer(qtbot, workers_for(path))
-    ex.refresh()
-    qtbot.waitUntil(lambda: ex.card.concept is not None, timeout=10_000)
-    qtbot.wait(50)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    assert ex.grab().save(str(SCREENSHOTS / "explorer.png"))
