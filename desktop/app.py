@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from conceptcoach.desktop.board.theme import PieceSet
+from conceptcoach.desktop.board.view import ANIM_MS
 from conceptcoach.desktop.board.widget import BoardWidget
 from conceptcoach.desktop.screens.discovery import DiscoveryScreen
 from conceptcoach.desktop.screens.explorer import ConceptExplorer
@@ -270,6 +271,7 @@ class MainWindow(QMainWindow):
                 continue  # the settings preview has its own
             board.view.set_theme(settings.board_theme)
             board.view.set_coordinates(settings.coordinates)
+            board.view.animation_ms = ANIM_MS if settings.animation else 0
             for item in board.view.scene().items():
                 item.update()
         self.session.notation = settings.notation

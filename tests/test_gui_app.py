@@ -128,6 +128,7 @@ def test_settings_screen_saves_and_applies(qtbot, app_env) -> None:  # type: ign
     screen.theme.setCurrentIndex(screen.theme.findData("green"))
     screen.piece_size.setCurrentIndex(screen.piece_size.findData("small"))
     screen.notation.setCurrentIndex(screen.notation.findData("figurine"))
+    screen.animation.setChecked(False)
     screen.save.click()
     saved, problem = load_settings()
     assert problem is None
@@ -135,6 +136,7 @@ def test_settings_screen_saves_and_applies(qtbot, app_env) -> None:  # type: ign
     assert win.pieces.scale == pytest.approx(0.82)
     assert win.explorer.card.viewer.figurines and win.session.notation == "figurine"
     assert win.explorer.card.viewer.board.view.theme.name == "green"
+    assert win.explorer.card.viewer.board.view.animation_ms == 0 and not saved.animation
     win.close()
 
 
