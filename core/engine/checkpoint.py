@@ -12,12 +12,15 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
-from conceptcoach.engine.network import NetworkConfig, PolicyValueNet
-from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from conceptcoach.engine.config import NetworkConfig
+
+if TYPE_CHECKING:
+    from conceptcoach.engine.network import PolicyValueNet
+
+# torch and safetensors.torch are imported inside the functions that need them:
+# reading metadata and hashing (the registry, the GUI's first run) must not pay for torch.
 
 FORMAT = "conceptcoach-checkpoint/1"
 
@@ -80,6 +83,8 @@ def sidecar_path(weights: Path) -> Path:
 
 def save_checkpoint(net: PolicyValueNet, path: str | os.PathLike[str], info: CheckpointInfo) -> CheckpointInfo:
     """Write ``path`` (.safetensors) and its .json sidecar; returns the info with sha256 set."""
+    from safetensors.torch import save_file
+
     weights = Path(path)
     weights.parent.mkdir(parents=True, exist_ok=True)
     info.config = net.config
@@ -127,6 +132,10 @@ def load_checkpoint(
                 f"{weights}: sha256 {actual[:12]}... does not match {label} ({want[:12]}...); "
                 "the file was altered or truncated"
             )
+    from conceptcoach.engine.network import PolicyValueNet
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
     try:
         tensors = load_file(str(weights), device="cpu")
     except (SafetensorError, OSError, ValueError) as exc:
@@ -143,6 +152,9 @@ def load_checkpoint(
 
 def random_network(config: NetworkConfig | None = None, seed: int = 0) -> PolicyValueNet:
     """An untrained network with seeded weights (tests, and the start of training)."""
+    import torch
+    from conceptcoach.engine.network import PolicyValueNet
+
     gen_state = torch.random.get_rng_state()
     torch.manual_seed(seed)
     try:

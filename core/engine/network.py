@@ -8,35 +8,14 @@ activations are ``channels x 8 x 8`` and are flattened to ``channels * 64`` numb
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
 
 import numpy as np
 import numpy.typing as npt
 import torch
 import torch.nn.functional as F
-from conceptcoach.engine.encoding import MOVE_PLANES, NUM_MOVES, NUM_PLANES
+from conceptcoach.engine.config import NetworkConfig
+from conceptcoach.engine.encoding import MOVE_PLANES, NUM_MOVES
 from torch import nn
-
-
-@dataclass(frozen=True)
-class NetworkConfig:
-    """Architecture of a network; stored with every checkpoint."""
-
-    blocks: int = 6
-    channels: int = 64
-    input_planes: int = NUM_PLANES
-    value_hidden: int = 128
-
-    def to_dict(self) -> dict[str, int]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, object]) -> NetworkConfig:
-        known = {k: int(v) for k, v in data.items() if k in cls.__dataclass_fields__}  # type: ignore[call-overload]
-        return cls(**known)
-
-    def layer_names(self) -> list[str]:
-        return ["stem"] + [f"block{i}" for i in range(self.blocks)]
 
 
 class ResidualBlock(nn.Module):
