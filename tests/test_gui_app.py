@@ -164,6 +164,9 @@ def test_screenshot_of_every_screen(qtbot, app_env) -> None:  # type: ignore[no-
     qtbot.waitUntil(lambda: win.results.data is not None and not win.results.loading, timeout=20_000)
     qtbot.wait(200)
     assert win.results.data.overall is not None
+    # History: the player's one session with its gain (post 4 right of 4, pre 1 of 4 over 2 concepts).
+    assert win.results.history.rowCount() == 1
+    assert win.results.history.item(0, 3).text() != "–"
     assert win.grab().save(str(SCREENSHOTS / "results.png"))
 
     win.go("Discovery")

@@ -55,7 +55,7 @@ class ConceptGain:
 class ResultsData:
     players: list[tuple[int, str]]
     player_id: int | None
-    sessions: list[tuple[int, str, str]]  # id, when, phase
+    sessions: list[tuple[int, str, str, float | None]]  # id, when, phase, gain (positions per concept)
     session_id: int
     concepts: list[ConceptGain]
     overall: Any
@@ -78,8 +78,12 @@ def load_results(ctx: Context, player_id: int | None, session_id: int) -> Result
         player_id = players[0][0]
     sessions = []
     if player_id is not None:
+        # The history's gains: every session of the player, mean only (intervals are above).
+        history = gain_report(db, player_ids=[player_id], n_boot=200).by_session
         for s in list_sessions(db, player_id=player_id):
-            sessions.append((s.id, s.created_at[:16].replace("T", " "), session_state(db, s.id).phase))
+            g = history.get(s.id)
+            sessions.append((s.id, s.created_at[:16].replace("T", " "), session_state(db, s.id).phase,
+                             g.mean_gain_positions if g else None))
     if session_id and session_id not in {s[0] for s in sessions}:
         session_id = ALL_SESSIONS
     session_ids = [session_id] if session_id else None
@@ -152,8 +156,8 @@ class ResultsScreen(QWidget):
         self.controls = QLabel(self)
         self.controls.setWordWrap(True)
 
-        self.history = QTableWidget(0, 3, self)
-        self.history.setHorizontalHeaderLabels(["Session", "Started", "Phase"])
+        self.history = QTableWidget(0, 4, self)
+        self.history.setHorizontalHeaderLabels(["Session", "Started", "Phase", "Gain"])
         self.history.verticalHeader().setVisible(False)
         self.history.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.history.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -246,12 +250,12 @@ class ResultsScreen(QWidget):
             self.player.setCurrentIndex(self.player.findData(data.player_id))
         self.session.clear()
         self.session.addItem("All sessions", ALL_SESSIONS)
-        for sid, when, phase in data.sessions:
+        for sid, when, phase, _gain in data.sessions:
             self.session.addItem(f"Session {sid} · {when} · {phase}", sid)
         self.session.setCurrentIndex(max(0, self.session.findData(data.session_id)))
         self.history.setRowCount(len(data.sessions))
-        for i, (sid, when, phase) in enumerate(data.sessions):
-            for c, text in enumerate((str(sid), when, phase)):
+        for i, (sid, when, phase, gain) in enumerate(data.sessions):
+            for c, text in enumerate((str(sid), when, phase, "–" if gain is None else f"{gain:+.2f}")):
                 item = QTableWidgetItem(text)
                 item.setData(Qt.ItemDataRole.UserRole, sid)
                 self.history.setItem(i, c, item)
