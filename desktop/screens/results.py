@@ -184,7 +184,8 @@ class ResultsScreen(QWidget):
         self.pgn.clicked.connect(lambda: self._export("pgn"))
         self.epd.clicked.connect(lambda: self._export("epd"))
         self.html.clicked.connect(lambda: self._export("html"))
-        self.export_message = QLabel(self)
+        self.export_message = QLabel("Session (JSON) exports the session chosen above; Concept study (PGN) "
+                                     "the concept selected in the table.", self)
         self.export_message.setWordWrap(True)
         self.export_message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         exports = self.exports_box = QGroupBox("Export", self)
