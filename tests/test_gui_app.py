@@ -361,3 +361,43 @@ def test_desktop_imports_no_store_or_torch(tmp_path: Path) -> None:
             words = line.split()
             if len(words) >= 2 and words[0] in ("import", "from"):
                 assert words[1].split(".")[0] not in ("torch", "sqlite3", "sqlite_utils"), f"{source}: {line}"
+
+
+@pytest.mark.slow
+def test_results_exports_every_format(qtbot, app_env, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Each export button writes its file where the folder field says, and the file reads
+    back with a real parser (csv, json, python-chess for PGN and EPD, html.parser)."""
+    import csv
+    import json
+    from html.parser import HTMLParser
+
+    import chess.pgn
+
+    sid = _finish_session(app_env / "conceptcoach.sqlite", "Dana Ek", correct_pre=1, correct_post=3)
+    win = _window(qtbot, app_env)
+    player = next(p.id for p in list_players_of(app_env) if p.name == "Dana Ek")
+    win.show_results(player, sid)
+    r = win.results
+    qtbot.waitUntil(lambda: r.data is not None and r.data.session_id == sid and not r.loading, timeout=20_000)
+    r.folder.setText(str(tmp_path / "out"))
+    r.table.selectRow(0)
+    written = {}
+    for kind, button in (("csv", r.csv), ("json", r.json), ("pgn", r.pgn), ("epd", r.epd), ("html", r.html)):
+        assert button.isEnabled(), kind
+        r.export_message.clear()
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: "written to" in r.export_message.text() or "failed" in r.export_message.text(),
+                        timeout=60_000)
+        assert "written to" in r.export_message.text(), r.export_message.text()
+        written[kind] = r.export_path(kind)
+        assert written[kind].exists()
+    rows = list(csv.reader(written["csv"].open(encoding="utf-8-sig")))
+    assert len(rows) == 1 + 2 * (2 * 2 + 1)
+    assert json.loads(written["json"].read_text(encoding="utf-8"))
+    with written["pgn"].open(encoding="utf-8") as fh:
+        game = chess.pgn.read_game(fh)
+    assert game is not None and not game.errors
+    epd_lines = [ln for ln in written["epd"].read_text(encoding="utf-8").splitlines() if ln.strip()]
+    assert epd_lines and all(chess.Board.from_epd(ln)[1].get("bm") for ln in epd_lines)
+    HTMLParser().feed(written["html"].read_text(encoding="utf-8"))
+    win.close()
