@@ -401,3 +401,35 @@ def test_results_exports_every_format(qtbot, app_env, tmp_path: Path) -> None:  
     assert epd_lines and all(chess.Board.from_epd(ln)[1].get("bm") for ln in epd_lines)
     HTMLParser().feed(written["html"].read_text(encoding="utf-8"))
     win.close()
+
+
+def test_resume_from_home(qtbot, app_env) -> None:  # type: ignore[no-untyped-def]
+    """A session left after two answers is listed on Home with its progress and resumes
+    at the next position."""
+    from conceptcoach.store.concepts import list_concepts
+    from conceptcoach.store.db import open_store
+    from conceptcoach.store.players import add_player
+    from conceptcoach.study.plan import PlanSpec, create_sessions
+    from conceptcoach.study.runner import answer, session_state
+
+    db = open_store(app_env / "conceptcoach.sqlite")
+    p = add_player(db, "Eli Moreau")
+    concepts = [c.id for c in list_concepts(db) if not c.is_control][:2]
+    sid = create_sessions(db, PlanSpec(player_ids=[p.id], concept_ids=concepts, per_phase=2, seed=3)).session_ids[0]
+    for _ in range(2):
+        item = session_state(db, sid).current
+        answer(db, sid, item.id, item.expected[0])
+    state = session_state(db, sid)
+    db.conn.close()
+
+    win = _window(qtbot, app_env)
+    home = win.home
+    qtbot.waitUntil(lambda: home.data is not None and len(home.data.sessions) == 1, timeout=10_000)
+    assert home.sessions.item(0, 3).text() == f"pre-test ({state.done_items}/{state.total_items})"
+    home.sessions.selectRow(0)
+    assert home.resume.isEnabled()
+    qtbot.mouseClick(home.resume, Qt.MouseButton.LeftButton)
+    assert win.stack.currentWidget() is win.session
+    qtbot.waitUntil(lambda: win.session.view is not None, timeout=10_000)
+    assert win.session.view.state.current.id == state.current.id
+    win.close()
