@@ -183,11 +183,10 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentIndex(row)
         if not self.is_ready:
             return
-        screen = self.screens[row]
         # Screens are refreshed when shown, so edits made elsewhere always show.
-        if screen is self.home:
+        if SCREENS[row] == "Home":
             self.home.refresh()
-        elif screen is self.results and self.results.data is not None:
+        elif SCREENS[row] == "Results" and self.results.data is not None:
             self.results.refresh()
 
     # ------------------------------------------------------------------ store

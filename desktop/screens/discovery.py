@@ -304,7 +304,7 @@ class DiscoveryScreen(QWidget):
             lines.append(f"<b>{Path(s['file']).name}</b>: {s['games_read']} games read, {s['imported']} imported, "
                          f"{s['duplicates']} already in the store, {s['bad_games']} skipped "
                          f"(corpus “{s['corpus']}”).")
-            problems.extend(tuple(p) for p in s.get("problems", []))  # type: ignore[misc]
+            problems.extend((str(f), int(g), int(ln), str(why)) for f, g, ln, why in s.get("problems", []))
         if problems:
             lines.append(f"{len(problems)} games were skipped; each is listed below with the reason. "
                          "Fix them in the file and import it again: games already imported are not duplicated.")

@@ -654,7 +654,8 @@ class ConceptExplorer(QWidget):
         row = 0
         if target is not None:
             for i in range(self.table.rowCount()):
-                if self.table.item(i, 0).data(Qt.ItemDataRole.UserRole) == target:
+                cell = self.table.item(i, 0)
+                if cell is not None and cell.data(Qt.ItemDataRole.UserRole) == target:
                     row = i
                     break
         self.table.blockSignals(True)
@@ -680,7 +681,7 @@ class ConceptExplorer(QWidget):
         if not items:
             return None
         item = self.table.item(items[0].row(), 0)
-        return int(item.data(Qt.ItemDataRole.UserRole))
+        return None if item is None else int(item.data(Qt.ItemDataRole.UserRole))
 
     def _selected(self, force: bool = False) -> None:
         concept_id = self.current_id()

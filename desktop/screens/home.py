@@ -287,11 +287,9 @@ class HomeScreen(QWidget):
             gain = "–" if s.gain is None else f"{s.gain:+.2f} of {s.per_phase:.0f}"
             cells = [s.player, s.created_at[:16].replace("T", " "), s.mode, progress, gain, s.label]
             for c, text in enumerate(cells):
-                item = QTableWidgetItem(text)
-                item.setData(Qt.ItemDataRole.UserRole, s.id)
-                if c == 4 and s.gain is not None:
-                    item.setToolTip("Mean gain per concept: post-test minus pre-test, in positions")
-                self.sessions.setItem(i, c, item)
+                cell = QTableWidgetItem(text)
+                cell.setData(Qt.ItemDataRole.UserRole, s.id)
+                self.sessions.setItem(i, c, cell)
         self.sessions_stack.setCurrentWidget(self.sessions if data.sessions else self.sessions_empty)
         ids = [r.id for r in data.sessions if r.phase in ("post", "done")]
         if ids:
@@ -311,6 +309,8 @@ class HomeScreen(QWidget):
             return
         for i in range(self.sessions.rowCount()):
             item = self.sessions.item(i, 4)
+            if item is None:
+                continue
             sid = int(item.data(Qt.ItemDataRole.UserRole))
             if sid in gains:
                 gain, per_phase = gains[sid]

@@ -287,12 +287,12 @@ class ResultsScreen(QWidget):
                 for c in data.concepts]
         self.plot.set_rows(rows)
         self.table.setRowCount(len(data.concepts))
-        for i, c in enumerate(data.concepts):
-            cells = [c.name + (" (control)" if c.control else ""), f"{100 * c.pre_rate:.0f}%",
-                     f"{100 * c.post_rate:.0f}%", f"{c.gain:+.2f}", _ci(c.low, c.high), str(c.n_units)]
+        for i, cg in enumerate(data.concepts):
+            cells = [cg.name + (" (control)" if cg.control else ""), f"{100 * cg.pre_rate:.0f}%",
+                     f"{100 * cg.post_rate:.0f}%", f"{cg.gain:+.2f}", _ci(cg.low, cg.high), str(cg.n_units)]
             for col, t in enumerate(cells):
                 item = QTableWidgetItem(t)
-                item.setData(Qt.ItemDataRole.UserRole, c.concept_id)
+                item.setData(Qt.ItemDataRole.UserRole, cg.concept_id)
                 self.table.setItem(i, col, item)
         # Only what has content is shown: an empty state is one sentence, not empty boxes.
         self.controls.setVisible(data.overall is not None)
