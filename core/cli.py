@@ -36,12 +36,12 @@ def build_parser() -> argparse.ArgumentParser:
 def _gui_only(args_list: list[str]) -> str | None:
     """'' or the --data-dir value when the command line names no sub-command (the app),
     None otherwise (help, a sub-command, or anything the full parser must judge)."""
-    pre = argparse.ArgumentParser(add_help=False)
+    pre = argparse.ArgumentParser(add_help=False, exit_on_error=False)
     pre.add_argument("--data-dir", default="")
     try:
         known, rest = pre.parse_known_args(args_list)
-    except SystemExit:
-        return None
+    except (argparse.ArgumentError, SystemExit):
+        return None  # the full parser reports the mistake
     return None if rest else str(known.data_dir)
 
 
