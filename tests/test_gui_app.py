@@ -433,3 +433,14 @@ def test_resume_from_home(qtbot, app_env) -> None:  # type: ignore[no-untyped-de
     qtbot.waitUntil(lambda: win.session.view is not None, timeout=10_000)
     assert win.session.view.state.current.id == state.current.id
     win.close()
+
+
+def test_command_line_opens_the_app_only_without_a_sub_command() -> None:
+    from conceptcoach.cli import _gui_only
+
+    assert _gui_only([]) == ""
+    assert _gui_only(["--data-dir", "/tmp/x"]) == "/tmp/x"
+    assert _gui_only(["-h"]) is None
+    assert _gui_only(["player", "list"]) is None
+    assert _gui_only(["--data-dir", "/tmp/x", "session", "list"]) is None
+    assert _gui_only(["--data-dir"]) is None
