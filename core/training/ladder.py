@@ -154,10 +154,9 @@ def build_ladder(
         else:
             hi = mid - 1
     weaker = min(gaps_by_index, key=lambda i: (abs(gaps_by_index[i] - cfg.target_elo), -i))
-    # Students come before the weaker network where there are enough; otherwise from every
-    # checkpoint but the teacher and the weaker one.
-    pool = list(range(weaker)) if weaker >= cfg.students else [i for i in range(len(ckpts) - 1) if i != weaker]
-    students = choose_students(agreements, pool, cfg.students)
+    # Students: every checkpoint but the teacher and the weaker one, so that their agreement
+    # spans the whole range from the first checkpoint to just below the teacher.
+    students = choose_students(agreements, [i for i in range(len(ckpts) - 1) if i != weaker], cfg.students)
     gaps = {m["checkpoint"]: m for m in matches}
     shipped: dict[str, Any] = {}
 
