@@ -100,7 +100,7 @@ def test_stage_list_follows_progress(qtbot) -> None:  # type: ignore[no-untyped-
 
     stages = StageList()
     qtbot.addWidget(stages)
-    stages.update_stage(3, 10, "selfplay: game 3/10")
+    stages.update_stage(3, 10, "self-play: game 3 stored")  # the message core/engine/selfplay.py sends
     assert stages.bars["selfplay"].value() == 3 and stages.bars["selfplay"].maximum() == 10
     assert stages.notes["import"].text() == "done (nothing to do)"
     stages.update_stage(1, 4, "teachability: 1/4")

@@ -38,7 +38,8 @@ from PySide6.QtWidgets import (
 
 #: The pipeline's stages in order (conceptcoach.pipeline.STAGES; not imported here
 #: because that module loads torch).
-STAGES = ("import", "selfplay", "candidates", "discovery", "prototypes", "teachability", "novelty", "write")
+STAGES = ("import", "selfplay", "candidates", "discovery", "prototypes", "teachability", "novelty", "static",
+          "write")
 STAGE_TEXT = {
     "import": "Import human games",
     "selfplay": "Teacher self-play",
@@ -47,6 +48,7 @@ STAGE_TEXT = {
     "prototypes": "Prototypes",
     "teachability": "Teachability (students taught)",
     "novelty": "Novelty against human games",
+    "static": "Known themes (static concepts)",
     "write": "Write to the library",
 }
 ERROR = "color:#b3261e"
@@ -91,7 +93,8 @@ class StageList(QWidget):
 
     def update_stage(self, done: int, total: int, message: str) -> None:
         stage, _, detail = message.partition(":")
-        stage = stage.strip()
+        # Progress messages say "self-play: ..." where the stage list says "selfplay".
+        stage = stage.strip().replace("-", "")
         if stage not in self.bars:
             return
         if self.current is not None and self.current != stage and self.current in self.bars:
