@@ -380,8 +380,14 @@ class DiscoveryScreen(QWidget):
     def _discovered(self, result: dict[str, Any]) -> None:
         self.last_discovery = result
         self.stages.finish()
-        self.run_status.setText(f"Finished run {result.get('run_id', '')}: {result.get('written', 0)} concepts "
-                                "written to the library. Open Concepts to see them.")
+        written = int(result.get("written", 0))
+        if written:
+            self.run_status.setText(f"Finished run {result.get('run_id', '')}: {written} concepts written to the "
+                                    "library. Open Concepts to see them.")
+        else:
+            self.run_status.setText(f"Finished run {result.get('run_id', '')}: no concept passed the filters with "
+                                    "these settings (the funnel below shows where they stopped). Try more self-play "
+                                    "games and candidate positions; finished steps are reused.")
         self.funnel.setText("\n".join(result.get("funnel", [])))
         self.library_changed.emit()
 
