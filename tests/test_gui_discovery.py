@@ -115,3 +115,40 @@ def _left():  # type: ignore[no-untyped-def]
     from PySide6.QtCore import Qt
 
     return Qt.MouseButton.LeftButton
+
+
+def test_small_discovery_run_from_the_screen(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A real (tiny) discovery run with the bundled networks, started and followed from the
+    screen: every stage ends done, the funnel is shown, and the GUI never stalls."""
+    from conceptcoach.bootstrap import open_user_store
+    from conceptcoach.desktop.screens.discovery import STAGES, DiscoveryScreen
+    from conceptcoach.desktop.workers import StallMonitor, Workers
+    from conceptcoach.paths import models_dir
+    from conceptcoach.store.db import open_store
+
+    if not (models_dir() / "weaker.safetensors").exists():
+        pytest.skip("the bundled weaker network is not in assets/models yet")
+    db, path = open_user_store(str(tmp_path / "data"))
+    db.conn.close()
+    workers = Workers(lambda: open_store(path))
+    screen = DiscoveryScreen(workers, str(path))
+    qtbot.addWidget(screen)
+    screen.show()
+    screen.grab()
+    monitor = StallMonitor()
+    monitor.start()
+    try:
+        screen.games.setValue(2)
+        screen.sims.setValue(16)
+        screen.candidates.setValue(10)
+        screen.procs.setValue(1)
+        qtbot.mouseClick(screen.run_button, _left())
+        qtbot.waitUntil(lambda: screen.discover_op is None, timeout=300_000)
+        assert screen.last_discovery is not None, screen.run_status.text()
+        assert "Finished run" in screen.run_status.text()
+        assert "positions searched" in screen.funnel.text()
+        assert all(screen.stages.notes[s].text().startswith("done") for s in STAGES)
+    finally:
+        monitor.stop()
+        workers.shutdown(timeout_ms=30_000)
+    assert not monitor.stalls, f"the GUI thread was blocked: {monitor.stalls}"
