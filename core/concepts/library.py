@@ -55,7 +55,7 @@ def write_library(
             "figures": c.figures, "params": c.params, "run_id": c.run_id,
             "prototypes": [
                 {"fen": p.fen, "best_move": p.best_move, "line": p.line, "value": p.value, "visits": p.visits,
-                 "score": p.score, "split": p.split, "game_key": p.game_key}
+                 "score": p.score, "split": p.split, "game_key": p.game_key, "heat": p.heat}
                 for p in list_prototypes(db, cid)
             ],
         })
@@ -109,7 +109,8 @@ def load_default_library(db: sqlite_utils.Database, lib_dir: Path) -> int:
             network_id=network_id, annotation=c.get("annotation", ""),
             prototypes=[NewPrototype(fen=p["fen"], best_move=p["best_move"], line=p.get("line", []),
                                      value=p.get("value"), visits=p.get("visits", {}), score=p.get("score"),
-                                     split=p.get("split", "train"), game_key=p.get("game_key"))
+                                     split=p.get("split", "train"), game_key=p.get("game_key"),
+                                     heat=p.get("heat"))
                         for p in c.get("prototypes", [])],
         )
         added += 1
