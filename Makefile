@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 TORCH_PIN := torch==2.13.0
 export QT_QPA_PLATFORM ?= offscreen
 
-.PHONY: run test test-fast bench lint system-deps clean-venv
+.PHONY: run test test-fast bench lint screenshots system-deps clean-venv
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ test-fast: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m bench
+
+# Rewrites docs/screenshots/ (look at every PNG before committing them).
+screenshots: $(STAMP)
+	CONCEPTCOACH_SCREENSHOTS=1 QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q tests/test_gui_app.py tests/test_gui_discovery.py tests/test_gui_session_screenshots.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check core tests bench

@@ -53,3 +53,14 @@ def tiny_net():  # type: ignore[no-untyped-def]
     from conceptcoach.engine.network import NetworkConfig
 
     return random_network(NetworkConfig(blocks=2, channels=16, value_hidden=32), seed=7)
+
+
+def screenshots_dir() -> Path:
+    """Where GUI tests write their screenshots: docs/screenshots/ with
+    CONCEPTCOACH_SCREENSHOTS=1 (`make screenshots`), else a temporary folder, so that
+    `make test` leaves the working tree clean."""
+    if os.environ.get("CONCEPTCOACH_SCREENSHOTS") == "1":
+        return REPO / "docs" / "screenshots"
+    import tempfile
+
+    return Path(tempfile.gettempdir()) / "conceptcoach-screenshots"

@@ -12,12 +12,13 @@ from pathlib import Path
 
 import chess
 import pytest
+from conftest import screenshots_dir
 from PySide6.QtCore import Qt
 
 pytestmark = pytest.mark.gui
 
 REPO = Path(__file__).resolve().parents[1]
-SCREENSHOTS = REPO / "docs" / "screenshots"
+SCREENSHOTS = screenshots_dir()
 
 
 def test_settings_round_trip_and_broken_file(tmp_path: Path) -> None:

@@ -9,10 +9,11 @@ from pathlib import Path
 import chess
 import numpy as np
 import pytest
+from conftest import screenshots_dir
 
 pytestmark = [pytest.mark.gui, pytest.mark.slow]
 
-SCREENSHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
+SCREENSHOTS = screenshots_dir()
 # A real Ruy Lopez middlegame (White to play) with a plausible search spread.
 FEN = "r1bq1rk1/2p1bppp/p1np1n2/1p2p3/4P3/1BP2N1P/PP1P1PP1/RNBQR1K1 b - - 0 9"
 
