@@ -8,6 +8,7 @@ searches the same position afresh (in worker processes, one torch thread each).
 from __future__ import annotations
 
 import multiprocessing as mp
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -79,8 +80,12 @@ def _search_weaker(args: tuple[str, str, int, Sequence[WeakerJob]]) -> list[tupl
         board = chess.Board(job.start_fen)
         for uci in job.moves_before:
             board.push_uci(uci)
+        # A time cap per position: a search that stops making progress must not hold up
+        # the whole stage (the move found so far is used).
+        deadline = time.monotonic() + max(30.0, sims * 0.5)
         summary: TreeSummary = MCTS(evaluator, board, SearchConfig(simulations=sims),
-                                    rng=np.random.default_rng(job.seed)).run()
+                                    rng=np.random.default_rng(job.seed)).run(
+                                        should_stop=lambda deadline=deadline: time.monotonic() > deadline)
         out.append((job.key, summary.best_move, summary.value))
     return out
 
