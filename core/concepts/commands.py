@@ -9,6 +9,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+import sqlite_utils
 from conceptcoach.progress import Cancelled, TqdmProgress
 
 
@@ -196,8 +197,24 @@ def cmd_build_library(args: argparse.Namespace) -> int:
                      for r in db.query("SELECT name, role, sha256 FROM networks ORDER BY id")],
     }
     path = write_library(db, out, [c.id for c in chosen], built_with)
+    heated = _add_heat(db, out)
+    print(f"heat on the squares computed for {heated} prototypes")
     size = sum(f.stat().st_size for f in out.iterdir())
     print(f"wrote {path} ({len(chosen)} concepts: {len(novel[: args.concepts])} novel, "
           f"{len(failed[: args.controls])} controls, {len(static)} static; {size / 1e6:.1f} MB)")
     print(json.dumps(funnel.__dict__))
     return 0
+
+
+def _add_heat(db: sqlite_utils.Database, out: Path) -> int:
+    """The teacher's per-square heat of each concept on its prototypes (the learning view paints it)."""
+    from conceptcoach.concepts.heat import add_heat_to_library
+    from conceptcoach.engine.checkpoint import load_checkpoint
+    from conceptcoach.engine.network import Evaluator
+    from conceptcoach.store.networks import network_by_role
+
+    teacher = network_by_role(db, "teacher")
+    if teacher is None:
+        return 0
+    net, _ = load_checkpoint(teacher.path, expected_sha256=teacher.sha256)
+    return add_heat_to_library(out, Evaluator(net))
