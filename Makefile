@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 TORCH_PIN := torch==2.13.0
 export QT_QPA_PLATFORM ?= offscreen
 
-.PHONY: run test test-fast bench lint screenshots system-deps clean-venv
+.PHONY: run test test-fast bench lint screenshots system-deps gui-deps clean-venv
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +29,22 @@ system-deps:
 		echo "apt-get could not install stockfish: tests that need it will be skipped"; \
 	else echo "apt-get is not available: tests that need stockfish will be skipped"; fi
 
-run: $(STAMP)
+# Debian libraries Qt's xcb platform plugin needs to open a window (PySide6's wheels
+# do not carry them); installed only when one is missing (libxcb-cursor0 is loaded at
+# run time, so ldd does not list it).
+QT_XCB_DEBS := libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 \
+	libxcb-xinerama0 libxcb-xkb1 libxkbcommon-x11-0 libxcb-randr0 libxcb-shape0 libegl1 libgl1 \
+	libfontconfig1 libdbus-1-3
+gui-deps: $(STAMP)
+	@plugin=$$($(PY) -c "import PySide6, pathlib; print(pathlib.Path(PySide6.__file__).parent / 'Qt/plugins/platforms/libqxcb.so')"); \
+	if ! ldd "$$plugin" 2>/dev/null | grep -q "not found" && ldconfig -p | grep -q libxcb-cursor.so.0; then :; \
+	elif command -v apt-get >/dev/null 2>&1; then \
+		echo "installing the X11 libraries Qt needs: $(QT_XCB_DEBS)"; \
+		(apt-get update -qq && apt-get install -y -qq $(QT_XCB_DEBS) >/dev/null) || \
+		echo "apt-get could not install them: install $(QT_XCB_DEBS) to open the window"; \
+	else echo "Qt's X11 plugin misses libraries ($$(ldd "$$plugin" | grep 'not found' | tr -s ' ' | tr '\n' ' ')); install them with your package manager"; fi
+
+run: $(STAMP) gui-deps
 	env -u QT_QPA_PLATFORM $(VENV)/bin/conceptcoach
 
 test: $(STAMP) system-deps
