@@ -103,3 +103,13 @@ def test_match_against_limited_stockfish(tmp_path: Path) -> None:
     assert (tmp_path / "sf.pgn.json").exists()
     games = _check_pgn(tmp_path / "sf.pgn", 2)
     assert {g.headers["White"] for g in games} == {"tiny@policy", "stockfish-elo1350@0.01s"}
+
+
+def test_net_player_plays_a_forced_move_without_searching(tmp_path: Path) -> None:
+    from conceptcoach.training.match import NetPlayer
+
+    # Black's only legal move is Kf4 (in check from the rook); search must not be needed.
+    board = chess.Board("8/8/7Q/P4kR1/4b3/8/5K2/8 b - - 2 54")
+    assert [m.uci() for m in board.legal_moves] == ["f5f4"]
+    player = NetPlayer(PlayerSpec.parse(f"net:{_tiny(tmp_path, 'forced', 0)}:8"))
+    assert player.move(board).uci() == "f5f4"

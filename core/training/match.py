@@ -125,8 +125,12 @@ class NetPlayer:
         self.name = spec.label()
 
     def move(self, board: chess.Board) -> chess.Move:
+        moves, idx = legal_move_indices(board)
+        if len(moves) == 1:
+            # A forced move needs no search; and MCTS.run loops forever on a root with a
+            # single legal move (the re-selected pending leaf is never counted as a collision).
+            return moves[0]
         if self.sims <= 1:
-            moves, idx = legal_move_indices(board)
             logits, _ = self.evaluator(encode_board(board)[None])
             return moves[int(np.argmax(logits[0][idx]))]
         from conceptcoach.engine.mcts import MCTS
