@@ -174,6 +174,9 @@ def write_card(
             continue
         m = json.loads(path.read_text())
         r = m["result"]
+        if not r["games"]:
+            add(f"| {m['a']} | {m['b']} | 0 ({m.get('planned_games', 0)}) | not played | | |")
+            continue
         add(f"| {m['a']} | {m['b']} | {r['games']} ({m.get('planned_games', r['games'])}) | +{r['wins']} ={r['draws']} -{r['losses']} | "
             f"{r['score']:.3f} | {_fmt_elo(r['elo'])} [{_fmt_elo(r['elo_low'])}, {_fmt_elo(r['elo_high'])}] |")
     add("")
