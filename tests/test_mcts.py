@@ -112,3 +112,11 @@ def test_root_noise_is_seeded(tiny_net: PolicyValueNet) -> None:
     c = MCTS(Evaluator(tiny_net), chess.Board(), cfg, rng=np.random.default_rng(4)).run()
     assert [x.p for x in a.children] == [x.p for x in b.children]
     assert [x.p for x in a.children] != [x.p for x in c.children]
+
+
+def test_a_root_with_one_legal_move_is_searched(tiny_net: PolicyValueNet) -> None:
+    # Every descent then meets the same pending leaf: a collision, not a hang.
+    board = chess.Board("7k/8/6K1/8/8/8/8/6R1 b - - 0 1")
+    assert board.legal_moves.count() == 1
+    summary = MCTS(Evaluator(tiny_net), board, SearchConfig(simulations=100, batch_size=16)).run()
+    assert summary.best_move == "h8g8" and summary.visits == 100

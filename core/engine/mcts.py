@@ -194,6 +194,7 @@ class MCTS:
                 node = root
                 path: list[tuple[Node, int]] = []
                 depth = 0
+                queued = False  # this descent added a new leaf to the batch
                 while True:
                     if node.terminal is not None:
                         break
@@ -214,6 +215,7 @@ class MCTS:
                             planes_buf[len(pending)] = planes
                             child.pending = True
                             pending.append((path, child, idx))
+                            queued = True
                             node = child
                             break
                         node = child
@@ -223,7 +225,7 @@ class MCTS:
                         break
                 for _ in range(depth):
                     board.pop()
-                if node.pending and (not pending or pending[-1][1] is not node):
+                if node.pending and not queued:
                     # Collision with a leaf already waiting in this batch.
                     self._undo_virtual(path, vl)
                     collisions += 1
