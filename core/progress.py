@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
+
+T = TypeVar("T")
 
 ProgressFn = Callable[[int, int, str], None]
 StopFn = Callable[[], bool]
@@ -64,3 +66,29 @@ class TqdmProgress:
         if self._bar is not None:
             self._bar.close()
             self._bar = None
+
+
+def run_with_bar(
+    operation: Callable[[TqdmProgress], T],
+    unit: str = "it",
+    user_errors: tuple[type[Exception], ...] = (KeyError, ValueError),
+) -> tuple[int, T | None]:
+    """Run a long CLI operation with a terminal progress bar.
+
+    Returns ``(0, result)``; or ``(2, None)`` after printing one ``error:`` line for a
+    user error (unknown name, bad parameter); or ``(130, None)`` when it was cancelled
+    (the work already stored is kept and a rerun resumes).
+    """
+    import sys
+
+    bar = TqdmProgress(unit=unit)
+    try:
+        return 0, operation(bar)
+    except user_errors as exc:
+        print(f"error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
+        return 2, None
+    except Cancelled as exc:
+        print(f"\n{exc}", file=sys.stderr)
+        return 130, None
+    finally:
+        bar.close()

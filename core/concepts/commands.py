@@ -8,9 +8,10 @@ import sys
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import sqlite_utils
-from conceptcoach.progress import Cancelled, TqdmProgress
+from conceptcoach.progress import Cancelled, TqdmProgress, run_with_bar
 
 
 def _add_discovery_args(p: argparse.ArgumentParser) -> None:
@@ -126,18 +127,10 @@ def cmd_discover(args: argparse.Namespace) -> int:
 
     db, path = open_user_store(args.data_dir)
     config = _config(args, tuple(args.human_games), args.corpus)
-    bar = TqdmProgress()
-    try:
-        run_id, funnel = run_discovery(db, str(path), config, progress=bar)
-    except (KeyError, ValueError) as exc:
-        print(f"error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
-        return 2
-    except Cancelled as exc:
-        print(f"\n{exc}", file=sys.stderr)
-        return 130
-    finally:
-        bar.close()
-    _print_funnel(run_id, funnel)
+    status, result = run_with_bar(lambda bar: run_discovery(db, str(path), config, progress=bar))
+    if result is None:
+        return status
+    _print_funnel(*result)
     return 0
 
 
@@ -160,23 +153,20 @@ def cmd_build_library(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else library_dir()
     from conceptcoach.io.pgn_import import import_pgn
 
-    bar = TqdmProgress()
     started = time.time()
-    try:
+    config = _config(args, (), None)
+
+    def build(bar: TqdmProgress) -> tuple[str, Any]:
         for f in args.human:
             report = import_pgn(db, f, max_games=args.human_max_games, progress=bar)
             bar.close()
             print(f"{f}: {report.imported} new, {report.duplicates} known, {len(report.problems)} bad")
-        config = _config(args, (), None)
-        run_id, funnel = run_discovery(db, str(db_path), config, progress=bar)
-    except (KeyError, ValueError) as exc:
-        print(f"error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
-        return 2
-    except Cancelled as exc:
-        print(f"\n{exc}", file=sys.stderr)
-        return 130
-    finally:
-        bar.close()
+        return run_discovery(db, str(db_path), config, progress=bar)
+
+    status, result = run_with_bar(build)
+    if result is None:
+        return status
+    run_id, funnel = result
     _print_funnel(run_id, funnel)
     concepts = [c for c in list_concepts(db, include_hidden=True) if c.run_id == run_id]
     novel = sorted((c for c in concepts if c.status == "novel" and c.prototype_count >= args.min_prototypes),

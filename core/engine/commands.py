@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from conceptcoach.progress import Cancelled, TqdmProgress
+from conceptcoach.progress import run_with_bar
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -61,17 +61,12 @@ def cmd_selfplay(args: argparse.Namespace) -> int:
         games=args.games, seed=args.seed, simulations=args.sims, temperature_plies=args.temperature_plies,
         search=SearchConfig(simulations=args.sims, root_noise=True),
     )
-    bar = TqdmProgress(unit="game")
-    try:
-        run_id = run_selfplay(db, str(path), args.network, config, workers=args.workers, progress=bar)
-    except KeyError as exc:
-        print(f"error: {exc.args[0]}", file=sys.stderr)
-        return 2
-    except Cancelled as exc:
-        print(f"\n{exc}", file=sys.stderr)
-        return 130
-    finally:
-        bar.close()
+    status, run_id = run_with_bar(
+        lambda bar: run_selfplay(db, str(path), args.network, config, workers=args.workers, progress=bar),
+        unit="game",
+    )
+    if run_id is None:
+        return status
     print(f"run {run_id}: done")
     return 0
 
