@@ -6,7 +6,6 @@ from __future__ import annotations
 import time
 
 import chess
-import numpy as np
 import torch
 from conceptcoach.engine.checkpoint import load_checkpoint, random_network
 from conceptcoach.engine.encoding import encode_batch
@@ -69,7 +68,6 @@ def main() -> None:
     print(f"bench: mcts_vs_raw_inference = {ours / raw:.3f}")
     print(f"bench: mcts_vs_raw_inference_batch256 = {ours / raw_large:.3f}")
     print(f"bench: mcts_vs_naive = {ours / naive:.3f}")
-    np.random.seed(0)
 
 
 if __name__ == "__main__":

@@ -243,8 +243,6 @@ class MCTS:
                     leaf.pending = False
                     self._backup(path, leaf, float(values[k]), vl)
                 done += len(pending)
-            elif collisions:
-                continue
         return self.summary()
 
     def summary(self, depth: int = 10, value_gap: float = 0.20, visit_gap: float = 0.10,
