@@ -94,6 +94,7 @@ class DiscoveryConfig:
     teach: TeachParams = field(default_factory=TeachParams)
     max_teach: int = 400  # concepts taken to teachability (most prototypes first)
     novelty_positions: int = 1024
+    novelty_informative: float = 0.01  # grid sizes where a basis explains less than this are not compared
     controls: int = 4  # failed concepts kept as control items
     static_themes: tuple[str, ...] = ()  # known themes (concepts.static.THEMES) discovered as static concepts
     static_positions: int = 1000  # labelled positions per class
@@ -556,7 +557,7 @@ def stage_novelty(ctx: Context, evaluator: Evaluator) -> None:
     touched: dict[int, dict[str, Any]] = {}
     for row, key, prog in concepts:
         human, machine = bases[key.split("/")[0]]
-        curve = novelty_curve(_dense(prog["vector"], row["data"]["dim"]), human, machine)
+        curve = novelty_curve(_dense(prog["vector"], row["data"]["dim"]), human, machine, cfg.novelty_informative)
         curve["corpus"] = corpus
         curve["positions"] = n
         prog["novelty"] = curve
@@ -574,14 +575,31 @@ def _status(prog: dict[str, Any]) -> str:
     return "novel" if nov["novel"] else "failed-novelty"
 
 
+def _distinct(
+    programs: list[tuple[dict[str, Any], str, dict[str, Any]]],
+) -> list[tuple[dict[str, Any], str, dict[str, Any]]]:
+    """One of each concept vector: when a rollout has no branch that tells the two
+    polarities apart, the active and prophylactic programs of a position solve to
+    the same vector, and a library must not teach one idea twice."""
+    seen: set[tuple[str, str, tuple[int, ...], tuple[float, ...]]] = set()
+    out = []
+    for row, key, prog in programs:
+        sig = (row["fen"], key.split("/")[0], tuple(prog["vector"]["idx"]),
+               tuple(round(float(x), 6) for x in prog["vector"]["val"]))
+        if sig not in seen:
+            seen.add(sig)
+            out.append((row, key, prog))
+    return out
+
+
 def stage_write(ctx: Context, pool: list[PoolItem]) -> int:
     """Concepts that passed both filters, and ``controls`` that failed one, into the library."""
     cfg = ctx.config
     by_pid = {it.pid: it for it in pool}
     rows = _concept_list(ctx)
-    keep = [(r, k, p) for r, k, p in rows if _status(p) == "novel"]
-    failed = [(r, k, p) for r, k, p in rows if "teachability" in p and _status(p).startswith("failed")
-              and len(p.get("prototypes", [])) >= cfg.teach.min_prototypes]
+    keep = _distinct([(r, k, p) for r, k, p in rows if _status(p) == "novel"])
+    failed = _distinct([(r, k, p) for r, k, p in rows if "teachability" in p and _status(p).startswith("failed")
+                        and len(p.get("prototypes", [])) >= cfg.teach.min_prototypes])
     rng = np.random.default_rng([cfg.seed, 3])
     controls = [failed[int(i)] for i in rng.permutation(len(failed))[: cfg.controls]]
     params = {**cfg.to_dict(), "run_id": ctx.run_id, "selfplay_run": ctx.selfplay_run,
@@ -610,7 +628,9 @@ def stage_write(ctx: Context, pool: list[PoolItem]) -> int:
         figures["random_vector_baseline"] = baseline.get("random_vector_baseline", {}).get(layer)
         figures["teacher_move"] = row["data"].get("teacher_move")
         figures["weaker_move"] = row["data"].get("weaker_move")
-        uid = f"{ctx.teacher.sha256[:12]}:{row['fen']}:{key}"
+        # The run id (teacher, seed, every parameter) is part of the uid: a run with other
+        # parameters in the same store writes its own concepts instead of finding the old ones.
+        uid = f"{ctx.run_id}:{row['fen']}:{key}"
         add_concept(
             ctx.db, uid=uid, name=f"{'Plan' if polarity == 'active' else 'Prevention'} at {layer} "
             f"({players}-player) from {row['fen'].split(' ')[0][:20]}",
@@ -633,7 +653,7 @@ def stage_static(ctx: Context, evaluator: Evaluator, pool: list[PoolItem]) -> No
     roots = encode_batch([chess.Board(it.summary.fen) for it in pool])
     pool_acts = evaluator.activations(roots, ctx.layers)
     for i, theme in enumerate(cfg.static_themes):
-        uid = f"{ctx.teacher.sha256[:12]}:static:{theme}:seed{cfg.seed}"
+        uid = f"{ctx.run_id}:static:{theme}"
         if list(ctx.db.query("SELECT 1 FROM concepts WHERE uid = ?", [uid])):
             continue
         ctx.progress(i, len(cfg.static_themes), f"static: {theme}")

@@ -265,6 +265,7 @@ def test_novelty_curve_prefers_the_corpus_that_spans_the_concept(store) -> None:
     assert curve["novel"] and curve["k"] == k_grid(min(len(hb[1]), len(ab[1])))
     assert all(h >= a for h, a in zip(curve["human"], curve["machine"], strict=True))
     assert not novelty_curve(concept, ab[1], hb[1])["novel"]
+    assert all(novelty_curve(concept, hb[1], ab[1])["informative"])  # the bases explain >1% at every k here
     # Cached per (network, layer, corpus, size): the second call does not compute.
     calls = []
 
@@ -316,3 +317,39 @@ def test_library_round_trip_is_idempotent(store, tmp_path: Path) -> None:  # typ
     np.testing.assert_allclose(concept_vector(other, loaded[1].id), concept_vector(store, ids[1]))
     assert list_prototypes(other, loaded[0].id)[0].line == ["e2e4", "e7e5"]
     assert sum(1 for _ in other.query("SELECT id FROM concepts")) == 3
+
+
+def _basis_from_rows(rows: list[list[float]]) -> np.ndarray:
+    return np.asarray(rows, np.float32)
+
+
+def test_novelty_window_ignores_sizes_where_neither_basis_touches_the_concept() -> None:
+    # Orthonormal bases in R^4 built by hand so the residuals are known exactly.
+    # The concept is e0. Human basis: the first vector nearly orthogonal to e0
+    # (explains 0.01% of it), then e1, then e0-ish. Machine basis: explains 0.005%
+    # first (humans look 'better' at k=1 by 5e-5), then 60% of it at k=2.
+    concept = np.array([1.0, 0.0, 0.0, 0.0])
+
+    def basis(first_share: float, second_share: float) -> np.ndarray:
+        a = np.sqrt(first_share)
+        b1 = np.array([a, np.sqrt(1 - a * a), 0.0, 0.0])
+        # second vector orthogonal to b1, with squared overlap second_share on e0
+        u = np.array([-b1[1], b1[0], 0.0, 0.0])  # in span(e0, e1), orthogonal to b1
+        c = np.sqrt(second_share / (u[0] ** 2)) if u[0] else 0.0
+        c = min(c, 1.0)
+        b2 = c * u + np.sqrt(1 - c * c) * np.array([0.0, 0.0, 1.0, 0.0])
+        b3 = np.array([0.0, 0.0, 0.0, 1.0])
+        return _basis_from_rows([list(b1), list(b2), list(b3)])
+
+    human = basis(1e-4, 0.05)
+    machine = basis(5e-5, 0.60)
+    curve = novelty_curve(concept, human, machine, informative=0.01)
+    assert curve["k"] == [1, 2, 3]
+    assert curve["human"][0] < curve["machine"][0]  # k=1: humans 'ahead' by 5e-5, below any window
+    assert curve["informative"] == [False, True, True]
+    assert curve["novel"] and not curve["novel_every_k"]
+    assert curve["min_difference"] > 0.5
+    # With no window the stricter reading of METHOD.md decides.
+    assert not novelty_curve(concept, human, machine, informative=0.0)["novel"]
+    # A clear human advantage inside the window is never excused.
+    assert not novelty_curve(concept, machine, human, informative=0.01)["novel"]

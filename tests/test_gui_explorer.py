@@ -251,3 +251,23 @@ def test_gain_plot_and_line_san(qtbot) -> None:  # type: ignore[no-untyped-def]
     plot.resize(500, 200)
     image = plot.grab().toImage()
     assert not image.isNull() and image.width() == 500
+
+
+def test_novelty_plot_shades_the_sizes_left_out_of_the_comparison(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from conceptcoach.desktop.screens.plots import NoveltyPlot
+
+    curve = {"k": [1, 2, 4, 8, 16, 32, 64], "human": [1.0, 1.0, 0.999, 0.97, 0.9, 0.8, 0.7],
+             "machine": [1.0, 1.0, 0.9995, 0.95, 0.85, 0.7, 0.6], "corpus": "masters",
+             "informative": [False, False, False, True, True, True, True], "novel": True}
+    shaded, plain = NoveltyPlot(), NoveltyPlot()
+    for plot, c in ((shaded, curve), (plain, {k: v for k, v in curve.items() if k != "informative"})):
+        qtbot.addWidget(plot)
+        plot.set_curve(c)
+        plot.resize(520, 220)
+    assert "every compared k" in shaded._verdict and "every k" in plain._verdict
+    a, b = shaded.grab().toImage(), plain.grab().toImage()
+    # The left part of the plot (k = 1..4) differs only by the grey band; the right part not at all.
+    y = a.height() // 3
+    left = sum(a.pixelColor(x, y) != b.pixelColor(x, y) for x in range(60, 200))
+    right = sum(a.pixelColor(x, y) != b.pixelColor(x, y) for x in range(400, 500))
+    assert left > 50 and right == 0

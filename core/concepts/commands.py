@@ -34,6 +34,9 @@ def _add_discovery_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--epochs", type=int, default=d.teach.epochs)
     p.add_argument("--max-teach", type=int, default=d.max_teach, help="concepts taken to teachability")
     p.add_argument("--novelty-positions", type=int, default=d.novelty_positions)
+    p.add_argument("--novelty-informative", type=float, default=d.novelty_informative, metavar="FRACTION",
+                   help="compare the novelty curves only where a basis explains at least this fraction "
+                        "of the concept (0: every basis size)")
     p.add_argument("--workers", type=int, default=d.workers, help="parallel processes (one torch thread each)")
     p.add_argument("--static-themes", default="",
                    help="known themes to discover as static concepts, comma-separated (queen, sicilian)")
@@ -51,7 +54,8 @@ def _config(args: argparse.Namespace, human_pgn: tuple[str, ...], human_corpus: 
         candidate=replace(d.candidate, weaker_simulations=args.weaker_sims, seed=args.seed),
         layers=tuple(args.layers.split(",")) if args.layers else (), solver=args.solver,
         slack_penalty=args.slack, teach=replace(d.teach, epochs=args.epochs, seed=args.seed),
-        max_teach=args.max_teach, novelty_positions=args.novelty_positions, workers=args.workers, seed=args.seed,
+        max_teach=args.max_teach, novelty_positions=args.novelty_positions,
+        novelty_informative=args.novelty_informative, workers=args.workers, seed=args.seed,
         static_themes=tuple(t for t in args.static_themes.split(",") if t),
     )
 

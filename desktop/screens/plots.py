@@ -87,11 +87,13 @@ class NoveltyPlot(_Plot):
         super().__init__("Novelty: error rebuilding it from k basis vectors", parent)
         self._series: list[_Series] = []
         self._verdict = ""
+        self._window: list[bool] = []  # per k: compared (True) or too small/large to say anything
         self.empty_message = "No novelty figures: this concept did not reach the novelty filter."
 
     def set_curve(self, curve: Mapping[str, Any] | None) -> None:
         self._series = []
         self._verdict = ""
+        self._window = []
         if curve and curve.get("k") and curve.get("human") and curve.get("machine"):
             ks = [math.log2(max(1.0, float(k))) for k in curve["k"]]
             self._series = [
@@ -99,8 +101,14 @@ class NoveltyPlot(_Plot):
                 _Series("machine games", ks, [float(v) for v in curve["machine"]], MACHINE_COLOUR),
             ]
             corpus = curve.get("corpus", "")
+            window = curve.get("informative")
+            if isinstance(window, list) and len(window) == len(ks) and not all(window):
+                self._window = [bool(w) for w in window]
+                self.setToolTip("Shaded: basis sizes where neither basis explains 1% of the concept "
+                                "(or both explain it all); the curves are not compared there.")
+            where = "every compared k" if self._window else "every k"
             if curve.get("novel"):
-                self._verdict = f"novel against {corpus}: machine basis closer at every k"
+                self._verdict = f"novel against {corpus}: machine basis closer at {where}"
             else:
                 self._verdict = f"not novel against {corpus}: a human basis explains it as well"
         self.update()
@@ -121,6 +129,17 @@ class NoveltyPlot(_Plot):
             return QPointF(plot.left() + (x - x0) / (x1 - x0) * plot.width(),
                            plot.bottom() - (y - y0) / (y1 - y0) * plot.height())
 
+        if self._window:
+            # Grey bands over the sizes left out of the comparison, from midpoint to midpoint.
+            xs0 = self._series[0].xs
+            shade = QColor(self._muted())
+            shade.setAlpha(40)
+            for i, compared in enumerate(self._window):
+                if compared:
+                    continue
+                left = to_point((xs0[i - 1] + xs0[i]) / 2 if i > 0 else xs0[i], y0).x()
+                right = to_point((xs0[i] + xs0[i + 1]) / 2 if i + 1 < len(xs0) else xs0[i], y0).x()
+                p.fillRect(QRectF(left, plot.top(), max(1.0, right - left), plot.height()), shade)
         p.setPen(QPen(self._muted(), 1))
         p.drawLine(plot.bottomLeft(), plot.bottomRight())
         p.drawLine(plot.bottomLeft(), plot.topLeft())
