@@ -274,6 +274,7 @@ class MainWindow(QMainWindow):
             for item in board.view.scene().items():
                 item.update()
         self.session.notation = settings.notation
+        self.discovery.teacher = settings.network
         self.explorer.card.viewer.figurines = settings.figurines
 
     def closeEvent(self, event: QCloseEvent) -> None:

@@ -138,6 +138,12 @@ def test_settings_screen_saves_and_applies(qtbot, app_env) -> None:  # type: ign
     assert win.explorer.card.viewer.figurines and win.session.notation == "figurine"
     assert win.explorer.card.viewer.board.view.theme.name == "green"
     assert win.explorer.card.viewer.board.view.animation_ms == 0 and not saved.animation
+    # The network chosen here is the one discovery runs with.
+    screen.network.addItem("my-net (teacher)", "my-net")
+    screen.network.setCurrentIndex(screen.network.findData("my-net"))
+    screen.save.click()
+    assert load_settings()[0].network == "my-net"
+    assert win.discovery.overrides()["teacher"] == "my-net"
     win.close()
 
 

@@ -131,6 +131,7 @@ class DiscoveryScreen(QWidget):
         super().__init__(parent)
         self.workers = workers
         self.db_path = db_path
+        self.teacher = "teacher"  # the network chosen under Settings
         self.import_op: Operation | None = None
         self.discover_op: Operation | None = None
         self.last_import: list[dict[str, Any]] = []
@@ -346,7 +347,7 @@ class DiscoveryScreen(QWidget):
 
     # ------------------------------------------------------------------ discovery
     def overrides(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"selfplay_games": self.games.value(), "selfplay_sims": self.sims.value(),
+        out: dict[str, Any] = {"teacher": self.teacher, "selfplay_games": self.games.value(), "selfplay_sims": self.sims.value(),
                                "max_candidate_positions": self.candidates.value(), "workers": self.procs.value(),
                                "seed": self.seed.value()}
         corpora = sorted({s["corpus"] for s in self.last_import if "corpus" in s})
@@ -360,7 +361,7 @@ class DiscoveryScreen(QWidget):
         self.run_button.setEnabled(False)
         self.run_cancel.setEnabled(True)
         self.import_button.setEnabled(False)
-        self.run_status.setText("Starting (loading the network)…")
+        self.run_status.setText(f"Starting (loading the network '{self.teacher}')…")
         self.discover_op = self.workers.process(
             "conceptcoach.desktop.jobs:discover",
             {"db_path": self.db_path, "files": [], "overrides": self.overrides()},

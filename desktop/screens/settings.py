@@ -48,7 +48,8 @@ class SettingsScreen(QWidget):
         self.current_data_dir = data_dir
 
         self.network = QComboBox(self)
-        self.network.setToolTip("The teacher network new sessions and discovery use")
+        self.network.setToolTip("The teacher network discovery runs with. Sessions always use the network "
+                                "that found each concept: its moves and lines are stored with the concept")
         self.add_network = QPushButton("Add network file…", self)
         self.add_network.setToolTip("Register a checkpoint (.safetensors with its .json) as a teacher, or as the "
                                     "weaker or student network discovery needs")
