@@ -153,3 +153,27 @@ def test_drag_outlines_legal_targets_only(board) -> None:  # type: ignore[no-unt
     assert not board.view._hover.isVisible()
     QTest.mouseRelease(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, _pt(board, chess.G3))
     assert board.board.piece_at(chess.G1) is not None and not board.view._hover.isVisible()
+
+
+def test_arrow_labels_sit_off_the_pieces_and_apart() -> None:
+    from conceptcoach.desktop.board.view import SQ, arrow_points, label_anchor, square_rect
+    from PySide6.QtCore import QPointF
+
+    def centre(name: str) -> QPointF:
+        return square_rect(chess.parse_square(name), False).center()
+
+    # b6-b4 over a piece on b5: the midpoint is b5's centre; the label moves to a square edge.
+    at = label_anchor([centre("b6"), centre("b4")], [centre("b6"), centre("b5")], [])
+    d = min(abs(at.y() - centre("b5").y()), abs(at.y() - centre("b6").y()))
+    assert d >= SQ * 0.45
+    # Nothing in the way: the midpoint.
+    free = label_anchor([centre("a1"), centre("a5")], [centre("a1")], [])
+    assert abs(free.y() - (centre("a1").y() + centre("a5").y()) / 2) < 1e-6
+    # A second arrow along the same line does not put its label on the first one.
+    again = label_anchor([centre("a1"), centre("a5")], [centre("a1")], [free])
+    assert abs(again.y() - free.y()) >= SQ * 0.5
+    # A knight arrow's label sits on its bent path (c6-a6-a5), not on the straight chord.
+    bent = arrow_points(centre("c6"), centre("a5"), knight=True)
+    assert len(bent) == 3 and bent[1] == QPointF(centre("a5").x(), centre("c6").y())
+    on = label_anchor(bent, [centre("c6")], [])
+    assert abs(on.y() - centre("c6").y()) < 1e-6 or abs(on.x() - centre("a5").x()) < 1e-6

@@ -9,6 +9,7 @@ the previous animation's ``finished`` signal.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -159,16 +160,52 @@ def square_at(point: QPointF, flipped: bool) -> int | None:
     return chess.square(file, rank)
 
 
-def arrow_path(start: QPointF, end: QPointF, width: float, knight: bool) -> QPainterPath:
-    """A filled arrow with a head; knight moves bend at a right angle like on a real board."""
-    path = QPainterPath()
-    w = width * SQ
-    head_w, head_l = w * 2.2, min(w * 2.2, SQ * 0.45)
+def arrow_points(start: QPointF, end: QPointF, knight: bool) -> list[QPointF]:
+    """The arrow's polyline: straight, or bent at a right angle for a knight move
+    (the long leg first, like on a real board)."""
     points = [start]
     if knight:
         dx, dy = end.x() - start.x(), end.y() - start.y()
         points.append(QPointF(end.x(), start.y()) if abs(dx) > abs(dy) else QPointF(start.x(), end.y()))
     points.append(end)
+    return points
+
+
+def _along(points: Sequence[QPointF], t: float) -> QPointF:
+    """The point at fraction ``t`` of the polyline's length."""
+    legs = [(a, b, math.hypot(b.x() - a.x(), b.y() - a.y())) for a, b in zip(points, points[1:], strict=False)]
+    left = t * sum(n for _, _, n in legs)
+    for a, b, n in legs:
+        if left <= n or b is points[-1]:
+            f = left / n if n else 0.0
+            return a + (b - a) * min(1.0, f)
+        left -= n
+    return points[-1]
+
+
+def label_anchor(points: Sequence[QPointF], pieces: Sequence[QPointF], taken: Sequence[QPointF]) -> QPointF:
+    """Where on an arrow its label covers least: among points of the middle half of
+    the shaft, the one farthest from the centres of occupied squares (a piece fills
+    the middle of its square; the edge between two squares is free) and from labels
+    already placed; the middle wins ties."""
+    best, best_score = _along(points, 0.5), -1e9
+    for i in range(21):
+        t = 0.25 + 0.5 * i / 20
+        pt = _along(points, t)
+        near_piece = min((math.hypot(pt.x() - c.x(), pt.y() - c.y()) for c in pieces), default=SQ)
+        near_label = min((math.hypot(pt.x() - c.x(), pt.y() - c.y()) for c in taken), default=SQ)
+        score = min(near_piece, SQ * 0.5) + min(near_label, SQ * 0.6) - abs(t - 0.5) * SQ * 0.05
+        if score > best_score:
+            best, best_score = pt, score
+    return best
+
+
+def arrow_path(start: QPointF, end: QPointF, width: float, knight: bool) -> QPainterPath:
+    """A filled arrow with a head; knight moves bend at a right angle like on a real board."""
+    path = QPainterPath()
+    w = width * SQ
+    head_w, head_l = w * 2.2, min(w * 2.2, SQ * 0.45)
+    points = arrow_points(start, end, knight)
     segs = []
     for i in range(len(points) - 1):
         a, b = points[i], points[i + 1]
@@ -469,6 +506,8 @@ class BoardView(QGraphicsView):
 
     def _sync_arrows(self) -> None:
         self._clear(self._arrow_items)
+        pieces = [square_rect(sq, self.flipped).center() for sq in self.board.piece_map()]
+        labels: list[QPointF] = []
         for arrow in self._arrows + self.user_arrows:
             if arrow.start == arrow.end:
                 continue
@@ -493,9 +532,21 @@ class BoardView(QGraphicsView):
                 text.setBrush(QColor("#ffffff"))
                 text.setPen(QPen(QColor("#000000"), 1.2))
                 br = text.boundingRect()
-                mid = (start + end) / 2
-                text.setPos(mid.x() - br.width() / 2, mid.y() - br.height() / 2)
-                text.setZValue(Z_ARROW + 0.1)
+                at = label_anchor(arrow_points(start, end, knight), pieces, labels)
+                labels.append(at)
+                text.setPos(at.x() - br.width() / 2, at.y() - br.height() / 2)
+                text.setZValue(Z_ARROW + 0.2)
+                # A dark pill behind the figure keeps it legible over light squares and pieces.
+                pill = QPainterPath()
+                pill.addRoundedRect(QRectF(at.x() - br.width() / 2 - SQ * 0.04, at.y() - br.height() / 2,
+                                           br.width() + SQ * 0.08, br.height()), SQ * 0.06, SQ * 0.06)
+                back = QGraphicsPathItem(pill)
+                back.setBrush(QColor(0, 0, 0, 150))
+                back.setPen(QPen(Qt.PenStyle.NoPen))
+                back.setZValue(Z_ARROW + 0.1)
+                back.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+                self._scene.addItem(back)
+                self._arrow_items.append(back)
                 self._arrow_items.append(text)
 
     # ----- animation -----------------------------------------------------------------------
