@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import math
 from pathlib import Path
 
@@ -86,6 +87,12 @@ def test_net_vs_net_match_writes_legal_pgn_and_resumes(tmp_path: Path) -> None:
     assert more["result"]["games"] == 4
     assert [g.headers["Round"] for g in games] == ["1", "2", "3", "4"]
     assert games[2].board().fen() == openings[1]
+    # In-process with a time limit already spent: the game in hand is finished and
+    # written at once, and the match stops there (a rerun plays the rest).
+    log = io.StringIO()
+    cut = run_match(MatchConfig(**{**cfg.to_json(), "games": 8}), pgn, openings, log=log, minutes=1e-9)
+    assert cut["result"]["games"] == 5 and len(_check_pgn(pgn, 5)) == 5
+    assert "game 5:" in log.getvalue() and "stopped after" in log.getvalue()
 
 
 @pytest.mark.slow

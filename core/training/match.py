@@ -20,7 +20,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from queue import Empty, SimpleQueue
+from queue import Empty
 from typing import Any, Protocol
 
 import chess
@@ -330,6 +330,26 @@ def write_summary(cfg: MatchConfig, path: Path, done: dict[int, tuple[str, str]]
     return summary
 
 
+class _DeadlineReached(Exception):
+    """The in-process match ran past its time limit (after writing its last game)."""
+
+
+class _Sink:
+    """The in-process stand-in for the workers' queue: hands each finished game to
+    ``record`` at once and stops the match once the deadline has passed."""
+
+    def __init__(self, record: Any, deadline: float) -> None:
+        self.record = record
+        self.deadline = deadline
+
+    def put(self, item: tuple[Any, ...] | None) -> None:
+        if item is None:
+            return
+        self.record(item)
+        if time.time() > self.deadline:
+            raise _DeadlineReached
+
+
 def run_match(cfg: MatchConfig, pgn_path: str | os.PathLike[str], openings: Sequence[str],
               log: Any = None, minutes: float = 0.0) -> dict[str, Any]:
     """Play (or finish) the match into ``pgn_path``; returns the summary (also written as
@@ -345,30 +365,48 @@ def run_match(cfg: MatchConfig, pgn_path: str | os.PathLike[str], openings: Sequ
     done = finished_games(path)
     todo = [(i, openings[(i // 2) % len(openings)]) for i in range(cfg.games) if i not in done]
     start = time.time()
+    event = f"{a_name} vs {b_name}"
+
+    def record(item: tuple[Any, ...]) -> None:
+        """Append one finished game to the PGN and keep the summary current, so a match
+        stopped early (or killed) still has every game it finished."""
+        index, white, black, fen, result, termination, ucis = item
+        moves = [chess.Move.from_uci(u) for u in ucis]
+        with path.open("a") as handle:
+            handle.write(game_pgn(index, white, black, fen, result, termination, moves, event))
+        done[index] = (white, result)
+        write_summary(cfg, path, done, len(openings), time.time() - start)
+        if log is not None:
+            points = [a_points(w, r, a_name) for w, r in done.values()]
+            print(f"[{time.strftime('%H:%M:%S')}] game {index + 1}: {white} - {black} {result} "
+                  f"({termination}, {len(moves)} plies); A {sum(points)}/{len(points)}", file=log, flush=True)
+
+    def stopped() -> dict[str, Any]:
+        if log is not None:
+            print(f"stopped after {minutes} min: {len(done)} of {cfg.games} games played", file=log)
+        return write_summary(cfg, path, done, len(openings), time.time() - start)
+
     if todo:
         workers = max(1, min(cfg.workers, len(todo)))
-        procs: list[Any] = []
-        queue: Any
         if workers == 1:
-            # In-process: no interpreter start-up (tests, quick checks).
-            queue = SimpleQueue()
-            _worker(cfg, todo, queue)
-        else:
-            ctx = mp.get_context("spawn")
-            queue = ctx.Queue()
-            procs = [ctx.Process(target=_worker, args=(cfg, todo[w::workers], queue)) for w in range(workers)]
-            for p in procs:
-                p.start()
+            # In-process (no interpreter start-up): every game is written the moment it ends.
+            try:
+                _worker(cfg, todo, _Sink(record, deadline))
+            except _DeadlineReached:
+                return stopped()
+            return write_summary(cfg, path, done, len(openings), time.time() - start)
+        ctx = mp.get_context("spawn")
+        queue: Any = ctx.Queue()
+        procs = [ctx.Process(target=_worker, args=(cfg, todo[w::workers], queue)) for w in range(workers)]
+        for p in procs:
+            p.start()
         running = workers
-        event = f"{a_name} vs {b_name}"
         while running:
             if time.time() > deadline:
                 for p in procs:
                     p.terminate()
                     p.join()
-                if log is not None:
-                    print(f"stopped after {minutes} min: {len(done)} of {cfg.games} games played", file=log)
-                return write_summary(cfg, path, done, len(openings), time.time() - start)
+                return stopped()
             try:
                 item = queue.get(timeout=2.0)
             except Empty:
@@ -376,17 +414,7 @@ def run_match(cfg: MatchConfig, pgn_path: str | os.PathLike[str], openings: Sequ
             if item is None:
                 running -= 1
                 continue
-            index, white, black, fen, result, termination, ucis = item
-            moves = [chess.Move.from_uci(u) for u in ucis]
-            with path.open("a") as handle:
-                handle.write(game_pgn(index, white, black, fen, result, termination, moves, event))
-            done[index] = (white, result)
-            # Kept current after every game: a match stopped early still reports what it reached.
-            write_summary(cfg, path, done, len(openings), time.time() - start)
-            if log is not None:
-                points = [a_points(w, r, a_name) for w, r in done.values()]
-                print(f"[{time.strftime('%H:%M:%S')}] game {index + 1}: {white} - {black} {result} "
-                      f"({termination}, {len(moves)} plies); A {sum(points)}/{len(points)}", file=log, flush=True)
+            record(item)
         for p in procs:
             p.join()
         bad = [p.exitcode for p in procs if p.exitcode != 0]
