@@ -3,37 +3,22 @@ on the board with the teacher's line, and curation written to a real store."""
 
 from __future__ import annotations
 
-import gzip
 from pathlib import Path
 
 import chess
-import chess.pgn
 import numpy as np
 import pytest
 
 pytestmark = pytest.mark.gui
 
 REPO = Path(__file__).resolve().parents[1]
-LICHESS = REPO.parent / "shared" / "data" / "human" / "lichess_fgf_sample_3000.pgn.gz"
 
 
 def real_positions(count: int) -> list[tuple[str, str, list[str], str]]:
-    """(fen, move played, the next moves, game key) of distinct real middlegame positions."""
-    out: list[tuple[str, str, list[str], str]] = []
-    with gzip.open(LICHESS, "rt", encoding="utf-8", errors="replace") as fh:
-        game_no = 0
-        while len(out) < count:
-            game = chess.pgn.read_game(fh)
-            if game is None:
-                break
-            game_no += 1
-            moves = list(game.mainline_moves())
-            board = game.board()
-            for ply, mv in enumerate(moves):
-                if ply in (16, 30) and board.legal_moves.count() >= 6:
-                    out.append((board.fen(), mv.uci(), [m.uci() for m in moves[ply:ply + 6]], f"lichess#{game_no}"))
-                board.push(mv)
-    return out[:count]
+    """Real middlegame positions (plies 16 and 30) with six moves of line each."""
+    from test_study_library import real_positions as positions
+
+    return positions(count, plies=lambda ply: ply in (16, 30), next_moves=6, min_legal=6)
 
 
 def visits(fen: str, best: str) -> dict[str, dict[str, float]]:

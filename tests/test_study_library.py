@@ -10,6 +10,7 @@ n=10 q=-0.50 (total 100).
 from __future__ import annotations
 
 import gzip
+from collections.abc import Callable
 from pathlib import Path
 
 import chess
@@ -23,8 +24,14 @@ LICHESS = SHARED_DATA / "human" / "lichess_fgf_sample_3000.pgn.gz"
 VISIT_SPREAD = ((60, 0.30), (20, 0.10), (10, -0.20), (10, -0.50))
 
 
-def real_positions(count: int, skip: int = 0) -> list[tuple[str, str, list[str], str]]:
-    """(fen, move played, next moves, game key) from distinct real positions, plies 12..40."""
+def _every_seventh_ply(ply: int) -> bool:
+    return 12 <= ply <= 40 and ply % 7 == 0
+
+
+def real_positions(count: int, skip: int = 0, plies: Callable[[int], bool] = _every_seventh_ply,
+                   next_moves: int = 4, min_legal: int = 4) -> list[tuple[str, str, list[str], str]]:
+    """(fen, move played, the next ``next_moves`` moves, game key) of distinct real
+    positions at the plies ``plies`` accepts, with at least ``min_legal`` legal moves."""
     out: list[tuple[str, str, list[str], str]] = []
     seen: set[str] = set()
     with gzip.open(LICHESS, "rt", encoding="utf-8", errors="replace") as fh:
@@ -37,11 +44,12 @@ def real_positions(count: int, skip: int = 0) -> list[tuple[str, str, list[str],
             moves = list(game.mainline_moves())
             board = game.board()
             for ply, mv in enumerate(moves):
-                if 12 <= ply <= 40 and ply % 7 == 0 and board.legal_moves.count() >= 4:
+                if plies(ply) and board.legal_moves.count() >= min_legal:
                     key = " ".join(board.fen().split()[:4])
                     if key not in seen:
                         seen.add(key)
-                        out.append((board.fen(), mv.uci(), [m.uci() for m in moves[ply:ply + 4]], f"lichess#{game_no}"))
+                        out.append((board.fen(), mv.uci(), [m.uci() for m in moves[ply:ply + next_moves]],
+                                    f"lichess#{game_no}"))
                 board.push(mv)
     return out[skip:skip + count]
 
