@@ -43,6 +43,7 @@ from conceptcoach.concepts.candidates import (
     trivial_reason,
 )
 from conceptcoach.concepts.discovery import solve
+from conceptcoach.concepts.naming import concept_name
 from conceptcoach.concepts.novelty import cached_basis, novelty_curve
 from conceptcoach.concepts.rollouts import (
     PLAYERS,
@@ -632,8 +633,7 @@ def stage_write(ctx: Context, pool: list[PoolItem]) -> int:
         # parameters in the same store writes its own concepts instead of finding the old ones.
         uid = f"{ctx.run_id}:{row['fen']}:{key}"
         add_concept(
-            ctx.db, uid=uid, name=f"{'Plan' if polarity == 'active' else 'Prevention'} at {layer} "
-            f"({players}-player) from {row['fen'].split(' ')[0][:20]}",
+            ctx.db, uid=uid, name=concept_name(polarity, players, layer, row["fen"], row["data"].get("teacher_move")),
             layer=layer, kind="dynamic", status=status, vector=_dense(prog["vector"], row["data"]["dim"]),
             players=players, polarity=polarity, source_fen=row["fen"], figures=figures, params=params,
             network_id=ctx.teacher.id, run_id=ctx.run_id, prototypes=protos,

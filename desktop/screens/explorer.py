@@ -425,10 +425,10 @@ class ConceptCard(QWidget):
         if concept.hidden:
             bits.insert(0, "<span style='color:#b3261e'><b>hidden</b></span>")
         moves = []
-        if figs.get("teacher_move"):
-            moves.append(f"teacher played {figs['teacher_move']}")
-        if figs.get("weaker_move"):
-            moves.append(f"weaker network {figs['weaker_move']}")
+        for key, who in (("teacher_move", "teacher played"), ("weaker_move", "weaker network")):
+            if figs.get(key):
+                san = line_san(concept.source_fen, [figs[key]], self.viewer.figurines) if concept.source_fen else []
+                moves.append(f"{who} {san[0] if san else figs[key]}")
         text = " · ".join(bits)
         if moves:
             text += "<br>Source position: " + ", ".join(moves)
@@ -564,7 +564,7 @@ class ConceptExplorer(QWidget):
         splitter.setStretchFactor(0, 1)
         splitter.setStretchFactor(1, 3)
         splitter.setChildrenCollapsible(False)
-        left.setMinimumWidth(380)
+        left.setMinimumWidth(420)  # room for a working name such as "Prevention 24...Nxc4 (block5)"
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
         self._show_card_message("Loading the concept library…")

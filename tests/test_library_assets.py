@@ -1,0 +1,71 @@
+"""The default concept library shipped in assets/library, checked as a user receives
+it: loaded into a fresh store, with what the library issue asks of it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import chess
+import numpy as np
+import pytest
+from conceptcoach.concepts.library import load_default_library
+from conceptcoach.store.concepts import list_concepts, list_prototypes
+
+LIBRARY = Path(__file__).resolve().parents[1] / "assets" / "library"
+
+
+@pytest.fixture
+def shipped(store):  # type: ignore[no-untyped-def]
+    if not (LIBRARY / "library.json").exists():
+        pytest.fail(f"{LIBRARY} has no library.json: the default library is part of the product")
+    added = load_default_library(store, LIBRARY)
+    return store, added
+
+
+def test_shipped_library_has_twelve_novel_concepts_with_twelve_prototypes(shipped) -> None:  # type: ignore[no-untyped-def]
+    store, added = shipped
+    concepts = list_concepts(store, include_hidden=True)
+    assert added == len(concepts) > 0
+    novel = [c for c in concepts if c.status == "novel"]
+    assert len(novel) >= 12
+    for c in novel:
+        assert c.figures["teachability"]["teachable"] and c.figures["teachability"]["gain"] > 0.05
+        nov = c.figures["novelty"]
+        assert nov["novel"] and len(nov["k"]) == len(nov["human"]) == len(nov["machine"]) == len(nov["informative"])
+        assert all(h - a > 0 for h, a, w in zip(nov["human"], nov["machine"], nov["informative"], strict=True) if w)
+        assert c.layer in ("block1", "block3", "block5") and 0 < c.sparsity <= 1
+        protos = list_prototypes(store, c.id)
+        assert len(protos) >= 12  # 4 pre-test + 4 learning + 4 post-test, none reused
+        assert len({p.fen for p in protos}) == len(protos)
+        for p in protos:
+            board = chess.Board(p.fen)
+            assert chess.Move.from_uci(p.best_move) in board.legal_moves
+            for uci in p.line:  # the principal line is playable from the position
+                move = chess.Move.from_uci(uci)
+                assert move in board.legal_moves
+                board.push(move)
+            assert p.visits and p.best_move in p.visits and p.value is not None
+    # One idea is never shipped twice under two names: every novel vector is distinct.
+    vectors = json.loads((LIBRARY / "library.json").read_text())["concepts"]
+    rows = [v["vector_row"] for v in vectors]
+    assert len(set(rows)) == len(rows)
+    mat = np.load(LIBRARY / "vectors.npy", allow_pickle=False)
+    novel_rows = [v["vector_row"] for v in vectors if v["status"] == "novel"]
+    assert len({mat[r].tobytes() for r in novel_rows}) == len(novel_rows)
+
+
+def test_shipped_library_keeps_controls_and_known_ideas_and_its_recipe(shipped) -> None:  # type: ignore[no-untyped-def]
+    store, _ = shipped
+    concepts = list_concepts(store, include_hidden=True)
+    controls = [c for c in concepts if c.status.startswith("failed-")]
+    assert controls and all(c.is_control for c in controls)
+    assert all(len(list_prototypes(store, c.id)) >= 12 for c in controls)
+    assert {c.status for c in concepts if c.kind == "static"} == {"static"}
+    data = json.loads((LIBRARY / "library.json").read_text())
+    built = data["built_with"]
+    assert built["command"].startswith("conceptcoach build-library") and built["config"]["seed"] is not None
+    size = sum(f.stat().st_size for f in LIBRARY.iterdir())
+    assert size < 20 * 1024 * 1024
+    # Loading again adds nothing (the library is recognised by its hash).
+    assert load_default_library(store, LIBRARY) == 0
