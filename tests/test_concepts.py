@@ -3,6 +3,7 @@ random vector, novelty curves, known ideas on the real network, the library."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import chess
@@ -317,6 +318,20 @@ def test_library_round_trip_is_idempotent(store, tmp_path: Path) -> None:  # typ
     np.testing.assert_allclose(concept_vector(other, loaded[1].id), concept_vector(store, ids[1]))
     assert list_prototypes(other, loaded[0].id)[0].line == ["e2e4", "e7e5"]
     assert sum(1 for _ in other.query("SELECT id FROM concepts")) == 3
+    # A later library that renamed the uids (e.g. rebuilt with the run id in them) adds
+    # only what is new: the same concepts under new uids are recognised by their vector.
+    data = json.loads((lib / "library.json").read_text())
+    for c in data["concepts"]:
+        c["uid"] = "v2:" + c["uid"]
+    data["concepts"][2]["status"] = "novel"
+    data["concepts"][2]["vector_row"] = 0  # same layer and vector as u0 but another source...
+    data["concepts"][2]["source_fen"] = "8/8/8/8/8/8/8/K6k w - - 0 1"  # ...so it is new
+    newer = tmp_path / "lib2"
+    newer.mkdir()
+    (newer / "library.json").write_text(json.dumps(data))
+    (newer / "vectors.npy").write_bytes((lib / "vectors.npy").read_bytes())
+    assert load_default_library(other, newer) == 1
+    assert [c.uid for c in list_concepts(other)] == ["u0", "u1", "u2", "v2:u2"]
 
 
 def _basis_from_rows(rows: list[list[float]]) -> np.ndarray:

@@ -69,6 +69,10 @@ def write_library(
     return path
 
 
+def _signature(layer: str, source_fen: str | None, players: str, polarity: str, vector: bytes) -> tuple[str, ...]:
+    return (layer, source_fen or "", players, polarity, hashlib.sha256(vector).hexdigest())
+
+
 def load_default_library(db: sqlite_utils.Database, lib_dir: Path) -> int:
     """Load the library in ``lib_dir`` into ``db``; returns the number of concepts added.
 
@@ -96,15 +100,23 @@ def load_default_library(db: sqlite_utils.Database, lib_dir: Path) -> int:
     except (OSError, ValueError) as exc:
         raise LibraryError(f"{Path(lib_dir) / VECTORS}: unreadable concept vectors ({exc})") from exc
     known = {r["uid"] for r in db.query("SELECT uid FROM concepts")}
+    # A newer library may carry a concept an earlier one already brought under another
+    # uid (same layer, source position, kind and vector): the copy in the store keeps
+    # its sessions and the coach's edits, and no second copy is added.
+    same = {_signature(r["layer"], r["source_fen"], r["players"], r["polarity"], bytes(r["vector"]))
+            for r in db.query("SELECT layer, source_fen, players, polarity, vector FROM concepts")}
     networks = {r["sha256"]: r["id"] for r in db.query("SELECT id, sha256 FROM networks")}
     added = 0
     for c in data["concepts"]:
         if c["uid"] in known:
             continue
+        vector = np.asarray(vectors[int(c["vector_row"])], dtype="<f4")
+        if _signature(c["layer"], c.get("source_fen"), c["players"], c["polarity"], vector.tobytes()) in same:
+            continue
         network_id = networks.get((c.get("network") or {}).get("sha256", ""))
         add_concept(
             db, uid=c["uid"], name=c["name"], layer=c["layer"], kind=c["kind"], status=c["status"],
-            vector=vectors[int(c["vector_row"])], players=c["players"], polarity=c["polarity"],
+            vector=vector, players=c["players"], polarity=c["polarity"],
             source_fen=c.get("source_fen"), figures=c.get("figures", {}), params=c.get("params", {}),
             network_id=network_id, annotation=c.get("annotation", ""),
             prototypes=[NewPrototype(fen=p["fen"], best_move=p["best_move"], line=p.get("line", []),
