@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 import chess
+import numpy as np
 import pytest
 import sqlite_utils
 from conceptcoach.store.attempts import list_attempts, position_key
@@ -281,3 +282,33 @@ def test_cli_learning_count_and_delete(tmp_path, capsys) -> None:  # type: ignor
     assert main(args) == 0 and "session 2 for player 1" in capsys.readouterr().out
     assert main(["--data-dir", str(data), "session", "answer", "2", "--studied"]) == 2  # pre-test item: answer it
     capsys.readouterr()
+
+
+def test_concepts_that_share_prototypes_fit_when_the_positions_allow(store: sqlite_utils.Database) -> None:
+    # Two concepts from related positions: "Narrow" has exactly 12 prototypes, 6 of
+    # which are also prototypes of "Broad" (30). 4+4+4 each fits only if Broad leaves
+    # the shared six to Narrow, whatever order the coach lists them in.
+    from conceptcoach.store.concepts import NewPrototype, add_concept
+    from test_study_library import real_positions
+
+    pos = real_positions(36)
+
+    def protos(rows):  # type: ignore[no-untyped-def]
+        return [NewPrototype(fen=f, best_move=b, line=ln, value=0.3, visits=visits_for(f, b), game_key=g)
+                for f, b, ln, g in rows]
+
+    vec = np.linspace(-1, 1, 16, dtype=np.float32)
+    narrow = add_concept(store, uid="narrow", name="Narrow", layer="block3", kind="dynamic", status="novel",
+                         vector=vec, prototypes=protos(pos[:12]))
+    broad = add_concept(store, uid="broad", name="Broad", layer="block5", kind="dynamic", status="novel",
+                        vector=vec, prototypes=protos(pos[6:36]))
+    p = add_player(store, "Dana")
+    for seed in range(8):
+        items = build_items(store, PlanSpec([p.id], [broad, narrow], per_phase=4, seed=seed), seed)
+        assert len(items) == 24 and len({position_key(it.fen) for it in items}) == 24
+    # Three concepts on the same 12 positions cannot all fit, and the error says why.
+    third = add_concept(store, uid="third", name="Third", layer="block1", kind="dynamic", status="novel",
+                        vector=vec, prototypes=protos(pos[:12]))
+    with pytest.raises(NotEnoughPositions) as err:
+        build_items(store, PlanSpec([p.id], [narrow, third], per_phase=4, seed=0), 0)
+    assert err.value.taken_here == 12 and "other concepts of this session" in str(err.value)

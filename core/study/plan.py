@@ -44,10 +44,14 @@ class PlanError(ValueError):
 
 
 class NotEnoughPositions(PlanError):
-    def __init__(self, what: str, needed: int, available: int, concept_id: int | None = None) -> None:
+    def __init__(self, what: str, needed: int, available: int, concept_id: int | None = None,
+                 taken_here: int = 0) -> None:
         self.what, self.needed, self.available, self.concept_id = what, needed, available, concept_id
+        self.taken_here = taken_here
+        here = (f" ({taken_here} more are placed under other concepts of this session: one position "
+                "can be a prototype of several concepts)") if taken_here else ""
         super().__init__(
-            f"{what} has {available} unused position(s) for these players but the plan needs {needed}; "
+            f"{what} has {available} unused position(s) for these players but the plan needs {needed}{here}; "
             "lower the positions per phase, choose other concepts or players, or add prototypes"
         )
 
@@ -198,21 +202,27 @@ def build_items(db: sqlite_utils.Database, spec: PlanSpec, seed: int) -> list[Ne
     tested = tested_positions(db, spec.player_ids) if review else seen
     used: set[str] = set()  # positions already placed in this plan
 
-    def pick(cands: list[_Candidate], counts: dict[str, int], what: str, concept_id: int | None) -> dict[str, list[_Candidate]]:
+    def pick(cands: list[_Candidate], counts: dict[str, int], what: str, concept_id: int | None,
+             wanted_later: frozenset[str] = frozenset()) -> dict[str, list[_Candidate]]:
         fresh: list[_Candidate] = []
+        shared: list[_Candidate] = []
         reusable: list[_Candidate] = []
         keys: set[str] = set()
+        taken_here: set[str] = set()
         for c in cands:
             k = position_key(c.fen)
+            if k in used and k not in tested:
+                taken_here.add(k)
             if k in used or k in keys or k in tested:
                 continue
             keys.add(k)
-            (reusable if k in seen else fresh).append(c)
-        # Unseen positions first; a review may fall back on positions only studied.
-        pool = _shuffled(rng, fresh) + _shuffled(rng, reusable)
+            (reusable if k in seen else shared if k in wanted_later else fresh).append(c)
+        # Unseen positions first, and among them those no concept still to be placed
+        # needs; a review may fall back on positions only studied.
+        pool = _shuffled(rng, fresh) + _shuffled(rng, shared) + _shuffled(rng, reusable)
         needed = sum(counts.values())
         if len(pool) < needed:
-            raise NotEnoughPositions(what, needed, len(pool), concept_id)
+            raise NotEnoughPositions(what, needed, len(pool), concept_id, len(taken_here))
         chosen: dict[str, list[_Candidate]] = {}
         at = 0
         for ph in phases:
@@ -223,12 +233,21 @@ def build_items(db: sqlite_utils.Database, spec: PlanSpec, seed: int) -> list[Ne
 
     counts = {ph: (spec.learning_count if ph == "learning" else spec.per_phase) for ph in phases}
     by_phase: dict[str, list[list[_Candidate]]] = {ph: [] for ph in phases}
+    concept_cands: dict[int, list[_Candidate]] = {}
+    names: dict[int, str] = {}
     for cid in spec.concept_ids:
         try:
-            concept = get_concept(db, cid)
+            names[cid] = get_concept(db, cid).name
         except KeyError as exc:
             raise PlanError(f"no concept with id {cid} in the library") from exc
-        got = pick(_concept_candidates(db, cid, False), counts, f"concept {cid} ({concept.name!r})", cid)
+        concept_cands[cid] = _concept_candidates(db, cid, False)
+    # Concepts of one source position share prototypes. The concept with the fewest
+    # prototypes is served first, and each takes positions the others still need last,
+    # so a session with all of them fits whenever the positions allow it.
+    order = sorted(spec.concept_ids, key=lambda cid: (len(concept_cands[cid]), spec.concept_ids.index(cid)))
+    for i, cid in enumerate(order):
+        later = frozenset(position_key(c.fen) for other in order[i + 1:] for c in concept_cands[other])
+        got = pick(concept_cands[cid], counts, f"concept {cid} ({names[cid]!r})", cid, later)
         for ph in phases:
             by_phase[ph].append(got[ph])
 
