@@ -117,6 +117,7 @@ class Funnel:
     solved: int = 0
     infeasible: int = 0
     doubtful: int = 0
+    empty: int = 0  # rollouts with no branch to separate: nothing to solve
     with_prototypes: int = 0
     teachable: int = 0
     novel: int = 0
@@ -133,7 +134,7 @@ class Funnel:
             " of non-trivial positions (teacher and weaker moves differ)",
             f"programs               {self.programs:7d}  (candidates x layers x players x polarities)",
             f"solved                 {self.solved:7d}  {frac(self.solved, self.programs)}"
-            f"   (infeasible {self.infeasible}, doubtful {self.doubtful})",
+            f"   (infeasible {self.infeasible}, doubtful {self.doubtful}, no constraints {self.empty})",
             f"with prototypes        {self.with_prototypes:7d}  {frac(self.with_prototypes, self.solved)}",
             f"teachable              {self.teachable:7d}  {frac(self.teachable, self.solved)} of solved"
             f" ({frac(self.solved - self.teachable, self.solved).strip()} removed)",
@@ -704,6 +705,7 @@ def funnel(ctx: Context) -> Funnel:
             f.solved += prog["status"] in ("optimal", "slack")
             f.infeasible += prog["status"] == "infeasible"
             f.doubtful += prog["status"] == "doubtful"
+            f.empty += prog["status"] == "empty"
             if "vector" in prog and len(prog.get("prototypes", [])) >= ctx.config.teach.min_prototypes:
                 f.with_prototypes += 1
             f.teachable += bool(prog.get("teachability", {}).get("teachable"))

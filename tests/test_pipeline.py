@@ -57,7 +57,7 @@ def test_discovery_runs_resumes_and_fills_the_library(store, store_path: Path, t
     run_id, funnel = run_discovery(store, str(store_path), config)
     assert funnel.positions == 16
     assert funnel.candidates > 0 and funnel.programs == funnel.candidates * 2 * 2 * 2
-    assert funnel.solved + funnel.infeasible + funnel.doubtful <= funnel.programs
+    assert funnel.solved + funnel.infeasible + funnel.doubtful + funnel.empty == funnel.programs
     assert funnel.novel <= funnel.teachable <= funnel.solved
     run = next(iter(store.query("SELECT * FROM runs WHERE id = ?", [run_id])))
     params = json.loads(run["params"])

@@ -205,6 +205,12 @@ class TeachabilityBars(_Plot):
             gain = float(teach.get("gain", self._bars[1][1] - self._bars[2][1]))
             self._caption = (f"gain over random positions {gain:+.2f} with {teach.get('student', 'a student')}"
                              f" ({teach.get('train', '?')} train / {teach.get('test', '?')} test)")
+            tip = self._caption
+            if random_vector and "agreement_after" not in random_vector and random_vector.get("reason"):
+                # The random-vector baseline at this layer could not be taught at all:
+                # say so instead of leaving its bar out silently.
+                tip += f"\nRandom concept vector at this layer: not taught ({random_vector['reason']})."
+            self.setToolTip(tip)
         elif teach and teach.get("reason"):
             self.empty_message = f"Not taught: {teach['reason']}."
         self.update()
