@@ -20,6 +20,7 @@ POSITIONS = [
     "8/5pk1/6p1/3R4/7P/6P1/r4PK1/8 b - - 3 40",
 ]
 SIMS = 800
+ROUNDS = 3
 
 
 def _network() -> tuple[PolicyValueNet, str]:
@@ -55,12 +56,18 @@ def main() -> None:
     net, label = _network()
     evaluator = Evaluator(net)
     config = SearchConfig(simulations=SIMS)
-    print(f"network: {label}; torch threads {torch.get_num_threads()}; {SIMS} simulations per move")
+    print(f"network: {label}; torch threads {torch.get_num_threads()}; {SIMS} simulations per move; "
+          f"best of {ROUNDS} interleaved rounds")
     _mcts_rate(evaluator, SearchConfig(simulations=64))  # warm-up
-    raw = _raw_throughput(evaluator, config.batch_size)
-    raw_large = _raw_throughput(evaluator, 256)
-    ours = _mcts_rate(evaluator, config)
-    naive = _mcts_rate(evaluator, SearchConfig(simulations=SIMS, batch_size=1, virtual_loss=0.0))
+    naive_config = SearchConfig(simulations=SIMS, batch_size=1, virtual_loss=0.0)
+    # Three interleaved rounds, best of each: on a shared 2-core machine a single short
+    # run of either side can land on a busy moment and swing the ratio by 30%.
+    raw = raw_large = ours = naive = 0.0
+    for _ in range(ROUNDS):
+        raw = max(raw, _raw_throughput(evaluator, config.batch_size, seconds=2.0))
+        raw_large = max(raw_large, _raw_throughput(evaluator, 256, seconds=2.0))
+        ours = max(ours, _mcts_rate(evaluator, config))
+        naive = max(naive, _mcts_rate(evaluator, naive_config))
     print(f"raw batched inference (batch {config.batch_size}): {raw:.0f} positions/s")
     print(f"raw batched inference (batch 256): {raw_large:.0f} positions/s")
     print(f"MCTS batched (batch {config.batch_size}, virtual loss): {ours:.0f} playouts/s")
