@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 TORCH_PIN := torch==2.13.0
 export QT_QPA_PLATFORM ?= offscreen
 
-.PHONY: run test test-fast bench lint screenshots system-deps gui-deps clean-venv
+.PHONY: run test test-fast bench lint screenshots system-deps gui-deps bundle clean-venv
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,11 @@ test-fast: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m bench
+
+# The desktop bundle (PyInstaller, one folder): dist/conceptcoach/conceptcoach.
+bundle: $(STAMP)
+	@$(PY) -c "import PyInstaller" 2>/dev/null || $(PY) -m pip install -q pyinstaller
+	$(PY) -m PyInstaller --noconfirm packaging/conceptcoach.spec
 
 # Rewrites docs/screenshots/ (look at every PNG before committing them).
 screenshots: $(STAMP)
