@@ -61,6 +61,7 @@ from conceptcoach.engine.network import Evaluator
 from conceptcoach.engine.summary import TreeSummary
 from conceptcoach.progress import Cancelled, ProgressFn, StopFn, never_stop, no_progress
 from conceptcoach.store.concepts import NewPrototype, add_concept
+from conceptcoach.store.db import transaction
 from conceptcoach.store.networks import NetworkRecord, get_network, list_networks, network_by_role
 from conceptcoach.store.runs import finish_run, get_run, start_run
 from threadpoolctl import threadpool_limits
@@ -189,16 +190,10 @@ def _rows(ctx: Context, stage: str | None = None) -> list[dict[str, Any]]:
 
 
 def _save(ctx: Context, rows: Sequence[dict[str, Any]]) -> None:
-    conn = ctx.db.conn
-    conn.execute("BEGIN")
-    try:
+    with transaction(ctx.db) as conn:
         for r in rows:
             conn.execute("UPDATE candidates SET stage = ?, data = ? WHERE id = ?",
                          (r["stage"], json.dumps(r["data"], separators=(",", ":")), r["id"]))
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
 
 
 def _summary_of(db: sqlite_utils.Database, position_id: int) -> TreeSummary:

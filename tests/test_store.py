@@ -70,3 +70,17 @@ def test_data_dir_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("CONCEPTCOACH_DATA_DIR", str(tmp_path / "env"))
     assert store_path() == tmp_path / "env" / "conceptcoach.sqlite"
     assert store_path(str(tmp_path / "flag")) == tmp_path / "flag" / "conceptcoach.sqlite"
+
+
+def test_transaction_commits_or_rolls_back_everything(store) -> None:  # type: ignore[no-untyped-def]
+    from conceptcoach.store.db import transaction
+
+    store.execute("CREATE TABLE t (x INTEGER)")
+    with transaction(store) as conn:
+        conn.execute("INSERT INTO t VALUES (1)")
+    for exc in (ValueError("bad input"), KeyboardInterrupt()):
+        with pytest.raises(type(exc)), transaction(store, immediate=True) as conn:
+            conn.execute("INSERT INTO t VALUES (2)")
+            raise exc
+    assert [r["x"] for r in store.query("SELECT x FROM t")] == [1]
+    assert not store.conn.in_transaction

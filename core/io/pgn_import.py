@@ -34,6 +34,7 @@ import chess
 import chess.pgn
 import sqlite_utils
 from conceptcoach.progress import Cancelled, ProgressFn, StopFn, never_stop, no_progress
+from conceptcoach.store.db import transaction
 from conceptcoach.store.games import game_digest
 from conceptcoach.store.runs import finish_run, get_run, start_run
 
@@ -335,9 +336,7 @@ def _commit(
     games_done: int,
 ) -> None:
     """Store one batch of games and problems, and the resume point, in one transaction."""
-    conn = db.conn
-    conn.execute("BEGIN")
-    try:
+    with transaction(db) as conn:
         for number, g in games:
             result = g.headers.get("Result", g.result_token or "*")
             digest = game_digest(g.start_fen, g.moves, g.headers)
@@ -367,10 +366,6 @@ def _commit(
             "UPDATE runs SET summary = ? WHERE id = ?",
             (json.dumps({**report.summary(), "games_done": games_done}), run_id),
         )
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
 
 
 def import_errors(db: sqlite_utils.Database, run_id: str | None = None) -> list[ImportProblem]:

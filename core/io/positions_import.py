@@ -29,6 +29,7 @@ import chess
 import chess.pgn
 import sqlite_utils
 from conceptcoach.io.pgn_import import ImportProblem, _LineReader, _open_binary
+from conceptcoach.store.db import transaction
 
 
 @dataclass(frozen=True)
@@ -225,9 +226,7 @@ def import_positions(
             found = _read_epd(file, cast(TextIO, text), report)
         finally:
             close()
-    conn = db.conn
-    conn.execute("BEGIN")
-    try:
+    with transaction(db) as conn:
         for p in found:
             cur = conn.execute(
                 "INSERT OR IGNORE INTO set_positions (set_id, fen, best_moves, line, label, comment, source_line)"
@@ -243,10 +242,6 @@ def import_positions(
             "INSERT INTO import_errors (run_id, file, game_number, line, reason) VALUES (NULL, ?, ?, ?, ?)",
             [(pr.file, pr.game_number or None, pr.line, pr.reason) for pr in report.problems],
         )
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
     return report
 
 

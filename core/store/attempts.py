@@ -15,6 +15,7 @@ from typing import Any
 
 import chess
 import sqlite_utils
+from conceptcoach.store.db import transaction
 
 
 def position_key(fen: str) -> str:
@@ -99,9 +100,7 @@ def append_attempt(db: sqlite_utils.Database, new: NewAttempt, *, once_per_item:
     values["expected"] = " ".join(new.expected)
     values["is_control"] = int(new.is_control)
     values["correct"] = int(new.correct)
-    conn = db.conn
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with transaction(db, immediate=True) as conn:
         if once_per_item and new.item_id is not None:
             hit = conn.execute("SELECT id FROM attempts WHERE item_id = ? AND phase = ?",
                                (new.item_id, new.phase)).fetchone()
@@ -113,10 +112,6 @@ def append_attempt(db: sqlite_utils.Database, new: NewAttempt, *, once_per_item:
             [values[c] for c in _COLUMNS],
         )
         attempt_id = int(cur.lastrowid or 0)
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
     rows = list(db.query("SELECT * FROM attempts WHERE id = ?", [attempt_id]))
     return attempt_from_row(rows[0])
 
@@ -152,9 +147,7 @@ def append_studied(
 ) -> Studied:
     """Record that a learning item was studied (committed before returning); a second
     record for the same item raises :class:`AlreadyDone`."""
-    conn = db.conn
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with transaction(db, immediate=True) as conn:
         hit = conn.execute("SELECT id FROM studied WHERE item_id = ?", (item_id,)).fetchone()
         if hit:
             raise AlreadyDone(f"item {item_id} of session {session_id} was studied already")
@@ -164,10 +157,6 @@ def append_studied(
             (session_id, item_id, player_id, concept_id, int(is_control), fen, study_ms),
         )
         sid = int(cur.lastrowid or 0)
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
     return list_studied(db, ids=[sid])[0]
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import sqlite_utils
+from conceptcoach.store.db import transaction
 
 STATUSES = ("novel", "teachable", "failed-teachability", "failed-novelty", "static", "candidate")
 
@@ -138,9 +139,7 @@ def add_concept(
         return int(existing[0]["id"])
     vec = np.asarray(vector, dtype=np.float32)
     nonzero = float(np.count_nonzero(np.abs(vec) > 1e-9)) / max(1, vec.size)
-    conn = db.conn
-    conn.execute("BEGIN")
-    try:
+    with transaction(db) as conn:
         cur = conn.execute(
             "INSERT INTO concepts (uid, network_id, run_id, name, annotation, layer, kind, players, polarity,"
             " status, source_fen, vector, dim, sparsity, figures, params) VALUES"
@@ -156,10 +155,6 @@ def add_concept(
                 (concept_id, p.fen, p.game_key, p.best_move, " ".join(p.line), p.value, json.dumps(p.visits),
                  p.score, json.dumps(list(p.heat)) if p.heat is not None else None, p.split),
             )
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
     return concept_id
 
 

@@ -7,9 +7,10 @@ written by a newer version of Concept Coach is refused, never silently changed.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import sqlite_utils
@@ -18,6 +19,22 @@ from platformdirs import user_data_dir
 
 DB_FILENAME = "conceptcoach.sqlite"
 ENV_DATA_DIR = "CONCEPTCOACH_DATA_DIR"
+
+
+@contextlib.contextmanager
+def transaction(db: sqlite_utils.Database, *, immediate: bool = False) -> Iterator[sqlite3.Connection]:
+    """One explicit transaction on the store's connection (opened with isolation_level=None):
+    committed when the block ends, rolled back on any exception, Ctrl-C included, which is
+    then raised again. ``immediate`` takes the write lock at once (answers and plans: two
+    processes must not both read 'not answered yet' and then both write)."""
+    conn = db.conn
+    conn.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
 class StoreError(Exception):
@@ -63,15 +80,9 @@ def migrate(
             "The file was left unchanged."
         )
     for version in range(current + 1, latest + 1):
-        conn = db.conn
-        conn.execute("BEGIN")
-        try:
+        with transaction(db) as conn:
             migrations[version - 1](db)
             conn.execute(f"PRAGMA user_version = {version}")
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
     return latest
 
 

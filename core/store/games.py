@@ -11,6 +11,7 @@ from typing import Any
 import chess
 import sqlite_utils
 from conceptcoach.engine.summary import TreeSummary
+from conceptcoach.store.db import transaction
 
 
 @dataclass
@@ -46,9 +47,7 @@ def insert_game(
 ) -> int | None:
     """Insert a game with its positions (and per-move search summaries) in one
     transaction. Returns the game id, or None if a game with the same digest exists."""
-    conn = db.conn
-    conn.execute("BEGIN")
-    try:
+    with transaction(db) as conn:
         cur = conn.execute(
             "INSERT OR IGNORE INTO games (source, run_id, corpus, game_index, digest, headers, start_fen, moves, result)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -56,7 +55,6 @@ def insert_game(
              json.dumps(game.headers or {}), game.start_fen, " ".join(game.moves), game.result),
         )
         if cur.rowcount == 0:
-            conn.execute("ROLLBACK")
             return None
         game_id = int(cur.lastrowid or 0)
         if with_positions:
@@ -76,11 +74,7 @@ def insert_game(
                     )
                 if uci is not None:
                     board.push_uci(uci)
-        conn.execute("COMMIT")
         return game_id
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
 
 
 def games_of_run(db: sqlite_utils.Database, run_id: str) -> set[int]:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlite_utils
+from conceptcoach.store.db import transaction
 
 
 @dataclass(frozen=True)
@@ -109,17 +110,11 @@ def add_group(db: sqlite_utils.Database, name: str, notes: str = "", member_ids:
     name = _clean_name(name, "group")
     if list(db.query("SELECT id FROM groups_ WHERE name = ?", [name])):
         raise ValueError(f"a group named {name!r} exists already")
-    conn = db.conn
-    conn.execute("BEGIN")
-    try:
+    with transaction(db) as conn:
         cur = conn.execute("INSERT INTO groups_ (name, notes) VALUES (?, ?)", (name, notes))
         group_id = int(cur.lastrowid or 0)
         for pid in member_ids:
             conn.execute("INSERT OR IGNORE INTO group_members (group_id, player_id) VALUES (?, ?)", (group_id, pid))
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
     return get_group(db, group_id)
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlite_utils
+from conceptcoach.store.db import transaction
 
 #: Phases in the order a session walks through them.
 PHASES: tuple[str, ...] = ("pre", "learning", "post", "review")
@@ -97,10 +98,8 @@ def insert_sessions(
     Returns the session ids in the order of ``player_ids``."""
     if mode not in MODES:
         raise ValueError(f"unknown session mode {mode!r}; expected one of {MODES}")
-    conn = db.conn
     ids: list[int] = []
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with transaction(db, immediate=True) as conn:
         for pid in player_ids:
             cur = conn.execute(
                 "INSERT INTO sessions (player_id, network_id, batch, spec, seed, mode, label) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -115,10 +114,6 @@ def insert_sessions(
                     (sid, it.phase, it.ord, it.concept_id, int(it.is_control), it.source, it.source_id, it.fen,
                      " ".join(it.expected), " ".join(it.line), it.value, json.dumps(it.visits)),
                 )
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
     return ids
 
 
@@ -197,9 +192,7 @@ def delete_unstarted_session(db: sqlite_utils.Database, session_id: int) -> None
     mistake); its positions become available to new plans again. A session with any
     record in the logs is kept: raises ValueError saying so."""
     get_session(db, session_id)
-    conn = db.conn
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with transaction(db, immediate=True) as conn:
         used = conn.execute("SELECT (SELECT COUNT(*) FROM attempts WHERE session_id = ?)"
                             " + (SELECT COUNT(*) FROM studied WHERE session_id = ?)",
                             (session_id, session_id)).fetchone()[0]
@@ -208,7 +201,3 @@ def delete_unstarted_session(db: sqlite_utils.Database, session_id: int) -> None
                              "cannot be deleted; leave it unfinished instead")
         conn.execute("DELETE FROM session_items WHERE session_id = ?", (session_id,))
         conn.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
