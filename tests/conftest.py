@@ -55,6 +55,18 @@ def tiny_net():  # type: ignore[no-untyped-def]
     return random_network(NetworkConfig(blocks=2, channels=16, value_hidden=32), seed=7)
 
 
+@pytest.fixture
+def tiny_store(store, tiny_net, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """The ``store`` with ``tiny_net`` saved as a checkpoint and registered as 'tiny'."""
+    from conceptcoach.engine.checkpoint import CheckpointInfo, save_checkpoint
+    from conceptcoach.store.networks import register_network
+
+    weights = tmp_path / "tiny.safetensors"
+    save_checkpoint(tiny_net, weights, CheckpointInfo(name="tiny", config=tiny_net.config))
+    register_network(store, weights)
+    return store
+
+
 def screenshots_dir() -> Path:
     """Where GUI tests write their screenshots: docs/screenshots/ with
     CONCEPTCOACH_SCREENSHOTS=1 (`make screenshots`), else a temporary folder, so that

@@ -256,3 +256,6 @@ def test_novelty_plot_shades_the_sizes_left_out_of_the_comparison(qtbot) -> None
     left = sum(a.pixelColor(x, y) != b.pixelColor(x, y) for x in range(60, 200))
     right = sum(a.pixelColor(x, y) != b.pixelColor(x, y) for x in range(400, 500))
     assert left > 50 and right == 0
+    assert shaded.toolTip() and not plain.toolTip()
+    shaded.set_curve(plain_curve := {k: v for k, v in curve.items() if k != "informative"})
+    assert not shaded.toolTip() and "every k" in shaded._verdict and plain_curve["novel"]

@@ -59,9 +59,10 @@ def _tiny(tmp_path: Path, name: str, seed: int) -> Path:
     return path
 
 
-def _check_pgn(pgn: Path, games: int) -> list[chess.pgn.Game]:
-    parsed = read_pgn_games(pgn.read_text())
-    assert len(parsed) == games
+def legal_games(text: str) -> list[chess.pgn.Game]:
+    """The games of a PGN text, each checked: parsed without errors, every move legal,
+    a final result."""
+    parsed = read_pgn_games(text)
     for game in parsed:
         assert not game.errors
         board = game.board()
@@ -69,6 +70,12 @@ def _check_pgn(pgn: Path, games: int) -> list[chess.pgn.Game]:
             assert board.is_legal(move)
             board.push(move)
         assert game.headers["Result"] in ("1-0", "0-1", "1/2-1/2")
+    return parsed
+
+
+def _check_pgn(pgn: Path, games: int) -> list[chess.pgn.Game]:
+    parsed = legal_games(pgn.read_text())
+    assert len(parsed) == games
     return parsed
 
 

@@ -7,14 +7,13 @@ from pathlib import Path
 
 import chess
 import pytest
-from conceptcoach.engine.checkpoint import CheckpointInfo, save_checkpoint
+import sqlite_utils
 from conceptcoach.engine.mcts import SearchConfig
-from conceptcoach.engine.network import PolicyValueNet
 from conceptcoach.engine.selfplay import SelfPlayConfig, run_selfplay
 from conceptcoach.progress import Cancelled
 from conceptcoach.store.db import open_store
 from conceptcoach.store.games import iter_summaries
-from conceptcoach.store.networks import register_network
+from conceptcoach.store.networks import get_network, register_network
 from conceptcoach.store.runs import get_run
 
 
@@ -25,12 +24,9 @@ def _config(games: int) -> SelfPlayConfig:
 
 
 @pytest.mark.slow
-def test_selfplay_stores_games_and_resumes(tiny_net: PolicyValueNet, tmp_path: Path) -> None:
-    weights = tmp_path / "tiny.safetensors"
-    save_checkpoint(tiny_net, weights, CheckpointInfo(name="tiny", config=tiny_net.config))
-    db_path = tmp_path / "store.sqlite"
-    db = open_store(db_path)
-    register_network(db, weights)
+def test_selfplay_stores_games_and_resumes(tiny_store: sqlite_utils.Database, store_path: Path,
+                                           tmp_path: Path) -> None:
+    db, db_path = tiny_store, store_path
 
     seen: list[int] = []
 
@@ -66,7 +62,7 @@ def test_selfplay_stores_games_and_resumes(tiny_net: PolicyValueNet, tmp_path: P
     # Same seed, same games: a fresh store replays identically.
     db2_path = tmp_path / "again.sqlite"
     db2 = open_store(db2_path)
-    register_network(db2, weights)
+    register_network(db2, get_network(db, "tiny").path)
     run_selfplay(db2, str(db2_path), "tiny", _config(3), workers=2)
     again = [r["moves"] for r in db2.query("SELECT moves FROM games ORDER BY game_index")]
     assert again == [r["moves"] for r in rows]

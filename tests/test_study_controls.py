@@ -9,13 +9,9 @@ from pathlib import Path
 import chess
 import pytest
 import sqlite_utils
-from conceptcoach.engine.checkpoint import CheckpointInfo, save_checkpoint
 from conceptcoach.engine.mcts import SearchConfig
-from conceptcoach.engine.network import PolicyValueNet
 from conceptcoach.engine.selfplay import SelfPlayConfig, run_selfplay
 from conceptcoach.store.attempts import list_attempts
-from conceptcoach.store.db import open_store
-from conceptcoach.store.networks import register_network
 from conceptcoach.store.players import (
     add_group,
     add_player,
@@ -41,12 +37,8 @@ from test_study_stats import play
 
 
 @pytest.mark.slow
-def test_machine_positions_as_controls(tiny_net: PolicyValueNet, tmp_path: Path) -> None:
-    weights = tmp_path / "tiny.safetensors"
-    save_checkpoint(tiny_net, weights, CheckpointInfo(name="tiny", config=tiny_net.config))
-    db_path = tmp_path / "store.sqlite"
-    db = open_store(db_path)
-    register_network(db, weights)
+def test_machine_positions_as_controls(tiny_store: sqlite_utils.Database, store_path: Path) -> None:
+    db, db_path = tiny_store, store_path
     run_selfplay(db, str(db_path), "tiny", SelfPlayConfig(
         games=1, simulations=12, seed=5, max_plies=16, search=SearchConfig(simulations=12, batch_size=4,
                                                                           root_noise=True)))

@@ -347,9 +347,9 @@ class DiscoveryScreen(QWidget):
 
     # ------------------------------------------------------------------ discovery
     def overrides(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"teacher": self.teacher, "selfplay_games": self.games.value(), "selfplay_sims": self.sims.value(),
-                               "max_candidate_positions": self.candidates.value(), "workers": self.procs.value(),
-                               "seed": self.seed.value()}
+        out: dict[str, Any] = {"teacher": self.teacher, "selfplay_games": self.games.value(),
+                               "selfplay_sims": self.sims.value(), "max_candidate_positions": self.candidates.value(),
+                               "workers": self.procs.value(), "seed": self.seed.value()}
         corpora = sorted({s["corpus"] for s in self.last_import if "corpus" in s})
         if self.against_imported.isEnabled() and self.against_imported.isChecked() and len(corpora) == 1:
             out["human_corpus"] = corpora[0]

@@ -94,6 +94,7 @@ class NoveltyPlot(_Plot):
         self._series = []
         self._verdict = ""
         self._window = []
+        self.setToolTip("")  # no tooltip left over from the previous concept
         if curve and curve.get("k") and curve.get("human") and curve.get("machine"):
             ks = [math.log2(max(1.0, float(k))) for k in curve["k"]]
             self._series = [
@@ -194,6 +195,7 @@ class TeachabilityBars(_Plot):
     def set_figures(self, teach: Mapping[str, Any] | None, random_vector: Mapping[str, Any] | None = None) -> None:
         self._bars = []
         self._caption = ""
+        self.setToolTip("")  # no tooltip left over from the previous concept
         if teach and "agreement_after" in teach:
             self._bars = [
                 ("before", float(teach.get("agreement_before", 0.0))),
