@@ -36,6 +36,11 @@ RECENT_SESSIONS = 40
 PHASE_NAMES = {"pre": "pre-test", "learning": "learning", "post": "post-test", "review": "review", "done": "finished"}
 
 
+def _count(n: int, noun: str) -> str:
+    """'1 player', '2 players'."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 @dataclass(frozen=True)
 class SessionRow:
     id: int
@@ -300,8 +305,9 @@ class HomeScreen(QWidget):
             self.summary.setText("<b>The concept library is empty</b>: sessions need concepts. Open "
                                  "<b>Discovery</b> to find some, or reinstall to get the default library.")
         else:
-            self.summary.setText(f"{len(data.players)} players · {len(data.sessions)} recent sessions · "
-                                 f"{data.concepts} concepts in the library")
+            self.summary.setText(f"{_count(len(data.players), 'player')} · "
+                                 f"{_count(len(data.sessions), 'recent session')} · "
+                                 f"{_count(data.concepts, 'concept')} in the library")
         self._update_buttons()
 
     def _gains(self, gains: dict[int, tuple[float, float]]) -> None:
