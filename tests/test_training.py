@@ -16,6 +16,7 @@ from conceptcoach.training.generate import (
     GenerateConfig,
     UciEngine,
     analyse,
+    choose_stockfish_move,
     find_stockfish,
     parse_info,
     phase_of,
@@ -39,7 +40,7 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, GenerateC
     engine = _stockfish()
     out = tmp_path_factory.mktemp("gen")
     cfg = GenerateConfig(positions=120, workers=1, shard_positions=60, nodes=300, multipv=4,
-                         random_plies_min=2, random_plies_max=6, max_plies=60, engine=engine)
+                         opening_plies=8, max_plies=60, engine=engine)
     run_generate(cfg, out)
     return out, cfg
 
@@ -111,6 +112,52 @@ def test_generate_refuses_a_folder_made_with_other_settings(generated: tuple[Pat
     other = GenerateConfig(**{**cfg.to_json(), "nodes": cfg.nodes + 1})
     with pytest.raises(ValueError, match="other settings"):
         run_generate(other, out)
+
+
+def test_games_start_from_the_initial_position_with_near_best_moves(
+    generated: tuple[Path, GenerateConfig]
+) -> None:
+    out, cfg = generated
+    data, _ = load_positions(out)
+    # No random opening plies: the first stored position is the standard start.
+    assert str(data.fen[0]) == chess.STARTING_FEN
+    assert int(data.ply[0]) == 0
+    moves = [chess.Move.from_uci(u) for u in ("e2e4", "d2d4", "g1f3", "h2h4")]
+    scores = [40, 30, 15, -60]
+    rng = np.random.default_rng(0)
+    opening = {choose_stockfish_move(cfg, rng, 0, moves, scores).uci() for _ in range(300)}
+    assert opening <= {"e2e4", "d2d4", "g1f3"} and "e2e4" in opening  # h4 is 100 cp worse: never drawn
+    later = {choose_stockfish_move(cfg, rng, cfg.opening_plies, moves, scores).uci() for _ in range(300)}
+    assert "d2d4" in later
+
+
+def test_decided_positions_are_sampled_not_cut(tmp_path: Path) -> None:
+    """A game past a decisive eval goes on (kept at a reduced rate) instead of stopping."""
+    engine = _stockfish()
+    common = dict(positions=40, workers=1, shard_positions=40, nodes=300, multipv=2, max_plies=160,
+                  decided_cp=300, decided_plies=2, decided_nodes=100, engine=engine)
+    run_generate(GenerateConfig(**common, decided_keep=0.0), tmp_path / "none")  # type: ignore[arg-type]
+    run_generate(GenerateConfig(**common, decided_keep=1.0), tmp_path / "all")  # type: ignore[arg-type]
+    with np.load(shard_path(tmp_path / "none", 0, 0)) as a, np.load(shard_path(tmp_path / "all", 0, 0)) as b:
+        ev_none = np.abs(a["pv_scores"].max(axis=1))
+        ev_all = np.abs(b["pv_scores"].max(axis=1))
+        # Keeping none of the decided positions stores at most decided_plies of them per
+        # stretch; keeping all of them stores the long conversions as well.
+        assert (ev_all >= 300).sum() > (ev_none >= 300).sum()
+        assert int(b["ply"].max()) > 20
+
+
+def test_a_network_can_play_the_generation_games(tmp_path: Path) -> None:
+    engine = _stockfish()
+    cfg = GenerateConfig(positions=12, workers=1, shard_positions=12, nodes=200, multipv=3, max_plies=12,
+                         player="net:assets/models/teacher.safetensors:8", engine=engine)
+    run_generate(cfg, tmp_path)
+    with np.load(shard_path(tmp_path, 0, 0)) as shard:
+        assert len(shard["fen"]) >= 12
+        for fen in shard["fen"][:12]:
+            assert chess.Board(str(fen)).is_valid()
+    with pytest.raises(ValueError, match="net:PATH:SIMS"):
+        run_generate(GenerateConfig(positions=1, workers=1, player="net:x", engine=engine), tmp_path / "bad")
 
 
 def test_learning_rate_warms_up_then_decays() -> None:

@@ -97,13 +97,16 @@ def write_card(
     add(f"- Phases: opening (first 20 plies) {ph[0]:,}, middlegame {ph[1]:,}, endgame (non-pawn material "
         f"<= 26 pawn units) {ph[2]:,}.")
     g = gen
-    add(f"- How: each game starts with {g['random_plies_min']}-{g['random_plies_max']} uniformly random legal "
-        f"moves; then at every position Stockfish 15.1 (1 thread, {g['hash_mb']} MB hash, new game per game) "
-        f"searches {g['nodes']} nodes with MultiPV {g['multipv']}; the next move is drawn among the multi-PV "
-        f"moves with probability softmax(score / {g['sample_temperature_cp']:.0f} cp). A game ends by the "
-        f"rules, at {g['max_plies']} plies, or when |eval| >= {g['decided_cp']} cp for {g['decided_plies']} "
-        "consecutive positions. Positions are deduplicated by FEN without move counters. Shard k of worker w "
-        "is seeded with [seed, w, k] and regenerates identically.\n")
+    add(f"- How: every game starts from the initial position and is played by {g.get('player', 'stockfish')}; "
+        f"at every position Stockfish (1 thread, {g['hash_mb']} MB hash, new game per game) "
+        f"searches {g['nodes']} nodes with MultiPV {g['multipv']}. With Stockfish as the player, the first "
+        f"{g.get('opening_plies', 0)} plies draw among moves within {g.get('opening_margin_cp', 0)} cp of the best "
+        f"(softmax(score / {g.get('opening_temperature_cp', 0):.0f} cp)), later plies among all multi-PV "
+        f"moves (softmax(score / {g['sample_temperature_cp']:.0f} cp)). A game ends by the rules or at "
+        f"{g['max_plies']} plies; once |eval| >= {g['decided_cp']} cp for {g['decided_plies']} consecutive "
+        f"positions, a position is stored with probability {g.get('decided_keep', 0)} (the others get a "
+        f"{g.get('decided_nodes', 0)}-node search that only picks the move). Positions are deduplicated by FEN "
+        "without move counters. Shard k of worker w is seeded with [seed, w, k] and regenerates identically.\n")
     add("## Labels\n")
     add(f"- Policy target: softmax over the multi-PV moves of (score - best) / {cfg['policy_temperature_cp']} cp; "
         "other moves 0. Mate in n is stored as 3000 - n and spread 100 cp per move of mate distance above "

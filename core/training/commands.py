@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-DEFAULT_DATA = "/work/data/gen-v2"
+DEFAULT_DATA = "/work/data/gen-v3"
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,unused-ignore]
@@ -29,7 +29,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
     p.add_argument("--multipv", type=int, default=g.multipv)
     p.add_argument("--shard-positions", type=int, default=g.shard_positions)
     p.add_argument("--sample-temperature", type=float, default=g.sample_temperature_cp,
-                   help="centipawn temperature for choosing the next move")
+                   help="centipawn temperature for choosing the next move after the opening")
+    p.add_argument("--player", default=g.player,
+                   help="who plays the games: 'stockfish' or 'net:PATH:SIMS' (our network with MCTS); "
+                        "Stockfish labels every position either way")
+    p.add_argument("--opening-plies", type=int, default=g.opening_plies,
+                   help="plies in which only near-best moves are drawn")
+    p.add_argument("--decided-keep", type=float, default=g.decided_keep,
+                   help="share of decided positions stored (the rest are played through with a short search)")
     p.add_argument("--engine", default=g.engine)
     p.set_defaults(handler=cmd_generate)
 
@@ -127,7 +134,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
     cfg = GenerateConfig(
         positions=args.positions, workers=args.workers, seed=args.seed, nodes=args.nodes,
         multipv=args.multipv, shard_positions=args.shard_positions,
-        sample_temperature_cp=args.sample_temperature, engine=args.engine,
+        sample_temperature_cp=args.sample_temperature, engine=args.engine, player=args.player,
+        opening_plies=args.opening_plies, decided_keep=args.decided_keep,
     )
     try:
         run_generate(cfg, Path(args.out))

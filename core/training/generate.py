@@ -1,12 +1,24 @@
 """Machine-only training positions labelled by Stockfish, in one pass.
 
-No human game is ever read. Each worker process drives its own Stockfish over UCI:
-a game starts from the initial position with a few uniformly random legal moves,
-then at every position Stockfish runs a multi-PV search; the position is stored
-with the multi-PV moves and their scores (the policy label is made from them at fit
-time, with a recorded temperature) and the engine's win/draw/loss estimate (the
-value label). The next move is sampled among the multi-PV moves with a softmax of
-their scores, so games wander through openings, middlegames and endgames.
+No human game or opening book is ever read. Each worker process drives its own
+Stockfish over UCI. Every game starts from the standard initial position and is
+played by a machine:
+
+- ``player="stockfish"``: for the first ``opening_plies`` plies the move is drawn
+  among the multi-PV moves within ``opening_margin_cp`` of the best (so openings look
+  like machine games, not the aftermath of random moves); after that among all
+  multi-PV moves with probability ``softmax(score / sample_temperature_cp)``;
+- ``player="net:PATH:SIMS"``: a network of ours plays itself with MCTS (root noise,
+  moves sampled by visit count for ``opening_plies``), so that the positions its own
+  play reaches get Stockfish's labels and its mistakes are corrected (play -> label
+  -> fit).
+
+Every position reached is searched by Stockfish with multi-PV; it is stored with the
+multi-PV moves and their scores (the policy label is made from them at fit time,
+with a recorded temperature) and the engine's win/draw/loss estimate (the value
+label). Decided positions (|eval| >= ``decided_cp`` for ``decided_plies``) are not
+cut off but kept with probability ``decided_keep``; the ones not kept are searched
+with fewer nodes, only to choose the move, so conversions are seen at little cost.
 
 Output is a folder of shards ``wWW-sSSSSS.npz``. Shard ``k`` of worker ``w`` is a
 pure function of (seed, w, k, the worker's earlier shards): its random generator is
@@ -52,20 +64,28 @@ def find_stockfish(explicit: str | None = None) -> str | None:
 class GenerateConfig:
     """Every parameter of a generation run; written to ``generate.json`` in the output folder."""
 
-    positions: int = 500_000
+    positions: int = 3_200_000
     workers: int = 2
     seed: int = 0
-    nodes: int = 3000
+    nodes: int = 6000
     multipv: int = 8
     shard_positions: int = 2000
-    random_plies_min: int = 2
-    random_plies_max: int = 10
+    #: Who plays the games: "stockfish", or "net:PATH:SIMS" (our network with MCTS).
+    player: str = "stockfish"
+    #: Opening plies in which the move is drawn among near-best moves only.
+    opening_plies: int = 16
+    opening_margin_cp: int = 35
+    opening_temperature_cp: float = 25.0
     #: Softmax temperature (centipawns) for choosing the next move among the multi-PV moves.
     sample_temperature_cp: float = 40.0
     max_plies: int = 300
-    #: A game ends once |eval| >= decided_cp for decided_plies consecutive positions.
-    decided_cp: int = 1200
+    #: A position is decided once |eval| >= decided_cp for decided_plies consecutive
+    #: positions; decided positions are stored with probability decided_keep.
+    decided_cp: int = 1000
     decided_plies: int = 6
+    decided_keep: float = 0.25
+    #: Nodes for a decided position that is not stored (the search only picks the move).
+    decided_nodes: int = 500
     #: Mate in n is scored mate_cp - n (and clipped non-mate scores stay below it).
     mate_cp: int = 3000
     clip_cp: int = 2500
@@ -226,15 +246,9 @@ def parse_info(tokens: Sequence[str], mate_cp: int, clip_cp: int) -> tuple[str, 
     return tokens[tokens.index("pv") + 1], cp, wdl
 
 
-def analyse(
-    engine: UciEngine, board: chess.Board, cfg: GenerateConfig, root_fen: str, history: Sequence[str]
+def _parse_ranks(
+    ranks: dict[int, list[str]], board: chess.Board, cfg: GenerateConfig
 ) -> tuple[list[chess.Move], list[int], tuple[int, int, int]]:
-    """Multi-PV moves, their side-to-move scores (cp), and the best line's W/D/L (per mille).
-
-    The position is sent as the game's root FEN plus its moves so that Stockfish sees
-    the history (repetitions) exactly as the board does.
-    """
-    ranks = engine.search(root_fen, history, cfg.nodes)
     moves: list[chess.Move] = []
     scores: list[int] = []
     wdl = (0, 1000, 0)
@@ -250,8 +264,74 @@ def analyse(
     return moves, scores, wdl
 
 
+def analyse(
+    engine: UciEngine, board: chess.Board, cfg: GenerateConfig, root_fen: str, history: Sequence[str]
+) -> tuple[list[chess.Move], list[int], tuple[int, int, int]]:
+    """Multi-PV moves, their side-to-move scores (cp), and the best line's W/D/L (per mille).
+
+    The position is sent as the game's root FEN plus its moves so that Stockfish sees
+    the history (repetitions) exactly as the board does.
+    """
+    return _parse_ranks(engine.search(root_fen, history, cfg.nodes), board, cfg)
+
+
 def open_engine(cfg: GenerateConfig) -> UciEngine:
     return UciEngine(cfg.engine, cfg.hash_mb, cfg.multipv)
+
+
+@dataclass
+class NetPlayer:
+    """Our network searching with MCTS, as the player of a generation game."""
+
+    path: str
+    simulations: int
+    evaluator: Any = None
+
+    @classmethod
+    def parse(cls, spec: str) -> NetPlayer:
+        parts = spec.split(":")
+        if len(parts) != 3 or parts[0] != "net" or not parts[2].isdigit():
+            raise ValueError(f"player {spec!r}: expected 'stockfish' or 'net:PATH:SIMS'")
+        return cls(path=parts[1], simulations=int(parts[2]))
+
+    def load(self) -> None:
+        from conceptcoach.engine.checkpoint import load_checkpoint
+        from conceptcoach.engine.network import Evaluator
+
+        net, _ = load_checkpoint(self.path)
+        self.evaluator = Evaluator(net, threads=1)
+
+
+def _label(buf: ShardBuffer, board: chess.Board, moves: Sequence[chess.Move], scores: Sequence[int],
+           wdl: tuple[int, int, int], game_id: int) -> None:
+    packed, half = pack_planes(board)
+    _, legal_idx = legal_move_indices(board)
+    buf.fens.append(board.fen())
+    buf.planes.append(packed)
+    buf.halfmove.append(half)
+    buf.legal.append(legal_idx.astype(np.int16))
+    buf.pv_moves.append([move_to_index(board, m) for m in moves])
+    buf.pv_scores.append(list(scores))
+    buf.wdl.append(wdl)
+    buf.ply.append(board.ply())
+    buf.phase.append(phase_of(board, board.ply()))
+    buf.game.append(game_id)
+
+
+def choose_stockfish_move(
+    cfg: GenerateConfig, rng: np.random.Generator, ply: int, moves: Sequence[chess.Move], scores: Sequence[int]
+) -> chess.Move:
+    """Draw the next move among Stockfish's multi-PV moves (near-best only in the opening)."""
+    # Lower PVs of an interrupted last iteration can score above PV 1: use the maximum.
+    arr = np.array(scores, dtype=np.float64)
+    best = arr.max()
+    if ply < cfg.opening_plies:
+        logits = np.where(arr >= best - cfg.opening_margin_cp, (arr - best) / cfg.opening_temperature_cp, -np.inf)
+    else:
+        logits = (arr - best) / cfg.sample_temperature_cp
+    probs = np.exp(logits)
+    probs /= probs.sum()
+    return moves[int(rng.choice(len(moves), p=probs))]
 
 
 def play_game(
@@ -261,49 +341,42 @@ def play_game(
     seen: set[str],
     buf: ShardBuffer,
     game_id: int,
+    player: NetPlayer | None = None,
 ) -> None:
-    """One game into ``buf``: random opening plies, then labelled positions until it ends."""
+    """One game from the initial position into ``buf``, every position labelled by Stockfish."""
     board = chess.Board()
-    for _ in range(int(rng.integers(cfg.random_plies_min, cfg.random_plies_max + 1))):
-        legal = list(board.legal_moves)
-        if not legal:
-            break
-        board.push(legal[int(rng.choice(len(legal)))])
     root_fen = board.fen()
     history: list[str] = []
     engine.new_game()  # a fresh hash per game keeps each shard reproducible
+    search = None
+    if player is not None:
+        from conceptcoach.engine.mcts import MCTS, SearchConfig
+
+        search = MCTS(player.evaluator, board.copy(), SearchConfig(simulations=player.simulations, root_noise=True),
+                      rng=rng)
     decided = 0
     # Threefold and fifty-move draws end the game (checked cheaply, not via claim_draw,
     # which tries every legal move).
     while (not board.is_game_over() and board.ply() < cfg.max_plies
            and not board.is_repetition(3) and board.halfmove_clock < 100):
-        moves, scores, wdl = analyse(engine, board, cfg, root_fen, history)
+        # Draw before searching whether a decided position is kept, so that the positions
+        # not kept cost only a short search.
+        keep = decided < cfg.decided_plies or rng.random() < cfg.decided_keep
+        ranks = engine.search(root_fen, history, cfg.nodes if keep else cfg.decided_nodes)
+        moves, scores, wdl = _parse_ranks(ranks, board, cfg)
         if not moves:
             break
         key = position_key(board)
-        if key not in seen:
+        if keep and key not in seen:
             seen.add(key)
-            packed, half = pack_planes(board)
-            _, legal_idx = legal_move_indices(board)
-            buf.fens.append(board.fen())
-            buf.planes.append(packed)
-            buf.halfmove.append(half)
-            buf.legal.append(legal_idx.astype(np.int16))
-            buf.pv_moves.append([move_to_index(board, m) for m in moves])
-            buf.pv_scores.append(scores)
-            buf.wdl.append(wdl)
-            buf.ply.append(board.ply())
-            buf.phase.append(phase_of(board, board.ply()))
-            buf.game.append(game_id)
+            _label(buf, board, moves, scores, wdl, game_id)
         decided = decided + 1 if abs(max(scores)) >= cfg.decided_cp else 0
-        if decided >= cfg.decided_plies:
-            break
-        # Lower PVs of an interrupted last iteration can score above PV 1: use the maximum.
-        arr = np.array(scores, dtype=np.float64)
-        logits = (arr - arr.max()) / cfg.sample_temperature_cp
-        probs = np.exp(logits)
-        probs /= probs.sum()
-        move = moves[int(rng.choice(len(moves), p=probs))]
+        if search is not None and player is not None:
+            search.run(player.simulations)
+            move = search.sample_move(1.0 if board.ply() < cfg.opening_plies else 0.0)
+            search.advance(move)
+        else:
+            move = choose_stockfish_move(cfg, rng, board.ply(), moves, scores)
         history.append(move.uci())
         board.push(move)
 
@@ -329,6 +402,9 @@ def worker_main(cfg: GenerateConfig, out_dir: Path, worker: int) -> None:
                 seen.update(" ".join(f.split(" ")[:4]) for f in data["fen"])
         else:
             todo.append(k)
+    player = None if cfg.player == "stockfish" else NetPlayer.parse(cfg.player)
+    if player is not None:
+        player.load()
     engine = open_engine(cfg)
     try:
         for k in todo:
@@ -337,7 +413,7 @@ def worker_main(cfg: GenerateConfig, out_dir: Path, worker: int) -> None:
             start = time.time()
             game_id = 0
             while len(buf) < cfg.shard_positions:
-                play_game(engine, cfg, rng, seen, buf, (worker * 100_000 + k) * 1000 + game_id)
+                play_game(engine, cfg, rng, seen, buf, (worker * 100_000 + k) * 1000 + game_id, player)
                 game_id += 1
             elapsed = time.time() - start
             phases = np.bincount(np.array(buf.phase, dtype=np.int64), minlength=3).tolist()
@@ -353,6 +429,10 @@ def worker_main(cfg: GenerateConfig, out_dir: Path, worker: int) -> None:
 
 def run_generate(cfg: GenerateConfig, out_dir: str | os.PathLike[str]) -> None:
     """Generate (or resume) a run into ``out_dir``; refuses a folder made with other settings."""
+    if cfg.player != "stockfish":
+        player = NetPlayer.parse(cfg.player)
+        if not Path(player.path).exists():
+            raise FileNotFoundError(f"player {cfg.player!r}: no network file at {player.path}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     stamp = out / "generate.json"
