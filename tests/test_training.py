@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import chess
@@ -194,6 +195,38 @@ def test_fit_lowers_the_loss_and_writes_a_ladder(generated: tuple[Path, Generate
     reread = read_info(tmp_path / "models" / "teacher.safetensors")
     assert reread.role == "teacher" and reread.name == "teacher" and reread.step == 60
     assert reread.extra["ladder_name"] == "t-step000060" and reread.sha256 == shipped.sha256
+
+
+def test_a_fit_interrupted_and_resumed_reaches_the_same_weights(
+    generated: tuple[Path, GenerateConfig], tmp_path: Path
+) -> None:
+    from conceptcoach.progress import Cancelled
+    from conceptcoach.training.fit import FitStateError, read_state
+
+    out, _ = generated
+    data, summary = load_positions(out)
+    train_rows, val_rows = split_validation(data, 100)
+    # Small batches so that the 60 steps cross an epoch boundary (the permutation is redrawn).
+    cfg = FitConfig(run_id="r", seed=5, blocks=1, channels=8, batch_size=32, steps=60, lr=3e-3,
+                    warmup_steps=5, eval_every=20, checkpoint_every=20, max_val_positions=50)
+    whole = fit(cfg, data, train_rows, val_rows, tmp_path / "whole", summary)
+    calls = iter(range(10_000))
+    with pytest.raises(Cancelled):
+        fit(cfg, data, train_rows, val_rows, tmp_path / "cut", summary, should_stop=lambda: next(calls) >= 49)
+    state = read_state(tmp_path / "cut")
+    assert state is not None and state.step == 40 and state.shards == summary["shard_names"]
+    resumed = fit(cfg, data, train_rows, val_rows, tmp_path / "cut", summary, resume=True)
+    assert [p.name for p in resumed.checkpoints] == ["step-000060.safetensors"]
+    a, _ = load_checkpoint(whole.checkpoints[-1])
+    b, _ = load_checkpoint(resumed.checkpoints[-1])
+    for (name, x), (_, y) in zip(a.state_dict().items(), b.state_dict().items(), strict=True):
+        assert torch.allclose(x, y, atol=1e-6, rtol=0), name
+    steps = [json.loads(line)["step"] for line in (tmp_path / "cut" / "log.jsonl").read_text().splitlines()]
+    assert steps == [20, 40, 60]
+    assert len(list((tmp_path / "cut").glob("optimizer-*.safetensors"))) == 1
+    with pytest.raises(FitStateError, match="other settings"):
+        fit(FitConfig(**{**cfg.to_json(), "lr": 1e-3}), data, train_rows, val_rows, tmp_path / "cut", summary,
+            resume=True)
 
 
 def test_students_span_low_to_high_agreement() -> None:

@@ -64,6 +64,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
     p.add_argument("--ladder-size", type=int, default=f.ladder_size, help="checkpoints kept when --minutes is used")
     p.add_argument("--init-from", default=None, help="start from this checkpoint instead of random weights")
     p.add_argument("--limit-shards", type=int, default=None, help="use only the first N shards")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the fit in --run-dir from its last checkpoint, on the shards it was trained on")
     p.add_argument("--publish", default=None, metavar="FILE",
                    help="also save the final network as FILE (role teacher), e.g. assets/models/teacher.safetensors")
     p.set_defaults(handler=cmd_fit)
@@ -148,7 +150,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 def cmd_fit(args: argparse.Namespace) -> int:
     from conceptcoach.progress import TqdmProgress
     from conceptcoach.training.dataset import load_positions, split_validation
-    from conceptcoach.training.fit import FitConfig, fit
+    from conceptcoach.training.fit import FitConfig, FitStateError, fit, read_state
     from conceptcoach.training.ladder import publish
 
     cfg = FitConfig(
@@ -160,13 +162,28 @@ def cmd_fit(args: argparse.Namespace) -> int:
         init_from=args.init_from, minutes=args.minutes, ladder_size=args.ladder_size,
     )
     try:
-        data, summary = load_positions(args.data, limit_shards=args.limit_shards)
-    except FileNotFoundError as exc:
+        state = read_state(args.run_dir) if args.resume else None
+        if state is not None and state.shards:
+            # Resume on exactly the shards the fit started with, even if more were generated since.
+            missing = [n for n in state.shards if not (Path(args.data) / n).exists()]
+            if missing:
+                raise FileNotFoundError(f"{args.data}: {len(missing)} shard(s) the fit was trained on are missing "
+                                        f"(first: {missing[0]}); regenerate them with the same settings")
+            data, summary = load_positions(args.data, shards=[Path(args.data) / n for n in state.shards])
+        else:
+            data, summary = load_positions(args.data, limit_shards=args.limit_shards)
+    except (FileNotFoundError, FitStateError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     train_rows, val_rows = split_validation(data, cfg.val_permille)
-    print(f"data: {summary}; train {len(train_rows)}, validation {len(val_rows)}", flush=True)
-    result = fit(cfg, data, train_rows, val_rows, args.run_dir, summary, progress=TqdmProgress("step"))
+    brief = {k: v for k, v in summary.items() if k != "shard_names"}
+    print(f"data: {brief}; train {len(train_rows)}, validation {len(val_rows)}", flush=True)
+    try:
+        result = fit(cfg, data, train_rows, val_rows, args.run_dir, summary, progress=TqdmProgress("step"),
+                     resume=args.resume)
+    except FitStateError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     last = result.log[-1] if result.log else {}
     print(f"final: {json.dumps(last)}", flush=True)
     if args.publish and result.checkpoints:

@@ -102,6 +102,7 @@ def load_positions(
     result = allpos.subset(keep) if len(keep) < len(allpos) else allpos
     summary = {
         "shards": len(paths),
+        "shard_names": [Path(x).name for x in paths],
         "positions_in_shards": len(allpos),
         "duplicates_dropped": len(allpos) - len(keep),
         "positions": len(result),

@@ -7,6 +7,11 @@ permutations; a fixed validation split (by FEN hash) measures policy loss, value
 top-1 agreement with the label's best move. Every ``checkpoint_every`` steps a checkpoint
 joins the ladder (the students and the weaker network are chosen from it later); each
 records its step, run id, parent, validation figures and every fit parameter.
+
+A fit resumes across sessions: beside each checkpoint it writes the optimizer's state
+(safetensors, never pickle) and ``fit-state.json`` (step, epoch, position in the
+epoch's permutation, the generator state that drew it, the shards it trains on), so
+a fit interrupted and resumed reaches the same weights as one that ran through.
 """
 
 from __future__ import annotations
@@ -70,6 +75,75 @@ class FitConfig:
         return NetworkConfig(blocks=self.blocks, channels=self.channels)
 
 
+STATE_FILE = "fit-state.json"
+#: Fit parameters that may differ when a fit is resumed (they do not change the weights,
+#: or, for ``steps``, change them on purpose: the schedule is stretched from there on).
+RESUMABLE_CHANGES = frozenset({"threads", "steps", "eval_every", "checkpoint_every"})
+
+
+class FitStateError(Exception):
+    """A fit cannot resume from what is in its folder; the message names the file."""
+
+
+@dataclass
+class FitState:
+    """Where a fit stands, enough to continue it exactly."""
+
+    step: int
+    epoch: int
+    cursor: int
+    #: The numpy generator's state just before it drew this epoch's permutation.
+    epoch_rng: dict[str, Any]
+    parent: str | None
+    checkpoint: str
+    optimizer: str
+    param_groups: list[dict[str, Any]]
+    config: dict[str, Any]
+    shards: list[str]
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def read_state(run_dir: str | os.PathLike[str]) -> FitState | None:
+    """The state of the fit in ``run_dir``, or None if it has never written one."""
+    path = Path(run_dir) / STATE_FILE
+    if not path.exists():
+        return None
+    try:
+        return FitState(**json.loads(path.read_text()))
+    except (ValueError, TypeError) as exc:
+        raise FitStateError(f"{path}: not a fit state written by this version ({exc})") from exc
+
+
+def _save_optimizer(opt: torch.optim.Optimizer, path: Path) -> list[dict[str, Any]]:
+    from safetensors.torch import save_file
+
+    sd = opt.state_dict()
+    tensors = {f"{idx}.{name}": value.detach().reshape(-1).clone().contiguous()
+               for idx, st in sd["state"].items() for name, value in st.items()}
+    tmp = path.with_suffix(".tmp")
+    save_file(tensors, str(tmp))
+    os.replace(tmp, path)
+    return [dict(g) for g in sd["param_groups"]]
+
+
+def _load_optimizer(opt: torch.optim.Optimizer, path: Path, groups: list[dict[str, Any]]) -> None:
+    from safetensors.torch import load_file
+
+    try:
+        tensors = load_file(str(path))
+    except Exception as exc:  # safetensors raises its own error types for damaged files
+        raise FitStateError(f"{path}: the optimizer state cannot be read ({exc})") from exc
+    params = [q for grp in opt.param_groups for q in grp["params"]]
+    state: dict[int, dict[str, torch.Tensor]] = {}
+    for key, value in tensors.items():
+        idx, name = key.split(".", 1)
+        shape = () if name == "step" else params[int(idx)].shape
+        state.setdefault(int(idx), {})[name] = value.reshape(shape)
+    opt.load_state_dict({"state": state, "param_groups": groups})
+
+
 @dataclass
 class FitResult:
     run_dir: Path
@@ -124,15 +198,24 @@ def fit(
     data_summary: dict[str, Any] | None = None,
     progress: ProgressFn = no_progress,
     should_stop: StopFn = never_stop,
+    resume: bool = False,
 ) -> FitResult:
     """Train, writing ``step-NNNNNN.safetensors`` ladder checkpoints and ``log.jsonl`` to
-    ``run_dir``. Returns the checkpoint paths (the last one is the final network)."""
+    ``run_dir``. Returns the checkpoint paths written by this call (the last one is the
+    final network). With ``resume``, continue the fit whose state is in ``run_dir``."""
     out = Path(run_dir)
     out.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
-    if cfg.init_from:
+    state = read_state(out) if resume else None
+    if state is not None:
+        changed = {k for k, v in cfg.to_json().items() if state.config.get(k) != v} - RESUMABLE_CHANGES
+        if changed:
+            raise FitStateError(f"{out / STATE_FILE}: the fit there was made with other settings "
+                                f"({sorted(changed)}); resume with the same settings or use a new folder")
+        net, _ = load_checkpoint(out / state.checkpoint)
+    elif cfg.init_from:
         net, _ = load_checkpoint(cfg.init_from)
     else:
         net = random_network(cfg.network_config(), seed=cfg.seed)
@@ -144,21 +227,44 @@ def fit(
     val = val_rows[: cfg.max_val_positions]
     result = FitResult(run_dir=out)
     log_path = out / "log.jsonl"
-    (out / "fit.json").write_text(json.dumps({"config": cfg.to_json(), "data": data_summary or {},
-                                              "train_positions": len(train_rows),
-                                              "val_positions": len(val)}, indent=2) + "\n")
-    order = rng.permutation(train_rows)
-    cursor = 0
-    epoch = 0
-    parent: str | None = None
+    shard_names = list((data_summary or {}).get("shard_names", []))
+    if state is None:
+        (out / "fit.json").write_text(json.dumps({"config": cfg.to_json(), "data": data_summary or {},
+                                                  "train_positions": len(train_rows),
+                                                  "val_positions": len(val)}, indent=2) + "\n")
+        epoch_rng = rng.bit_generator.state
+        order = rng.permutation(train_rows)
+        cursor = 0
+        epoch = 0
+        parent: str | None = None
+        step = 0
+        if log_path.exists():
+            log_path.unlink()  # a fresh fit in a used folder starts a fresh log
+    else:
+        if shard_names and state.shards and shard_names != state.shards:
+            raise FitStateError(f"{out / STATE_FILE}: the fit was trained on other shards than those loaded; "
+                                "resume with the shards it names")
+        _load_optimizer(opt, out / state.optimizer, state.param_groups)
+        rng.bit_generator.state = state.epoch_rng
+        epoch_rng = state.epoch_rng
+        order = rng.permutation(train_rows)
+        cursor, epoch, parent, step = state.cursor, state.epoch, state.parent, state.step
+        # Keep the log up to the resumed step; entries after it are redone.
+        if log_path.exists():
+            kept = [line for line in log_path.read_text().splitlines()
+                    if line.strip() and json.loads(line)["step"] <= step]
+            log_path.write_text("".join(k + "\n" for k in kept))
+        for group in opt.param_groups:  # the schedule may have been stretched (--steps)
+            group["lr"] = learning_rate(cfg, step - 1)
     run_loss = {"loss": 0.0, "policy_ce": 0.0, "value_mse": 0.0, "top1": 0.0, "n": 0}
     start = time.time()
-    step = 0
+    first_step = step
     while step < cfg.steps:
         step += 1
         if should_stop():
             raise Cancelled(f"fit stopped at step {step}; checkpoints so far are in {out}")
         if cursor + cfg.batch_size > len(order):
+            epoch_rng = rng.bit_generator.state
             order, cursor, epoch = rng.permutation(train_rows), 0, epoch + 1
         rows = order[cursor : cursor + cfg.batch_size]
         cursor += cfg.batch_size
@@ -170,7 +276,7 @@ def fit(
         loss.backward()
         opt.step()
         if cfg.minutes > 0 and step == cfg.calibration_steps:
-            per_step = (time.time() - start) / step
+            per_step = (time.time() - start) / max(1, step - first_step)
             steps = max(step + 1, int(cfg.minutes * 60 / per_step))
             every = max(1, steps // cfg.ladder_size)
             steps = every * cfg.ladder_size
@@ -194,7 +300,7 @@ def fit(
             entry = {"step": step, "epoch": epoch, "samples": step * cfg.batch_size,
                      "lr": round(learning_rate(cfg, step - 1), 6), "train": train, "val": metrics,
                      "seconds": round(elapsed, 1),
-                     "samples_per_s": round(step * cfg.batch_size / max(elapsed, 1e-9), 1)}
+                     "samples_per_s": round((step - first_step) * cfg.batch_size / max(elapsed, 1e-9), 1)}
             result.log.append(entry)
             with log_path.open("a") as handle:
                 handle.write(json.dumps(entry) + "\n")
@@ -211,5 +317,17 @@ def fit(
                 net.train()
                 parent = name
                 result.checkpoints.append(path)
+                opt_path = out / f"optimizer-{step:06d}.safetensors"
+                groups = _save_optimizer(opt, opt_path)
+                new_state = FitState(step=step, epoch=epoch, cursor=cursor, epoch_rng=dict(epoch_rng), parent=parent,
+                                     checkpoint=path.name, optimizer=opt_path.name, param_groups=groups,
+                                     config=cfg.to_json(), shards=shard_names)
+                tmp = out / (STATE_FILE + ".tmp")
+                tmp.write_text(json.dumps(new_state.to_json(), indent=2) + "\n")
+                os.replace(tmp, out / STATE_FILE)
+                # Only the newest optimizer state is needed to resume; the older ones are 2x a network each.
+                for old in out.glob("optimizer-*.safetensors"):
+                    if old != opt_path:
+                        old.unlink()
     net.eval()
     return result
