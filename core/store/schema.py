@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import sqlite_utils
 from conceptcoach.store.schema_concepts import migrate_v3_concepts
-from conceptcoach.store.schema_engine import migrate_v1_engine
+from conceptcoach.store.schema_engine import migrate_v1_engine, migrate_v4_network_family
 from conceptcoach.store.schema_study import migrate_v2_study
 
 Migration = Callable[[sqlite_utils.Database], None]
@@ -20,4 +20,5 @@ MIGRATIONS: tuple[Migration, ...] = (
     migrate_v1_engine,
     migrate_v2_study,
     migrate_v3_concepts,
+    migrate_v4_network_family,
 )

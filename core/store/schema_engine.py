@@ -71,3 +71,8 @@ def migrate_v1_engine(db: sqlite_utils.Database) -> None:
             summary TEXT NOT NULL             -- JSON of engine.summary.TreeSummary
         )"""
     )
+
+
+def migrate_v4_network_family(db: sqlite_utils.Database) -> None:
+    """Schema v4: a network's family (ours, lc0), so a Leela file is registered like ours."""
+    db.execute("ALTER TABLE networks ADD COLUMN family TEXT NOT NULL DEFAULT 'ours'")
