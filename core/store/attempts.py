@@ -1,8 +1,9 @@
-"""The attempt log and the study log: append-only records of what a player did.
+"""The attempt log, the study log and the log of learning tries: append-only records of
+what a player did.
 
 Each answer is one row committed in its own transaction, so a process killed in the
 middle of a session loses no answer that was acknowledged. The database refuses
-UPDATE and DELETE on both tables (triggers in schema_study.py). Everything the
+UPDATE and DELETE on all three tables (triggers in schema_study.py). Everything the
 statistics and the review queue report is recomputed from these rows.
 """
 
@@ -177,6 +178,82 @@ def list_studied(
     return [Studied(id=int(r["id"]), session_id=int(r["session_id"]), item_id=r["item_id"],
                     player_id=int(r["player_id"]), concept_id=r["concept_id"], is_control=bool(r["is_control"]),
                     fen=r["fen"], study_ms=r["study_ms"], studied_at=r["studied_at"]) for r in rows]
+
+
+@dataclass(frozen=True)
+class NewTry:
+    """A move the player tried in a learning position, scored against the teacher's search."""
+
+    session_id: int
+    item_id: int | None
+    player_id: int
+    concept_id: int | None
+    is_control: bool
+    fen: str
+    expected: tuple[str, ...]
+    answer_uci: str
+    answer_san: str
+    correct: bool
+    value_drop: float | None = None
+    visit_share: float | None = None
+    partial_credit: float | None = None
+    response_ms: int | None = None
+
+
+@dataclass(frozen=True)
+class LearningTry(NewTry):
+    id: int = 0
+    tried_at: str = ""
+
+
+_TRY_COLUMNS = ("session_id", "item_id", "player_id", "concept_id", "is_control", "fen", "expected", "answer_uci",
+                "answer_san", "correct", "value_drop", "visit_share", "partial_credit", "response_ms")
+
+
+def _try_from_row(row: dict[str, Any]) -> LearningTry:
+    return LearningTry(
+        id=int(row["id"]), session_id=int(row["session_id"]), item_id=row["item_id"],
+        player_id=int(row["player_id"]), concept_id=row["concept_id"], is_control=bool(row["is_control"]),
+        fen=row["fen"], expected=tuple(str(row["expected"]).split()), answer_uci=row["answer_uci"],
+        answer_san=row["answer_san"], correct=bool(row["correct"]), value_drop=row["value_drop"],
+        visit_share=row["visit_share"], partial_credit=row["partial_credit"], response_ms=row["response_ms"],
+        tried_at=row["tried_at"],
+    )
+
+
+def append_try(db: sqlite_utils.Database, new: NewTry) -> LearningTry:
+    """Append one learning try and commit it before returning (a player may try as many
+    moves as they like in one position: every one is kept)."""
+    values = {c: getattr(new, c) for c in _TRY_COLUMNS}
+    values["expected"] = " ".join(new.expected)
+    values["is_control"] = int(new.is_control)
+    values["correct"] = int(new.correct)
+    with transaction(db, immediate=True) as conn:
+        cur = conn.execute(
+            f"INSERT INTO learning_tries ({', '.join(_TRY_COLUMNS)}) VALUES ({', '.join('?' * len(_TRY_COLUMNS))})",
+            [values[c] for c in _TRY_COLUMNS],
+        )
+        try_id = int(cur.lastrowid or 0)
+    return list_tries(db, ids=[try_id])[0]
+
+
+def list_tries(
+    db: sqlite_utils.Database,
+    *,
+    session_ids: Sequence[int] | None = None,
+    player_ids: Sequence[int] | None = None,
+    item_ids: Sequence[int] | None = None,
+    ids: Sequence[int] | None = None,
+) -> list[LearningTry]:
+    """Learning tries in log order (by id), optionally filtered."""
+    where: list[str] = ["1=1"]
+    args: list[object] = []
+    for col, vals in (("session_id", session_ids), ("player_id", player_ids), ("item_id", item_ids), ("id", ids)):
+        if vals is not None:
+            where.append(f"{col} IN ({','.join('?' * len(vals))})" if vals else "0")
+            args.extend(vals)
+    rows = db.query(f"SELECT * FROM learning_tries WHERE {' AND '.join(where)} ORDER BY id", args)
+    return [_try_from_row(r) for r in rows]
 
 
 def seen_positions(db: sqlite_utils.Database, player_ids: Iterable[int], *, planned: bool = True) -> set[str]:

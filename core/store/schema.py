@@ -11,7 +11,7 @@ from collections.abc import Callable
 import sqlite_utils
 from conceptcoach.store.schema_concepts import migrate_v3_concepts
 from conceptcoach.store.schema_engine import migrate_v1_engine, migrate_v4_network_family
-from conceptcoach.store.schema_study import migrate_v2_study
+from conceptcoach.store.schema_study import migrate_v2_study, migrate_v5_learning_tries
 
 Migration = Callable[[sqlite_utils.Database], None]
 
@@ -21,4 +21,5 @@ MIGRATIONS: tuple[Migration, ...] = (
     migrate_v2_study,
     migrate_v3_concepts,
     migrate_v4_network_family,
+    migrate_v5_learning_tries,
 )

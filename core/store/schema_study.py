@@ -1,10 +1,15 @@
-"""Schema v2: players, groups, session plans and templates, the attempt log, custom positions.
+"""The study tables. Schema v2: players, groups, session plans and templates, the attempt
+log, custom positions. Schema v5: the log of moves tried in learning positions.
 
 The attempt log (``attempts``) and the study log (``studied``) are append-only: the
 database itself refuses UPDATE and DELETE on them. A session's state (phase, current
 item, finished or not) is derived from its items and these two logs, so a session
 can be resumed from the store alone. Review scheduling (FSRS) is replayed from the
 attempt log and needs no table of its own.
+
+Moves a player tries in a learning position (``learning_tries``) are append-only too,
+and kept apart from the attempt log: they are practice with feedback, not test answers,
+so gains, review and exports never mistake them for one.
 """
 
 from __future__ import annotations
@@ -155,3 +160,29 @@ def migrate_v2_study(db: sqlite_utils.Database) -> None:
             UNIQUE (set_id, fen)
         )"""
     )
+
+
+def migrate_v5_learning_tries(db: sqlite_utils.Database) -> None:
+    db.execute(
+        """CREATE TABLE learning_tries (
+            id INTEGER PRIMARY KEY,
+            session_id INTEGER NOT NULL REFERENCES sessions(id),
+            item_id INTEGER REFERENCES session_items(id),
+            player_id INTEGER NOT NULL REFERENCES players(id),
+            concept_id INTEGER,
+            is_control INTEGER NOT NULL DEFAULT 0,
+            fen TEXT NOT NULL,
+            expected TEXT NOT NULL,            -- the teacher's move(s), UCI, space separated
+            answer_uci TEXT NOT NULL,
+            answer_san TEXT NOT NULL,
+            correct INTEGER NOT NULL,          -- the teacher's own move
+            value_drop REAL,
+            visit_share REAL,
+            partial_credit REAL,
+            response_ms INTEGER,               -- since the position was shown, pauses excluded
+            tried_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+        )"""
+    )
+    db.execute("CREATE INDEX learning_tries_session ON learning_tries(session_id)")
+    db.execute("CREATE INDEX learning_tries_player ON learning_tries(player_id)")
+    _append_only(db, "learning_tries", "the log of learning tries")

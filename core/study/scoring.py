@@ -12,12 +12,17 @@ with the position (visits ``{uci: {"n", "q", "p"}}``, Q from the side to move):
 * partial credit: 1 for a correct answer, else the share of the teacher's expected
   score the answer keeps, ``1 - value_drop / 2`` clipped to [0, 1] (a value v maps
   to an expected score (1 + v) / 2, so a drop of d loses d / 2 of a point).
+
+A move the player tries in a learning position is scored the same way
+(:func:`rate_try`, which adds the teacher's own move and share for comparison);
+:func:`tally_by_phase` counts the concept positions found per phase.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import chess
 import numpy as np
@@ -127,3 +132,77 @@ def network_evaluate(
         return -float(values[0])
 
     return evaluate
+
+
+@dataclass(frozen=True)
+class PhaseTally:
+    """Concept positions found in one phase of a session (control items left out)."""
+
+    correct: int
+    answered: int
+
+    @property
+    def rate(self) -> float | None:
+        return self.correct / self.answered if self.answered else None
+
+
+def tally_by_phase(attempts: Iterable[Any]) -> dict[str, PhaseTally]:
+    """Correct and answered concept positions per phase, from attempt rows (anything
+    with ``phase``, ``correct`` and ``is_control``); phases in the order first met.
+
+    >>> from types import SimpleNamespace as A
+    >>> tally_by_phase([A(phase="pre", correct=False, is_control=False),
+    ...                 A(phase="post", correct=True, is_control=False),
+    ...                 A(phase="post", correct=True, is_control=True)])
+    {'pre': PhaseTally(correct=0, answered=1), 'post': PhaseTally(correct=1, answered=1)}
+    """
+    counts: dict[str, list[int]] = {}
+    for a in attempts:
+        if a.is_control:
+            continue
+        c = counts.setdefault(str(a.phase), [0, 0])
+        c[0] += int(bool(a.correct))
+        c[1] += 1
+    return {phase: PhaseTally(c, n) for phase, (c, n) in counts.items()}
+
+
+@dataclass(frozen=True)
+class TryRating:
+    """How the teacher's search rates a move the player tried in a learning position.
+
+    ``score`` is the move scored like a test answer; ``value`` is the search's Q of the
+    tried move (None when it was not searched); the teacher's own move is given with its
+    share of the search so the two can be compared."""
+
+    score: Score
+    value: float | None
+    best_uci: str
+    best_san: str
+    best_share: float | None
+
+    @property
+    def is_best(self) -> bool:
+        return self.score.correct
+
+    @property
+    def searched(self) -> bool:
+        """The search looked at the tried move at all."""
+        return bool(self.score.visit_share)
+
+
+def rate_try(
+    fen: str,
+    expected: Sequence[str],
+    visits: Mapping[str, Mapping[str, float]],
+    move: str,
+    evaluate: Evaluate | None = None,
+) -> TryRating:
+    """Rate ``move`` (UCI or SAN) tried in ``fen`` against the teacher's stored search.
+    Raises :class:`IllegalAnswer` for a move that is not legal there."""
+    score = score_answer(fen, expected, visits, move, evaluate)
+    board = chess.Board(fen)
+    best = expected[0] if expected else ""
+    best_san = board.san(chess.Move.from_uci(best)) if best else ""
+    total = sum(float(v.get("n", 0)) for v in visits.values())
+    best_share = float(visits.get(best, {}).get("n", 0)) / total if best and total > 0 else None
+    return TryRating(score, _q(visits, score.answer_uci), best, best_san, best_share)
