@@ -7,7 +7,6 @@ from pathlib import Path
 import sqlite_utils
 from conceptcoach.paths import library_dir, models_dir
 from conceptcoach.store.db import DB_FILENAME, default_data_dir, open_store
-from conceptcoach.store.networks import register_bundled
 
 
 def store_path(data_dir: str | None = None) -> Path:
@@ -22,6 +21,8 @@ def open_user_store(data_dir: str | None = None, register_assets: bool = True) -
     path = store_path(data_dir)
     db = open_store(path)
     if register_assets:
+        from conceptcoach.engine.networks import register_bundled
+
         register_bundled(db, models_dir())
         lib = library_dir()
         if (lib / "library.json").exists():

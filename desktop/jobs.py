@@ -105,7 +105,7 @@ def import_games(db_path: str, files: list[str], progress: Progress, should_stop
 def discover(db_path: str, files: list[str], overrides: dict[str, Any], progress: Progress,
              should_stop: Stop) -> dict[str, Any]:
     """Run (or resume) concept discovery on the store, importing ``files`` first."""
-    from conceptcoach.pipeline import DiscoveryConfig, run_discovery
+    from conceptcoach.concepts.run import DiscoveryConfig, run_discovery
     from conceptcoach.store.db import open_store
 
     config = DiscoveryConfig(human_pgn=tuple(files), **overrides)

@@ -17,12 +17,12 @@ def register_file(db_path: str, path: str, role: str, progress: Callable[[int, i
     ('' keeps the role written in the checkpoint). Returns its name, role and sha256."""
     from conceptcoach.engine.checkpoint import CheckpointError
     from conceptcoach.store.db import open_store
-    from conceptcoach.store.networks import register_network
+    from conceptcoach.engine.networks import register_file as register_network_file
 
     progress(0, 1, f"checking {path}")
     db = open_store(db_path)
     try:
-        record = register_network(db, path, role=role or None)
+        record = register_network_file(db, path, role=role or None)
     except (CheckpointError, OSError, ValueError) as exc:
         # One line for the window; the checkpoint module's messages say which file and why.
         raise ValueError(f"{path} is not a usable Concept Coach checkpoint: {exc}") from exc

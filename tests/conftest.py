@@ -59,11 +59,11 @@ def tiny_net():  # type: ignore[no-untyped-def]
 def tiny_store(store, tiny_net, tmp_path: Path):  # type: ignore[no-untyped-def]
     """The ``store`` with ``tiny_net`` saved as a checkpoint and registered as 'tiny'."""
     from conceptcoach.engine.checkpoint import CheckpointInfo, save_checkpoint
-    from conceptcoach.store.networks import register_network
+    from conceptcoach.engine.networks import register_file
 
     weights = tmp_path / "tiny.safetensors"
     save_checkpoint(tiny_net, weights, CheckpointInfo(name="tiny", config=tiny_net.config))
-    register_network(store, weights)
+    register_file(store, weights)
     return store
 
 

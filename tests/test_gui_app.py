@@ -443,7 +443,7 @@ def test_resume_from_home(qtbot, app_env) -> None:  # type: ignore[no-untyped-de
 
 
 def test_command_line_opens_the_app_only_without_a_sub_command() -> None:
-    from conceptcoach.cli import _gui_only
+    from conceptcoach.cli.main import _gui_only
 
     assert _gui_only([]) == ""
     assert _gui_only(["--data-dir", "/tmp/x"]) == "/tmp/x"

@@ -9,11 +9,13 @@ import chess
 import pytest
 import sqlite_utils
 from conceptcoach.engine.mcts import SearchConfig
+from conceptcoach.engine.networks import register_file
 from conceptcoach.engine.selfplay import SelfPlayConfig, run_selfplay
+from conceptcoach.engine.summary import TreeSummary
 from conceptcoach.progress import Cancelled
 from conceptcoach.store.db import open_store
 from conceptcoach.store.games import iter_summaries
-from conceptcoach.store.networks import get_network, register_network
+from conceptcoach.store.networks import get_network
 from conceptcoach.store.runs import get_run
 
 
@@ -51,7 +53,8 @@ def test_selfplay_stores_games_and_resumes(tiny_store: sqlite_utils.Database, st
 
     # Every move has a legal tree summary whose best move is in the tree.
     count = 0
-    for _pid, _gid, _ply, summary in iter_summaries(db, run_id=run_id):
+    for _pid, _gid, _ply, stored in iter_summaries(db, run_id=run_id):
+        summary = TreeSummary.from_dict(stored)
         board = chess.Board(summary.fen)
         assert chess.Move.from_uci(summary.best_move) in board.legal_moves
         assert sum(c.n for c in summary.children) >= 12
@@ -62,7 +65,7 @@ def test_selfplay_stores_games_and_resumes(tiny_store: sqlite_utils.Database, st
     # Same seed, same games: a fresh store replays identically.
     db2_path = tmp_path / "again.sqlite"
     db2 = open_store(db2_path)
-    register_network(db2, get_network(db, "tiny").path)
+    register_file(db2, get_network(db, "tiny").path)
     run_selfplay(db2, str(db2_path), "tiny", _config(3), workers=2)
     again = [r["moves"] for r in db2.query("SELECT moves FROM games ORDER BY game_index")]
     assert again == [r["moves"] for r in rows]

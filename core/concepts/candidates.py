@@ -17,6 +17,7 @@ import chess
 import torch
 from conceptcoach.engine.mcts import MCTS, SearchConfig
 from conceptcoach.engine.summary import TreeSummary
+from conceptcoach.store.networks import Network
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,6 @@ class CandidateParams:
     max_abs_value: float = 0.95  # |value| above this: decided, not instructive
     min_pieces: int = 8  # at most 7 pieces: tablebase territory
     min_ply: int = 8  # skip the opening moves played with temperature
-    seed: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -63,18 +63,16 @@ class WeakerJob:
     seed: int
 
 
-def _search_weaker(args: tuple[str, str, int, Sequence[WeakerJob]]) -> list[tuple[int, str, float]]:
-    path, sha, sims, jobs = args
+def _search_weaker(args: tuple[Network, int, Sequence[WeakerJob]]) -> list[tuple[int, str, float]]:
+    network, sims, jobs = args
     torch.set_num_threads(1)  # several processes share the cores
     import numpy as np
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(limits=1)
-    from conceptcoach.engine.checkpoint import load_checkpoint
-    from conceptcoach.engine.network import Evaluator
+    from conceptcoach.engine.networks import load_evaluator
 
-    net, _ = load_checkpoint(path, expected_sha256=sha or None)
-    evaluator = Evaluator(net)
+    evaluator = load_evaluator(network)
     out: list[tuple[int, str, float]] = []
     for job in jobs:
         board = chess.Board(job.start_fen)
@@ -91,15 +89,15 @@ def _search_weaker(args: tuple[str, str, int, Sequence[WeakerJob]]) -> list[tupl
 
 
 def iter_weaker_moves(
-    path: str, sha256: str, jobs: Sequence[WeakerJob], simulations: int, workers: int = 1, chunk: int = 8,
+    network: Network, jobs: Sequence[WeakerJob], simulations: int, workers: int = 1, chunk: int = 8,
 ) -> Iterator[list[tuple[int, str, float]]]:
     """The weaker network's MCTS move and value per job, a chunk at a time (parallel
     processes when ``workers`` > 1), so the caller can store, report and stop between chunks."""
     chunks = [list(jobs[i : i + chunk]) for i in range(0, len(jobs), chunk)]
     if workers <= 1:
         for c in chunks:
-            yield _search_weaker((path, sha256, simulations, c))
+            yield _search_weaker((network, simulations, c))
         return
     ctx = mp.get_context("spawn")
     with ctx.Pool(workers) as pool:
-        yield from pool.imap_unordered(_search_weaker, [(path, sha256, simulations, c) for c in chunks])
+        yield from pool.imap_unordered(_search_weaker, [(network, simulations, c) for c in chunks])

@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import sqlite_utils
+from conceptcoach.store.bases import get_basis, put_basis
 
 Basis = tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]  # (singular values (r,), rows (r, d))
 
@@ -54,20 +55,12 @@ def cached_basis(
     activations: Callable[[], npt.NDArray[np.float32]],
 ) -> Basis:
     """The basis from the store, or computed from ``activations()`` and stored."""
-    rows = list(db.query(
-        "SELECT singular_values, basis FROM bases WHERE network_sha256 = ? AND layer = ? AND corpus = ?"
-        " AND n_positions = ?", [network_sha256, layer, corpus, n_positions]))
-    if rows:
-        s = np.frombuffer(rows[0]["singular_values"], dtype="<f4").astype(np.float32)
-        basis = np.frombuffer(rows[0]["basis"], dtype="<f4").astype(np.float32).reshape(len(s), -1)
-        return s, basis
-    s, basis = svd_basis(activations())
-    db.execute(
-        "INSERT OR REPLACE INTO bases (network_sha256, layer, corpus, n_positions, singular_values, basis)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        [network_sha256, layer, corpus, n_positions, s.astype("<f4").tobytes(), basis.astype("<f4").tobytes()],
-    )
-    return s, basis
+    stored = get_basis(db, network_sha256, layer, corpus, n_positions)
+    if stored is not None:
+        return stored
+    basis = svd_basis(activations())
+    put_basis(db, network_sha256, layer, corpus, n_positions, basis)
+    return basis
 
 
 def k_grid(rank: int) -> list[int]:

@@ -37,7 +37,6 @@ class TeachParams:
     gain_threshold: float = 0.05  # over the random-positions baseline
     train_fraction: float = 0.8  # split by game
     min_prototypes: int = 10
-    seed: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -14,13 +14,13 @@ import chess
 import numpy as np
 import sqlite_utils
 import torch
-from conceptcoach.engine.checkpoint import load_checkpoint
 from conceptcoach.engine.mcts import MCTS, SearchConfig
 from conceptcoach.engine.network import Evaluator
+from conceptcoach.engine.networks import load_evaluator
 from conceptcoach.engine.summary import TreeSummary
 from conceptcoach.progress import Cancelled, ProgressFn, StopFn, never_stop, no_progress
 from conceptcoach.store.games import GameRecord, games_of_run, insert_game
-from conceptcoach.store.networks import NetworkRecord, get_network
+from conceptcoach.store.networks import Network, get_network
 from conceptcoach.store.runs import finish_run, start_run
 
 
@@ -86,14 +86,13 @@ def run_id_for(network: str, config: SelfPlayConfig) -> str:
     return f"selfplay-{network}-s{config.search.simulations}-seed{config.seed}"
 
 
-def _worker(args: tuple[str, str, NetworkRecord, SelfPlayConfig, list[int], Any, Any]) -> None:
+def _worker(args: tuple[str, str, Network, SelfPlayConfig, list[int], Any, Any]) -> None:
     db_path, run_id, record, config, indices, queue, stop_event = args
     torch.set_num_threads(1)  # one thread per process: several processes share the cores
     from conceptcoach.store.db import open_store
 
     db = open_store(db_path)
-    net, _ = load_checkpoint(record.path, expected_sha256=record.sha256)
-    evaluator = Evaluator(net)
+    evaluator = load_evaluator(record)
     for index in indices:
         if stop_event.is_set():
             break
@@ -103,7 +102,8 @@ def _worker(args: tuple[str, str, NetworkRecord, SelfPlayConfig, list[int], Any,
             break
         insert_game(db, GameRecord("selfplay", chess.STARTING_FEN, game.moves, game.result,
                                    {"Termination": game.termination, "White": record.name, "Black": record.name},
-                                   run_id=run_id, game_index=index), game.summaries, network_id=record.id)
+                                   run_id=run_id, game_index=index), [sm.to_dict() for sm in game.summaries],
+                    network_id=record.id)
         queue.put(index)
     queue.put(None)
 

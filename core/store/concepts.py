@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 import numpy as np
@@ -16,7 +17,23 @@ import numpy.typing as npt
 import sqlite_utils
 from conceptcoach.store.db import transaction
 
-STATUSES = ("novel", "teachable", "failed-teachability", "failed-novelty", "static", "candidate")
+
+class ConceptStatus(StrEnum):
+    """Where a concept stands after the filters (stored as its string value)."""
+
+    NOVEL = "novel"  # teachable and not explained by human games
+    TEACHABLE = "teachable"  # teachable, novelty not measured yet
+    FAILED_TEACHABILITY = "failed-teachability"
+    FAILED_NOVELTY = "failed-novelty"
+    STATIC = "static"  # a known idea fitted on labelled positions
+    CANDIDATE = "candidate"
+
+    @property
+    def failed(self) -> bool:
+        return self in (ConceptStatus.FAILED_TEACHABILITY, ConceptStatus.FAILED_NOVELTY)
+
+
+STATUSES = tuple(s.value for s in ConceptStatus)
 
 
 @dataclass
@@ -43,7 +60,7 @@ class Concept:
     @property
     def is_control(self) -> bool:
         """Concepts that failed a filter serve as control items in sessions."""
-        return self.status.startswith("failed")
+        return ConceptStatus(self.status).failed
 
 
 @dataclass
@@ -247,3 +264,12 @@ def set_prototype_dropped(db: sqlite_utils.Database, prototype_id: int, dropped:
 def library_counts(db: sqlite_utils.Database) -> dict[str, int]:
     """Number of concepts per status (hidden ones included)."""
     return {r["status"]: r["n"] for r in db.query("SELECT status, COUNT(*) AS n FROM concepts GROUP BY status")}
+
+
+def concept_uid_exists(db: sqlite_utils.Database, uid: str) -> bool:
+    return bool(list(db.query("SELECT 1 FROM concepts WHERE uid = ?", [uid])))
+
+
+def count_concepts(db: sqlite_utils.Database, run_id: str, kind: str) -> int:
+    """Concepts of one kind (dynamic, static) a run wrote."""
+    return int(db.execute("SELECT COUNT(*) FROM concepts WHERE run_id = ? AND kind = ?", [run_id, kind]).fetchone()[0])

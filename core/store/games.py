@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import chess
 import sqlite_utils
-from conceptcoach.engine.summary import TreeSummary
 from conceptcoach.store.db import transaction
 
 
@@ -41,12 +40,13 @@ def game_digest(start_fen: str, moves: Sequence[str], headers: dict[str, str] | 
 def insert_game(
     db: sqlite_utils.Database,
     game: GameRecord,
-    summaries: Sequence[TreeSummary | None] | None = None,
+    summaries: Sequence[Mapping[str, Any] | None] | None = None,
     network_id: int | None = None,
     with_positions: bool = True,
 ) -> int | None:
-    """Insert a game with its positions (and per-move search summaries) in one
-    transaction. Returns the game id, or None if a game with the same digest exists."""
+    """Insert a game with its positions (and per-move search summaries, as
+    ``TreeSummary.to_dict()`` mappings) in one transaction. Returns the game id, or
+    None if a game with the same digest exists."""
     with transaction(db) as conn:
         cur = conn.execute(
             "INSERT OR IGNORE INTO games (source, run_id, corpus, game_index, digest, headers, start_fen, moves, result)"
@@ -69,8 +69,8 @@ def insert_game(
                     conn.execute(
                         "INSERT INTO search_summaries (position_id, network_id, simulations, root_value, best_move, summary)"
                         " VALUES (?, ?, ?, ?, ?, ?)",
-                        (pcur.lastrowid, network_id, summary.visits, summary.value, summary.best_move,
-                         json.dumps(summary.to_dict(), separators=(",", ":"))),
+                        (pcur.lastrowid, network_id, int(summary["visits"]), float(summary["value"]),
+                         summary["best_move"], json.dumps(summary, separators=(",", ":"))),
                     )
                 if uci is not None:
                     board.push_uci(uci)
@@ -83,8 +83,8 @@ def games_of_run(db: sqlite_utils.Database, run_id: str) -> set[int]:
 
 def iter_summaries(
     db: sqlite_utils.Database, network_id: int | None = None, run_id: str | None = None
-) -> Iterator[tuple[int, int, int, TreeSummary]]:
-    """(position id, game id, ply, summary) for stored self-play searches."""
+) -> Iterator[tuple[int, int, int, dict[str, Any]]]:
+    """(position id, game id, ply, summary mapping) for stored self-play searches."""
     sql = ("SELECT p.id AS pid, p.game_id AS gid, p.ply AS ply, s.summary AS summary FROM search_summaries s"
            " JOIN positions p ON p.id = s.position_id JOIN games g ON g.id = p.game_id WHERE 1=1")
     args: list[Any] = []
@@ -96,7 +96,7 @@ def iter_summaries(
         args.append(run_id)
     sql += " ORDER BY p.game_id, p.ply"
     for row in db.query(sql, args):
-        yield row["pid"], row["gid"], row["ply"], TreeSummary.from_dict(json.loads(row["summary"]))
+        yield row["pid"], row["gid"], row["ply"], json.loads(row["summary"])
 
 
 def iter_positions(
@@ -114,3 +114,53 @@ def iter_positions(
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
     return db.query(sql, args)
+
+
+def stored_summary(db: sqlite_utils.Database, position_id: int) -> dict[str, Any]:
+    """The search summary stored for a position (a ``TreeSummary.to_dict()`` mapping)."""
+    rows = list(db.query("SELECT summary FROM search_summaries WHERE position_id = ?", [position_id]))
+    if not rows:
+        raise KeyError(f"no search summary stored for position {position_id}")
+    return dict(json.loads(rows[0]["summary"]))
+
+
+def game_ids_of_run(db: sqlite_utils.Database, run_id: str) -> list[int]:
+    """Ids of a run's games in the order they were played."""
+    return [int(r["id"]) for r in db.query("SELECT id FROM games WHERE run_id = ? ORDER BY game_index", [run_id])]
+
+
+def games_by_id(db: sqlite_utils.Database, game_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """id -> {id, start_fen, moves} for the given games."""
+    if not game_ids:
+        return {}
+    marks = ",".join("?" * len(game_ids))
+    return {int(r["id"]): dict(r) for r in db.query(
+        f"SELECT id, start_fen, moves FROM games WHERE id IN ({marks})", list(game_ids))}
+
+
+def searched_positions(db: sqlite_utils.Database, game_ids: Sequence[int], min_ply: int) -> list[dict[str, Any]]:
+    """Positions of the games that have a stored search, from ``min_ply`` on:
+    dicts with pid, gid, ply, fen and the search's root value, by position id."""
+    if not game_ids:
+        return []
+    marks = ",".join("?" * len(game_ids))
+    return [dict(r) for r in db.query(
+        "SELECT p.id AS pid, p.game_id AS gid, p.ply AS ply, p.fen AS fen, s.root_value AS value"
+        " FROM positions p JOIN search_summaries s ON s.position_id = p.id"
+        f" WHERE p.game_id IN ({marks}) AND p.ply >= ? ORDER BY p.id", [*game_ids, min_ply])]
+
+
+def position_fens(db: sqlite_utils.Database, *, source: str | None = None, corpus: str | None = None,
+                  run_id: str | None = None, limit: int | None = None) -> list[str]:
+    """FENs of stored positions, by position id, filtered by game source, corpus or run."""
+    sql = "SELECT p.fen FROM positions p JOIN games g ON g.id = p.game_id WHERE 1=1"
+    args: list[Any] = []
+    for column, value in (("source", source), ("corpus", corpus), ("run_id", run_id)):
+        if value is not None:
+            sql += f" AND g.{column} = ?"
+            args.append(value)
+    sql += " ORDER BY p.id"
+    if limit is not None:
+        sql += " LIMIT ?"
+        args.append(int(limit))
+    return [r["fen"] for r in db.query(sql, args)]

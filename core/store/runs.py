@@ -42,3 +42,8 @@ def get_run(db: sqlite_utils.Database, run_id: str) -> dict[str, Any] | None:
     row["params"] = json.loads(row["params"])
     row["summary"] = json.loads(row["summary"]) if row["summary"] else None
     return row
+
+
+def set_run_summary(db: sqlite_utils.Database, run_id: str, summary: dict[str, Any]) -> None:
+    """Record a run's summary while it is still running (e.g. a baseline it must not redo)."""
+    db.execute("UPDATE runs SET summary = ? WHERE id = ?", [json.dumps(summary), run_id])

@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-#: The pipeline's stages in order (conceptcoach.pipeline.STAGES; not imported here
+#: The pipeline's stages in order (conceptcoach.concepts.run.STAGES; not imported here
 #: because that module loads torch).
 STAGES = ("import", "selfplay", "candidates", "discovery", "prototypes", "teachability", "novelty", "static",
           "write")

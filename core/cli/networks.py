@@ -34,12 +34,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def cmd_networks(args: argparse.Namespace) -> int:
     from conceptcoach.bootstrap import open_user_store
     from conceptcoach.engine.checkpoint import CheckpointError
-    from conceptcoach.store.networks import list_networks, register_network
+    from conceptcoach.engine.networks import register_file
+    from conceptcoach.store.networks import list_networks
 
     db, _ = open_user_store(args.data_dir)
     if args.register:
         try:
-            rec = register_network(db, args.register, name=args.name)
+            rec = register_file(db, args.register, name=args.name)
         except CheckpointError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
@@ -75,9 +76,8 @@ def cmd_analyse(args: argparse.Namespace) -> int:
     import chess
     import torch
     from conceptcoach.bootstrap import open_user_store
-    from conceptcoach.engine.checkpoint import load_checkpoint
     from conceptcoach.engine.mcts import MCTS, SearchConfig
-    from conceptcoach.engine.network import Evaluator
+    from conceptcoach.engine.networks import load_evaluator
     from conceptcoach.store.networks import get_network
 
     torch.set_num_threads(args.threads)
@@ -88,8 +88,7 @@ def cmd_analyse(args: argparse.Namespace) -> int:
         return 2
     db, _ = open_user_store(args.data_dir)
     rec = get_network(db, args.network)
-    net, _ = load_checkpoint(rec.path, expected_sha256=rec.sha256)
-    summary = MCTS(Evaluator(net), board, SearchConfig(simulations=args.sims)).run()
+    summary = MCTS(load_evaluator(rec), board, SearchConfig(simulations=args.sims)).run()
     print(f"value {summary.value:+.3f}  best {board.san(chess.Move.from_uci(summary.best_move)) if summary.best_move else '-'}")
     for c in summary.children[:8]:
         print(f"  {board.san(chess.Move.from_uci(c.move)):8s} N={c.n:5d}  Q={c.q:+.3f}  P={c.p:.3f}")

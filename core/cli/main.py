@@ -1,7 +1,7 @@
 """`conceptcoach` command line. With no sub-command it opens the desktop app.
 
-Each part of the product registers its own sub-commands (a ``register(subparsers)``
-function in a ``commands`` module), so this file only wires them together.
+Each group of sub-commands lives in a module of this package with a
+``register(subparsers)`` function; this file only wires them together.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from collections.abc import Sequence
 
 #: Modules that add sub-commands; each has ``register(subparsers) -> None``.
 COMMAND_MODULES: tuple[str, ...] = (
-    "conceptcoach.engine.commands",
-    "conceptcoach.training.commands",
-    "conceptcoach.concepts.commands",
-    "conceptcoach.study.commands",
+    "conceptcoach.cli.networks",
+    "conceptcoach.cli.training",
+    "conceptcoach.cli.discovery",
+    "conceptcoach.cli.study",
 )
 
 

@@ -15,7 +15,7 @@ from conceptcoach.progress import Cancelled, TqdmProgress, run_with_bar
 
 
 def _add_discovery_args(p: argparse.ArgumentParser) -> None:
-    from conceptcoach.pipeline import DiscoveryConfig
+    from conceptcoach.concepts.run import DiscoveryConfig
 
     d = DiscoveryConfig()
     p.add_argument("--teacher", default=d.teacher, help="registered teacher network (default: teacher)")
@@ -24,6 +24,7 @@ def _add_discovery_args(p: argparse.ArgumentParser) -> None:
                    help="registered student network (repeatable; default: networks with role 'student')")
     p.add_argument("--games", type=int, default=d.selfplay_games, help="teacher self-play games")
     p.add_argument("--sims", type=int, default=d.selfplay_sims, help="MCTS simulations per self-play move")
+    p.add_argument("--max-plies", type=int, default=d.selfplay_max_plies, help="longest self-play game")
     p.add_argument("--weaker-sims", type=int, default=d.candidate.weaker_simulations)
     p.add_argument("--max-candidates", type=int, default=d.max_candidate_positions,
                    help="positions searched by the weaker network")
@@ -33,6 +34,8 @@ def _add_discovery_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--solver", choices=("fast", "reference"), default=d.solver)
     p.add_argument("--epochs", type=int, default=d.teach.epochs)
     p.add_argument("--max-teach", type=int, default=d.max_teach, help="concepts taken to teachability")
+    p.add_argument("--teach-min-prototypes", type=int, default=d.teach.min_prototypes,
+                   help="prototypes a concept needs to be taken to teachability")
     p.add_argument("--novelty-positions", type=int, default=d.novelty_positions)
     p.add_argument("--novelty-informative", type=float, default=d.novelty_informative, metavar="FRACTION",
                    help="compare the novelty curves only where a basis explains at least this fraction "
@@ -44,16 +47,18 @@ def _add_discovery_args(p: argparse.ArgumentParser) -> None:
 
 
 def _config(args: argparse.Namespace, human_pgn: tuple[str, ...], human_corpus: str | None):  # type: ignore[no-untyped-def]
-    from conceptcoach.pipeline import DiscoveryConfig
+    from conceptcoach.concepts.run import DiscoveryConfig
 
     d = DiscoveryConfig()
     return DiscoveryConfig(
         teacher=args.teacher, weaker=args.weaker, students=tuple(args.student), human_pgn=human_pgn,
         human_corpus=human_corpus, selfplay_games=args.games, selfplay_sims=args.sims,
+        selfplay_max_plies=args.max_plies,
         max_candidate_positions=args.max_candidates, max_pool_positions=args.pool,
-        candidate=replace(d.candidate, weaker_simulations=args.weaker_sims, seed=args.seed),
+        candidate=replace(d.candidate, weaker_simulations=args.weaker_sims),
         layers=tuple(args.layers.split(",")) if args.layers else (), solver=args.solver,
-        slack_penalty=args.slack, teach=replace(d.teach, epochs=args.epochs, seed=args.seed),
+        slack_penalty=args.slack,
+        teach=replace(d.teach, epochs=args.epochs, min_prototypes=args.teach_min_prototypes),
         max_teach=args.max_teach, novelty_positions=args.novelty_positions,
         novelty_informative=args.novelty_informative, workers=args.workers, seed=args.seed,
         static_themes=tuple(t for t in args.static_themes.split(",") if t),
@@ -127,7 +132,7 @@ def _print_funnel(run_id: str, funnel) -> None:  # type: ignore[no-untyped-def]
 
 def cmd_discover(args: argparse.Namespace) -> int:
     from conceptcoach.bootstrap import open_user_store
-    from conceptcoach.pipeline import run_discovery
+    from conceptcoach.concepts.run import run_discovery
 
     db, path = open_user_store(args.data_dir)
     config = _config(args, tuple(args.human_games), args.corpus)
@@ -140,11 +145,11 @@ def cmd_discover(args: argparse.Namespace) -> int:
 
 def cmd_build_library(args: argparse.Namespace) -> int:
     from conceptcoach.concepts.library import write_library
+    from conceptcoach.concepts.run import run_discovery
+    from conceptcoach.engine.networks import register_bundled, register_file
     from conceptcoach.paths import library_dir, models_dir
-    from conceptcoach.pipeline import run_discovery
     from conceptcoach.store.concepts import list_concepts
     from conceptcoach.store.db import open_store
-    from conceptcoach.store.networks import register_bundled, register_network
 
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
@@ -153,7 +158,7 @@ def cmd_build_library(args: argparse.Namespace) -> int:
     register_bundled(db, models_dir())
     for spec in args.network_file:
         file, _, role = spec.partition(":")
-        register_network(db, file, role=role or None)
+        register_file(db, file, role=role or None)
     out = Path(args.out) if args.out else library_dir()
     from conceptcoach.io.pgn_import import import_pgn
 
@@ -203,12 +208,10 @@ def cmd_build_library(args: argparse.Namespace) -> int:
 def _add_heat(db: sqlite_utils.Database, out: Path) -> int:
     """The teacher's per-square heat of each concept on its prototypes (the learning view paints it)."""
     from conceptcoach.concepts.heat import add_heat_to_library
-    from conceptcoach.engine.checkpoint import load_checkpoint
-    from conceptcoach.engine.network import Evaluator
+    from conceptcoach.engine.networks import load_evaluator
     from conceptcoach.store.networks import network_by_role
 
     teacher = network_by_role(db, "teacher")
     if teacher is None:
         return 0
-    net, _ = load_checkpoint(teacher.path, expected_sha256=teacher.sha256)
-    return add_heat_to_library(out, Evaluator(net))
+    return add_heat_to_library(out, load_evaluator(teacher))

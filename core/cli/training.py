@@ -261,7 +261,7 @@ def strength_match_args(models: Path, match_dir: Path, scale: float, workers: in
 
 
 def cmd_all(args: argparse.Namespace) -> int:
-    from conceptcoach.cli import main as cli_main
+    from conceptcoach.cli.main import main as cli_main
     from conceptcoach.paths import models_dir
 
     base = ["--data-dir", args.data_dir] if args.data_dir else []

@@ -1,0 +1,217 @@
+"""The search stages of a discovery run: self-play, candidates, programs, prototypes.
+
+1. selfplay    the teacher's self-play games with their search trees (skipped when stored);
+2. candidates  positions where the teacher's MCTS move differs from the weaker
+               network's (trivial positions skipped), stored in ``candidates``;
+3. discovery   one L1 program per candidate x layer x players x polarity (rollouts of
+               the stored tree), solved and checked; results in the candidate's data;
+4. prototypes  a pass over the prototype pool (positions of games never used for
+               discovery) scoring every solved concept on each pool tree.
+
+Each stage records its results as it goes and skips what is stored, so a run resumes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import chess
+import numpy as np
+import numpy.typing as npt
+from conceptcoach.concepts.candidates import WeakerJob, iter_weaker_moves, trivial_reason
+from conceptcoach.concepts.discovery import solve
+from conceptcoach.concepts.rollouts import build_rollout, differences, rollout_activations
+from conceptcoach.concepts.run_config import DiscoveryRun, PoolItem, program_key
+from conceptcoach.engine.network import Evaluator
+from conceptcoach.engine.summary import TreeSummary
+from conceptcoach.store.candidates import (
+    CandidateRow,
+    add_candidates,
+    candidate_fens,
+    candidate_rows,
+    save_candidates,
+)
+from conceptcoach.store.games import (
+    game_ids_of_run,
+    games_by_id,
+    searched_positions,
+    stored_summary,
+)
+from conceptcoach.store.networks import Network
+
+
+def tree_of(run: DiscoveryRun, position_id: int) -> TreeSummary:
+    return TreeSummary.from_dict(stored_summary(run.db, position_id))
+
+
+def split_games(run: DiscoveryRun) -> tuple[list[int], list[int]]:
+    """(discovery games, prototype games) of the self-play run: a seeded split by game."""
+    ids = game_ids_of_run(run.db, run.selfplay_run)
+    order = np.random.default_rng([run.config.seed, 1]).permutation(len(ids))
+    n_proto = int(round(run.config.prototype_game_fraction * len(ids)))
+    proto = sorted(ids[i] for i in order[:n_proto])
+    disc = sorted(ids[i] for i in order[n_proto:])
+    return disc, proto
+
+
+def positions_of(run: DiscoveryRun, game_ids: list[int]) -> list[dict[str, Any]]:
+    """Positions with a stored search, past the opening plies, in a seeded order."""
+    rows = searched_positions(run.db, game_ids, run.config.candidate.min_ply)
+    return [rows[i] for i in np.random.default_rng([run.config.seed, 2]).permutation(len(rows))]
+
+
+def sparse(v: npt.NDArray[np.float64]) -> dict[str, list[Any]]:
+    idx = np.nonzero(np.abs(v) > 1e-12)[0]
+    return {"idx": idx.tolist(), "val": v[idx].tolist()}
+
+
+def dense(stored: dict[str, list[Any]], dim: int) -> npt.NDArray[np.float64]:
+    v = np.zeros(dim)
+    v[np.asarray(stored["idx"], np.int64)] = np.asarray(stored["val"], np.float64)
+    return v
+
+
+def solved_programs(run: DiscoveryRun) -> list[tuple[CandidateRow, str, dict[str, Any]]]:
+    """(row, program key, program) of every program that produced a vector."""
+    return [(r, key, prog) for r in candidate_rows(run.db, run.run_id)
+            for key, prog in r.data.get("programs", {}).items() if "vector" in prog]
+
+
+def stage_selfplay(run: DiscoveryRun) -> None:
+    from conceptcoach.engine.mcts import SearchConfig
+    from conceptcoach.engine.selfplay import SelfPlayConfig, run_selfplay
+
+    cfg = run.config
+    sp = SelfPlayConfig(games=cfg.selfplay_games, simulations=cfg.selfplay_sims, seed=cfg.seed,
+                        max_plies=cfg.selfplay_max_plies, summary_depth=cfg.rollout.depth,
+                        search=SearchConfig(simulations=cfg.selfplay_sims, root_noise=True))
+    run.selfplay_run = run_selfplay(run.db, run.db_path, run.teacher.name, sp, workers=cfg.workers,
+                                    progress=run.progress, should_stop=run.should_stop)
+
+
+def stage_candidates(run: DiscoveryRun, weaker: Network) -> None:
+    cfg = run.config
+    disc, _ = split_games(run)
+    done = candidate_fens(run.db, run.run_id)
+    positions = positions_of(run, disc)[: cfg.max_candidate_positions]
+    games = games_by_id(run.db, disc)
+    jobs: list[WeakerJob] = []
+    trivial: list[tuple[int, str, str, dict[str, Any]]] = []
+    for p in positions:
+        if p["fen"] in done:
+            continue
+        reason = trivial_reason(chess.Board(p["fen"]), float(p["value"]), cfg.candidate)
+        if reason is not None:
+            trivial.append((p["pid"], p["fen"], "trivial", {"reason": reason}))
+            continue
+        g = games[p["gid"]]
+        jobs.append(WeakerJob(p["pid"], p["fen"], g["moves"].split()[: p["ply"]], g["start_fen"],
+                              seed=cfg.search_seed(int(p["pid"]))))
+    add_candidates(run.db, run.run_id, trivial)
+    total = len(jobs)
+    finished = 0
+    run.progress(0, total, f"candidates: weaker network searches {total} positions")
+    by_pid = {j.key: j for j in jobs}
+    for part in iter_weaker_moves(weaker, jobs, cfg.candidate.weaker_simulations, workers=cfg.workers, chunk=4):
+        rows = []
+        for pid, move, value in part:
+            summary = tree_of(run, pid)
+            stage = "candidate" if move != summary.best_move else "same-move"
+            rows.append((pid, by_pid[pid].fen, stage, {"teacher_move": summary.best_move, "weaker_move": move,
+                                                       "teacher_value": summary.value, "weaker_value": value}))
+        add_candidates(run.db, run.run_id, rows)
+        finished += len(part)
+        run.progress(finished, total, f"candidates: {finished}/{total} searched")
+        run.check("candidate search")
+
+
+def stage_discovery(run: DiscoveryRun, evaluator: Evaluator) -> None:
+    cfg = run.config
+    todo = candidate_rows(run.db, run.run_id, "candidate")
+    total = len(todo)
+    batch = 8
+    for start in range(0, total, batch):
+        chunk = todo[start : start + batch]
+        rollouts = [build_rollout(tree_of(run, r.position_id), cfg.rollout) for r in chunk]
+        acts = rollout_activations(evaluator, rollouts, run.layers)
+        for r, ro, a in zip(chunk, rollouts, acts, strict=True):
+            programs: dict[str, Any] = {}
+            for layer in run.layers:
+                for players in cfg.players:
+                    for polarity in cfg.polarities:
+                        D, _ = differences(a[layer], ro, players, polarity)
+                        res = solve(D, method=cfg.solver, slack_penalty=cfg.slack_penalty)
+                        entry: dict[str, Any] = res.figures()
+                        if res.vector is not None:
+                            entry["vector"] = sparse(res.vector)
+                        programs[program_key(layer, players, polarity)] = entry
+            r.data["programs"] = programs
+            r.data["dim"] = int(a[run.layers[0]].shape[1])
+            r.stage = "solved" if any(p["status"] in ("optimal", "slack") for p in programs.values()) else "unsolved"
+        save_candidates(run.db, chunk)
+        done = min(total, start + batch)
+        run.progress(done, total, f"discovery: {done}/{total} candidates")
+        run.check("discovery")
+
+
+def prototype_pool(run: DiscoveryRun) -> list[PoolItem]:
+    cfg = run.config
+    _, proto_games = split_games(run)
+    items: list[PoolItem] = []
+    for p in positions_of(run, proto_games):
+        if len(items) >= cfg.max_pool_positions:
+            break
+        if trivial_reason(chess.Board(p["fen"]), float(p["value"]), cfg.candidate) is not None:
+            continue
+        items.append(PoolItem(int(p["pid"]), int(p["gid"]), tree_of(run, int(p["pid"]))))
+    return items
+
+
+def stage_prototypes(run: DiscoveryRun, evaluator: Evaluator, pool: list[PoolItem]) -> None:
+    """Score every solved concept on each pool tree; keep the trees where every row
+    clears the margin (ranked by their weakest row)."""
+    cfg = run.config
+    concepts = solved_programs(run)
+    if all("prototypes" in prog for _, _, prog in concepts):
+        return
+    by_layer: dict[str, list[int]] = {layer: [] for layer in run.layers}
+    for i, (_, key, _) in enumerate(concepts):
+        by_layer[key.split("/")[0]].append(i)
+    dim = concepts[0][0].data["dim"] if concepts else 0
+    V = {layer: np.stack([dense(concepts[i][2]["vector"], dim) for i in ids], axis=1) if ids else None
+         for layer, ids in by_layer.items()}
+    found: list[list[tuple[float, int]]] = [[] for _ in concepts]
+    batch = 16
+    for start in range(0, len(pool), batch):
+        items = pool[start : start + batch]
+        rollouts = [build_rollout(it.summary, cfg.rollout) for it in items]
+        acts = rollout_activations(evaluator, rollouts, run.layers)
+        for it, ro, a in zip(items, rollouts, acts, strict=True):
+            for layer, ids in by_layer.items():
+                Vl = V[layer]
+                if Vl is None:
+                    continue
+                for players in cfg.players:
+                    D, _ = differences(a[layer], ro, players, "active")
+                    if len(D) == 0:
+                        continue
+                    scores = D @ Vl  # rows x concepts of this layer
+                    for col, ci in enumerate(ids):
+                        _, key, _ = concepts[ci]
+                        _, c_players, c_polarity = key.split("/")
+                        if c_players != players:
+                            continue
+                        s = scores[:, col] if c_polarity == "active" else -scores[:, col]
+                        worst = float(s.min())
+                        if worst > cfg.prototype_margin:
+                            found[ci].append((worst, it.pid))
+        done = min(len(pool), start + batch)
+        run.progress(done, len(pool), f"prototypes: {done}/{len(pool)} pool trees")
+        run.check("prototype search")
+    touched: dict[int, CandidateRow] = {}
+    for ci, (row, _, prog) in enumerate(concepts):
+        best = sorted(found[ci], reverse=True)[: cfg.max_prototypes]
+        prog["prototypes"] = [pid for _, pid in best]
+        prog["prototype_scores"] = [s for s, _ in best]
+        touched[row.id] = row
+    save_candidates(run.db, list(touched.values()))
