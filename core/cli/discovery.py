@@ -150,6 +150,7 @@ def cmd_build_library(args: argparse.Namespace) -> int:
     from conceptcoach.paths import library_dir, models_dir
     from conceptcoach.store.concepts import list_concepts
     from conceptcoach.store.db import open_store
+    from conceptcoach.store.networks import list_networks
 
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
@@ -192,8 +193,8 @@ def cmd_build_library(args: argparse.Namespace) -> int:
         "command": f"conceptcoach {argv}" if argv else "conceptcoach build-library",
         "run_id": run_id, "seed": args.seed, "funnel": funnel.__dict__,
         "seconds": round(time.time() - started), "config": config.to_dict(),
-        "networks": [{"name": r["name"], "role": r["role"], "sha256": r["sha256"]}
-                     for r in db.query("SELECT name, role, sha256 FROM networks ORDER BY id")],
+        "networks": [{"name": n.name, "role": n.role, "sha256": n.sha256}
+                     for n in sorted(list_networks(db), key=lambda n: n.id or 0)],
     }
     path = write_library(db, out, [c.id for c in chosen], built_with)
     heated = _add_heat(db, out)

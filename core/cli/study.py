@@ -132,12 +132,13 @@ def cmd_session_delete(args: argparse.Namespace) -> int:
 def cmd_session_show(args: argparse.Namespace) -> int:
     from conceptcoach.io.exports import report_dict
     from conceptcoach.store.attempts import list_attempts
+    from conceptcoach.store.concepts import concept_names
     from conceptcoach.study.stats import compute_gains
 
     db = _open(args)
     state = _state_dict(db, args.session)
     report = compute_gains(list_attempts(db, session_ids=[args.session], phases=("pre", "post")), seed=args.seed)
-    names = {int(r["id"]): str(r["name"]) for r in db.query("SELECT id, name FROM concepts")}
+    names = concept_names(db)
     if args.json:
         print(json.dumps({"state": state, "results": report_dict(report)}, indent=2, default=str))
         return 0

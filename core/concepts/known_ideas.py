@@ -19,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 import sqlite_utils
 from conceptcoach.concepts.discovery import SolveResult, pair_accuracy, solve, static_differences
+from conceptcoach.store.games import games_of_source
 
 
 @dataclass
@@ -54,12 +55,7 @@ def labelled_positions(
     if theme not in THEMES:
         raise KeyError(f"unknown theme {theme!r}; known: {', '.join(THEMES)}")
     label_fn = THEMES[theme][0]
-    sql = "SELECT id, start_fen, moves FROM games WHERE source = ?"
-    args: list[Any] = [source]
-    if corpus is not None:
-        sql += " AND corpus = ?"
-        args.append(corpus)
-    games = list(db.query(sql + " ORDER BY id LIMIT ?", [*args, max_games]))
+    games = games_of_source(db, source, corpus, limit=max_games)
     rng = np.random.default_rng(seed)
     rng.shuffle(games)
     pos: list[Labelled] = []

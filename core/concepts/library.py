@@ -19,10 +19,14 @@ import sqlite_utils
 from conceptcoach.store.concepts import (
     NewPrototype,
     add_concept,
+    concept_signatures,
+    concept_uids,
     concept_vector,
     list_concepts,
     list_prototypes,
 )
+from conceptcoach.store.networks import get_network_by_id, list_networks
+from conceptcoach.store.runs import record_finished_run, run_is_done
 
 FORMAT = "conceptcoach-library/1"
 LIBRARY_JSON = "library.json"
@@ -46,8 +50,11 @@ def write_library(
         vectors.append(concept_vector(db, cid))
         network = None
         if c.network_id is not None:
-            rows = list(db.query("SELECT name, sha256 FROM networks WHERE id = ?", [c.network_id]))
-            network = {"name": rows[0]["name"], "sha256": rows[0]["sha256"]} if rows else None
+            try:
+                net = get_network_by_id(db, c.network_id)
+                network = {"name": net.name, "sha256": net.sha256}
+            except KeyError:
+                network = None
         concepts.append({
             "uid": c.uid, "name": c.name, "annotation": c.annotation, "layer": c.layer, "kind": c.kind,
             "players": c.players, "polarity": c.polarity, "status": c.status, "source_fen": c.source_fen,
@@ -87,7 +94,7 @@ def load_default_library(db: sqlite_utils.Database, lib_dir: Path) -> int:
         raise LibraryError(f"{path}: unreadable concept library ({exc}); reinstall Concept Coach") from exc
     # Checked on every start: hashing the file is cheaper than parsing it.
     marker = f"library-{hashlib.sha256(raw).hexdigest()[:16]}"
-    if list(db.query("SELECT 1 FROM runs WHERE id = ? AND status = 'done'", [marker])):
+    if run_is_done(db, marker):
         return 0
     try:
         data = json.loads(raw)
@@ -99,13 +106,12 @@ def load_default_library(db: sqlite_utils.Database, lib_dir: Path) -> int:
         vectors = np.load(Path(lib_dir) / VECTORS, allow_pickle=False)
     except (OSError, ValueError) as exc:
         raise LibraryError(f"{Path(lib_dir) / VECTORS}: unreadable concept vectors ({exc})") from exc
-    known = {r["uid"] for r in db.query("SELECT uid FROM concepts")}
+    known = concept_uids(db)
     # A newer library may carry a concept an earlier one already brought under another
     # uid (same layer, source position, kind and vector): the copy in the store keeps
     # its sessions and the coach's edits, and no second copy is added.
-    same = {_signature(r["layer"], r["source_fen"], r["players"], r["polarity"], bytes(r["vector"]))
-            for r in db.query("SELECT layer, source_fen, players, polarity, vector FROM concepts")}
-    networks = {r["sha256"]: r["id"] for r in db.query("SELECT id, sha256 FROM networks")}
+    same = {_signature(*sig) for sig in concept_signatures(db)}
+    networks = {n.sha256: n.id for n in list_networks(db)}
     added = 0
     for c in data["concepts"]:
         if c["uid"] in known:
@@ -126,7 +132,5 @@ def load_default_library(db: sqlite_utils.Database, lib_dir: Path) -> int:
                         for p in c.get("prototypes", [])],
         )
         added += 1
-    db.execute("INSERT OR REPLACE INTO runs (id, kind, params, status, finished_at, summary)"
-               " VALUES (?, 'library', ?, 'done', datetime('now'), ?)",
-               [marker, json.dumps({"path": str(path)}), json.dumps({"added": added})])
+    record_finished_run(db, marker, "library", {"path": str(path)}, {"added": added})
     return added

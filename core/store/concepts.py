@@ -273,3 +273,17 @@ def concept_uid_exists(db: sqlite_utils.Database, uid: str) -> bool:
 def count_concepts(db: sqlite_utils.Database, run_id: str, kind: str) -> int:
     """Concepts of one kind (dynamic, static) a run wrote."""
     return int(db.execute("SELECT COUNT(*) FROM concepts WHERE run_id = ? AND kind = ?", [run_id, kind]).fetchone()[0])
+
+
+def concept_uids(db: sqlite_utils.Database) -> set[str]:
+    return {r["uid"] for r in db.query("SELECT uid FROM concepts")}
+
+
+def concept_signatures(db: sqlite_utils.Database) -> list[tuple[str, str | None, str, str, bytes]]:
+    """(layer, source fen, players, polarity, vector blob) of every stored concept."""
+    return [(r["layer"], r["source_fen"], r["players"], r["polarity"], bytes(r["vector"]))
+            for r in db.query("SELECT layer, source_fen, players, polarity, vector FROM concepts")]
+
+
+def concept_names(db: sqlite_utils.Database) -> dict[int, str]:
+    return {int(r["id"]): str(r["name"]) for r in db.query("SELECT id, name FROM concepts")}

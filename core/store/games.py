@@ -164,3 +164,27 @@ def position_fens(db: sqlite_utils.Database, *, source: str | None = None, corpu
         sql += " LIMIT ?"
         args.append(int(limit))
     return [r["fen"] for r in db.query(sql, args)]
+
+
+def games_of_source(db: sqlite_utils.Database, source: str, corpus: str | None = None,
+                    limit: int | None = None) -> list[dict[str, Any]]:
+    """{id, start_fen, moves} of stored games of a source (and corpus), by id."""
+    sql = "SELECT id, start_fen, moves FROM games WHERE source = ?"
+    args: list[Any] = [source]
+    if corpus is not None:
+        sql += " AND corpus = ?"
+        args.append(corpus)
+    sql += " ORDER BY id"
+    if limit is not None:
+        sql += " LIMIT ?"
+        args.append(int(limit))
+    return [dict(r) for r in db.query(sql, args)]
+
+
+def searched_positions_with_choices(db: sqlite_utils.Database, min_ply: int) -> list[dict[str, Any]]:
+    """{id, fen, best_move, root_value} of stored searches past ``min_ply`` whose root had
+    at least two moves searched (the study plan's machine positions), by position id."""
+    return [dict(r) for r in db.query(
+        "SELECT p.id, p.fen, s.best_move, s.root_value FROM search_summaries s"
+        " JOIN positions p ON p.id = s.position_id"
+        " WHERE p.ply >= ? AND json_array_length(s.summary, '$.children') >= 2 ORDER BY p.id", [min_ply])]

@@ -47,3 +47,14 @@ def get_run(db: sqlite_utils.Database, run_id: str) -> dict[str, Any] | None:
 def set_run_summary(db: sqlite_utils.Database, run_id: str, summary: dict[str, Any]) -> None:
     """Record a run's summary while it is still running (e.g. a baseline it must not redo)."""
     db.execute("UPDATE runs SET summary = ? WHERE id = ?", [json.dumps(summary), run_id])
+
+
+def run_is_done(db: sqlite_utils.Database, run_id: str) -> bool:
+    return bool(list(db.query("SELECT 1 FROM runs WHERE id = ? AND status = 'done'", [run_id])))
+
+
+def record_finished_run(db: sqlite_utils.Database, run_id: str, kind: str, params: dict[str, Any],
+                        summary: dict[str, Any]) -> None:
+    """Record a run that is done at once (e.g. a library load), replacing an earlier record."""
+    db.execute("INSERT OR REPLACE INTO runs (id, kind, params, status, finished_at, summary)"
+               " VALUES (?, ?, ?, 'done', datetime('now'), ?)", [run_id, kind, json.dumps(params), json.dumps(summary)])

@@ -30,7 +30,9 @@ import numpy as np
 import sqlite_utils
 from conceptcoach.store.attempts import position_key, seen_positions, tested_positions
 from conceptcoach.store.concepts import get_concept, list_concepts, list_prototypes
+from conceptcoach.store.games import searched_positions_with_choices, stored_summary
 from conceptcoach.store.players import get_player
+from conceptcoach.store.position_sets import set_positions
 from conceptcoach.store.sessions import MODES, NewItem, insert_sessions
 
 CONTROL_SOURCES = ("failed", "machine", "set")
@@ -165,23 +167,19 @@ def _machine_candidates(db: sqlite_utils.Database) -> list[_Candidate]:
     # Summaries are loaded only for the chosen few (see _with_search): a self-play run
     # stores thousands of them.
     return [_Candidate(None, True, "machine", int(r["id"]), r["fen"], (r["best_move"],), (), r["root_value"], {})
-            for r in db.query("SELECT p.id, p.fen, s.best_move, s.root_value FROM search_summaries s"
-                              " JOIN positions p ON p.id = s.position_id"
-                              " WHERE p.ply >= ? AND json_array_length(s.summary, '$.children') >= 2"
-                              " ORDER BY p.id", [MACHINE_MIN_PLY])]
+            for r in searched_positions_with_choices(db, MACHINE_MIN_PLY)]
 
 
 def _with_search(db: sqlite_utils.Database, c: _Candidate) -> _Candidate:
     if c.source != "machine":
         return c
-    row = next(iter(db.query("SELECT summary FROM search_summaries WHERE position_id = ?", [c.source_id])))
-    summary = json.loads(row["summary"])
+    summary = stored_summary(db, c.source_id)
     visits = {ch["move"]: {"n": ch["n"], "q": ch["q"], "p": ch["p"]} for ch in summary.get("children", [])}
     return dataclasses.replace(c, line=tuple(summary.get("principal_line", [])), visits=visits)
 
 
 def _set_candidates(db: sqlite_utils.Database, set_id: int) -> list[_Candidate]:
-    rows = list(db.query("SELECT * FROM set_positions WHERE set_id = ? AND best_moves != '' ORDER BY id", [set_id]))
+    rows = set_positions(db, set_id, answered_only=True)
     return [_Candidate(None, True, "set", int(r["id"]), r["fen"], tuple(r["best_moves"].split()),
                        tuple(r["line"].split()), None, {}) for r in rows]
 
