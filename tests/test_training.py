@@ -24,7 +24,7 @@ from conceptcoach.training.generate import (
     run_generate,
     shard_path,
 )
-from conceptcoach.training.ladder import publish
+from conceptcoach.training.shipped_networks import publish
 
 
 def _stockfish() -> str:
@@ -230,7 +230,7 @@ def test_a_fit_interrupted_and_resumed_reaches_the_same_weights(
 
 
 def test_students_span_low_to_high_agreement() -> None:
-    from conceptcoach.training.ladder import choose_students
+    from conceptcoach.training.shipped_networks import choose_students
 
     agreements = [0.10, 0.20, 0.35, 0.50, 0.55, 0.70, 0.80, 0.90, 1.0]
     chosen = choose_students(agreements, range(7), count=3)
@@ -242,7 +242,7 @@ def test_students_span_low_to_high_agreement() -> None:
 def test_ladder_publishes_teacher_weaker_and_students(
     generated: tuple[Path, GenerateConfig], tmp_path: Path
 ) -> None:
-    from conceptcoach.training.ladder import LadderConfig, build_ladder
+    from conceptcoach.training.shipped_networks import LadderConfig, build_ladder
 
     out, cfg_gen = generated
     data, summary = load_positions(out)

@@ -13,8 +13,8 @@ DEFAULT_DATA = "/work/data/gen-v3"
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,unused-ignore]
     from conceptcoach.training.fit import FitConfig
     from conceptcoach.training.generate import GenerateConfig
-    from conceptcoach.training.ladder import LadderConfig
     from conceptcoach.training.match import MatchConfig
+    from conceptcoach.training.shipped_networks import LadderConfig
 
     g = GenerateConfig()
     train = sub.add_parser("train", help="build the bundled networks from machine data (needs Stockfish)")
@@ -151,7 +151,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
     from conceptcoach.progress import TqdmProgress
     from conceptcoach.training.dataset import load_positions, split_validation
     from conceptcoach.training.fit import FitConfig, FitStateError, fit, read_state
-    from conceptcoach.training.ladder import publish
+    from conceptcoach.training.shipped_networks import publish
 
     cfg = FitConfig(
         run_id=args.run_id, seed=args.seed, blocks=args.blocks, channels=args.channels,
@@ -195,7 +195,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
 def cmd_ladder(args: argparse.Namespace) -> int:
     from conceptcoach.paths import models_dir
     from conceptcoach.training.dataset import load_positions, split_validation
-    from conceptcoach.training.ladder import LadderConfig, build_ladder
+    from conceptcoach.training.shipped_networks import LadderConfig, build_ladder
 
     cfg = LadderConfig(students=args.students, target_elo=args.target_elo, weaker_games=args.weaker_games,
                        weaker_sims=args.weaker_sims, workers=args.workers, openings=args.openings,
@@ -213,8 +213,8 @@ def cmd_ladder(args: argparse.Namespace) -> int:
 
 
 def cmd_match(args: argparse.Namespace) -> int:
-    from conceptcoach.training.ladder import openings_file
     from conceptcoach.training.match import MatchConfig, PlayerSpec, run_match
+    from conceptcoach.training.shipped_networks import openings_file
 
     try:
         for spec in (args.a, args.b):
@@ -287,7 +287,7 @@ def cmd_all(args: argparse.Namespace) -> int:
 
 def cmd_card(args: argparse.Namespace) -> int:
     from conceptcoach.paths import models_dir
-    from conceptcoach.training.card import write_card
+    from conceptcoach.training.model_card import write_card
 
     notes = Path(args.notes).read_text() if args.notes else ""
     try:
