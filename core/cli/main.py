@@ -16,6 +16,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "conceptcoach.cli.networks",
     "conceptcoach.cli.training",
     "conceptcoach.cli.discovery",
+    "conceptcoach.cli.library",
     "conceptcoach.cli.study",
 )
 

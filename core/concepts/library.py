@@ -62,16 +62,24 @@ def write_library(
             "figures": c.figures, "params": c.params, "run_id": c.run_id,
             "prototypes": [
                 {"fen": p.fen, "best_move": p.best_move, "line": p.line, "value": p.value, "visits": p.visits,
-                 "score": p.score, "split": p.split, "game_key": p.game_key, "heat": p.heat}
+                 "score": p.score, "split": p.split, "game_key": p.game_key, "heat": p.heat,
+                 "verification": p.verification}
                 for p in list_prototypes(db, cid)
             ],
         })
     matrix = np.stack(vectors).astype("<f4") if vectors else np.zeros((0, 0), "<f4")
     np.save(lib_dir / VECTORS, matrix, allow_pickle=False)
-    body = {"format": FORMAT, "built_with": built_with, "concepts": concepts}
+    return write_library_body(lib_dir, {"format": FORMAT, "built_with": built_with, "concepts": concepts})
+
+
+def write_library_body(lib_dir: Path, body: dict[str, Any]) -> Path:
+    """Write library.json from its body (the vectors file must be in place); the version
+    is a hash of both, so a changed library is recognised and loaded again."""
+    body = {k: v for k, v in body.items() if k != "version"}
+    matrix = np.load(Path(lib_dir) / VECTORS, allow_pickle=False)
     text = json.dumps(body, sort_keys=True, separators=(",", ":"))
-    version = hashlib.sha256(text.encode() + matrix.tobytes()).hexdigest()[:16]
-    path = lib_dir / LIBRARY_JSON
+    version = hashlib.sha256(text.encode() + matrix.astype("<f4").tobytes()).hexdigest()[:16]
+    path = Path(lib_dir) / LIBRARY_JSON
     path.write_text(json.dumps({**body, "version": version}, indent=1, sort_keys=True) + "\n")
     return path
 
@@ -128,7 +136,7 @@ def load_default_library(db: sqlite_utils.Database, lib_dir: Path) -> int:
             prototypes=[NewPrototype(fen=p["fen"], best_move=p["best_move"], line=p.get("line", []),
                                      value=p.get("value"), visits=p.get("visits", {}), score=p.get("score"),
                                      split=p.get("split", "train"), game_key=p.get("game_key"),
-                                     heat=p.get("heat"))
+                                     heat=p.get("heat"), verification=p.get("verification"))
                         for p in c.get("prototypes", [])],
         )
         added += 1

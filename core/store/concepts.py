@@ -77,6 +77,20 @@ class Prototype:
     split: str = "train"
     game_key: str | None = None
     dropped: bool = False
+    #: An independent engine's verdict (core/concepts/verify.py), None if never verified.
+    verification: dict[str, Any] | None = None
+
+    @property
+    def verified_quiz_item(self) -> bool:
+        """Verified by the engine and fit for a test (open, no history involved)."""
+        return bool(self.verification and self.verification.get("quiz_item"))
+
+    def accepted_moves(self) -> list[str]:
+        """Every answer scored as right: the moves within the verification's margin of the
+        best, or the teacher's move alone when the item was never verified."""
+        if self.verification and self.verification.get("accepted"):
+            return list(self.verification["accepted"])
+        return [self.best_move]
 
     def visit_share(self, uci: str) -> float:
         total = sum(float(v.get("n", 0)) for v in self.visits.values())
@@ -94,6 +108,7 @@ class NewPrototype:
     heat: Sequence[float] | None = None
     split: str = "train"
     game_key: str | None = None
+    verification: dict[str, Any] | None = None
 
 
 def vector_to_blob(vector: npt.NDArray[np.floating[Any]]) -> bytes:
@@ -122,6 +137,7 @@ def _prototype(row: dict[str, Any]) -> Prototype:
         visits=json.loads(row["visits"] or "{}"), score=row["score"],
         heat=json.loads(row["heat"]) if row["heat"] else None, split=row["split"],
         game_key=row["game_key"], dropped=bool(row["dropped"]),
+        verification=json.loads(row["verification"]) if row.get("verification") else None,
     )
 
 
@@ -168,9 +184,10 @@ def add_concept(
         for p in prototypes:
             conn.execute(
                 "INSERT OR IGNORE INTO prototypes (concept_id, fen, game_key, best_move, line, value, visits,"
-                " score, heat, split) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " score, heat, split, verification) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (concept_id, p.fen, p.game_key, p.best_move, " ".join(p.line), p.value, json.dumps(p.visits),
-                 p.score, json.dumps(list(p.heat)) if p.heat is not None else None, p.split),
+                 p.score, json.dumps(list(p.heat)) if p.heat is not None else None, p.split,
+                 json.dumps(p.verification) if p.verification is not None else None),
             )
     return concept_id
 
@@ -287,3 +304,7 @@ def concept_signatures(db: sqlite_utils.Database) -> list[tuple[str, str | None,
 
 def concept_names(db: sqlite_utils.Database) -> dict[int, str]:
     return {int(r["id"]): str(r["name"]) for r in db.query("SELECT id, name FROM concepts")}
+
+
+def set_prototype_verification(db: sqlite_utils.Database, prototype_id: int, verdict: dict[str, Any]) -> None:
+    db.execute("UPDATE prototypes SET verification = ? WHERE id = ?", [json.dumps(verdict), prototype_id])

@@ -9,7 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import sqlite_utils
-from conceptcoach.store.schema_concepts import migrate_v3_concepts
+from conceptcoach.store.schema_concepts import (
+    migrate_v3_concepts,
+    migrate_v6_prototype_verification,
+)
 from conceptcoach.store.schema_engine import migrate_v1_engine, migrate_v4_network_family
 from conceptcoach.store.schema_study import migrate_v2_study, migrate_v5_learning_tries
 
@@ -22,4 +25,5 @@ MIGRATIONS: tuple[Migration, ...] = (
     migrate_v3_concepts,
     migrate_v4_network_family,
     migrate_v5_learning_tries,
+    migrate_v6_prototype_verification,
 )

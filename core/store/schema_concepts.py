@@ -81,3 +81,9 @@ def migrate_v3_concepts(db: sqlite_utils.Database) -> None:
             reason TEXT NOT NULL
         )"""
     )
+
+
+def migrate_v6_prototype_verification(db: sqlite_utils.Database) -> None:
+    """Schema v6: an independent engine's verdict on each prototype (JSON), so that a
+    session only quizzes verified items and accepts every move within the margin."""
+    db.execute("ALTER TABLE prototypes ADD COLUMN verification TEXT")

@@ -1,0 +1,84 @@
+"""CLI: `conceptcoach library check`: Stockfish's verdict on a library's quiz items."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from conceptcoach.progress import run_with_bar
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from conceptcoach.concepts.verify import VerifyParams
+
+    v = VerifyParams()
+    p = sub.add_parser("library", help="concept libraries: check their quiz items with Stockfish")
+    steps = p.add_subparsers(dest="step", metavar="STEP", required=True)
+    c = steps.add_parser("check", help="verify every prototype with Stockfish and report the shares")
+    c.add_argument("--library", default=None, metavar="DIR",
+                   help="a library folder (default: the bundled assets/library); see --store")
+    c.add_argument("--store", action="store_true", help="check the concepts in the store instead")
+    c.add_argument("--depth", type=int, default=v.depth, help="Stockfish depth per position")
+    c.add_argument("--line-depth", type=int, default=v.line_depth, help="depth for each move of the teacher's line")
+    c.add_argument("--margin", type=int, default=v.margin_cp, help="centipawns within which a move is accepted")
+    c.add_argument("--decided", type=int, default=v.decided_cp, help="|eval| from which a position is decided")
+    c.add_argument("--limit", type=int, default=None, help="check only the first N concepts")
+    c.add_argument("--write", action="store_true", help="store each verdict with its prototype")
+    c.add_argument("--engine", default=None, help="Stockfish binary (default: stockfish on PATH)")
+    c.set_defaults(handler=cmd_check)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from conceptcoach.concepts.library_check import check_concepts, read_library_concepts
+    from conceptcoach.concepts.verify import VerifyParams, find_stockfish
+
+    if find_stockfish(args.engine) is None:
+        print("error: Stockfish not found (install the Debian package 'stockfish' or pass --engine)",
+              file=sys.stderr)
+        return 2
+    params = VerifyParams(depth=args.depth, line_depth=args.line_depth, margin_cp=args.margin,
+                          decided_cp=args.decided)
+    body: dict[str, Any] = {}
+    lib_dir: Path | None = None
+    if args.store:
+        from conceptcoach.bootstrap import open_user_store
+        from conceptcoach.store.concepts import list_concepts, list_prototypes
+
+        db, _ = open_user_store(args.data_dir)
+        concepts = [{"id": c.id, "name": c.name, "status": c.status,
+                     "prototypes": [{"id": p.id, "fen": p.fen, "best_move": p.best_move, "line": p.line,
+                                     "value": p.value} for p in list_prototypes(db, c.id)]}
+                    for c in list_concepts(db)]
+    else:
+        from conceptcoach.paths import library_dir
+
+        lib_dir = Path(args.library) if args.library else library_dir()
+        try:
+            body, concepts = read_library_concepts(lib_dir)
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+    if args.limit is not None:
+        concepts = concepts[: args.limit]
+    status, report = run_with_bar(lambda bar: check_concepts(concepts, params, args.engine, progress=bar),
+                                  unit="position")
+    if report is None:
+        return status
+    for line in report.lines():
+        print(line)
+    if args.write:
+        if args.store:
+            from conceptcoach.store.concepts import set_prototype_verification
+
+            for c in concepts:
+                for p in c["prototypes"]:
+                    set_prototype_verification(db, p["id"], p["verification"])
+            print("verdicts stored with the prototypes in the store")
+        elif lib_dir is not None:
+            from conceptcoach.concepts.library import write_library_body
+
+            path = write_library_body(lib_dir, body)
+            print(f"verdicts written into {path}")
+    return 0
