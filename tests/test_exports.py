@@ -23,6 +23,7 @@ from conceptcoach.io.exports import (
     write_session_json,
 )
 from conceptcoach.store.concepts import get_concept, list_prototypes
+from conceptcoach.store.notes import add_note
 from conceptcoach.store.players import add_player
 from conceptcoach.study.plan import ControlSpec, PlanSpec, create_sessions
 from conceptcoach.study.stats import compute_gains, gain_report
@@ -74,7 +75,7 @@ def test_csv_round_trip_and_no_formula(played, tmp_path: Path) -> None:  # type:
 
 def test_session_json(played, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     db, ids, sessions = played
-    db.execute("INSERT INTO notes (session_id, text) VALUES (?, ?)", [sessions[0], "Saw the knight manoeuvre"])
+    add_note(db, "Saw the knight manoeuvre", session_id=sessions[0])
     path = tmp_path / "s.json"
     write_session_json(db, sessions[0], path, seed=1, n_boot=500)
     data = json.loads(path.read_text(encoding="utf-8"))

@@ -15,6 +15,7 @@ from conceptcoach.io.positions_import import (
     list_set_positions,
 )
 from conceptcoach.store.concepts import list_prototypes
+from conceptcoach.store.imports import import_errors
 from conceptcoach.store.players import add_player
 from conceptcoach.store.sessions import session_items
 from conceptcoach.study.plan import ControlSpec, PlanSpec, create_sessions
@@ -85,8 +86,8 @@ def test_epd_import(store: sqlite_utils.Database, tmp_path: Path) -> None:
     assert got[0].best_moves == ("e7e5",) and got[0].comment == "=cmd|' /C calc'!A0"
     assert got[1].best_moves == ("f1b5", "f1c4") and got[1].line == ("f1b5", "a7a6", "b5a4")
     assert got[2].best_moves == ()
-    stored = list(store.query("SELECT file, line, reason FROM import_errors WHERE run_id IS NULL"))
-    assert [r["line"] for r in stored] == [4, 5, 7]
+    stored = import_errors(store, without_run=True)
+    assert [p.line for p in stored] == [4, 5, 7] and {p.file for p in stored} == {str(path)}
     # Importing again adds nothing.
     again = import_positions(store, path)
     assert again.set_id == rep.set_id and again.added == 0 and again.duplicates == 4

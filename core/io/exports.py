@@ -28,6 +28,7 @@ import chess.svg
 import sqlite_utils
 from conceptcoach.store.attempts import Attempt, list_attempts, list_studied
 from conceptcoach.store.concepts import get_concept, list_prototypes
+from conceptcoach.store.notes import list_notes
 from conceptcoach.store.players import get_player
 from conceptcoach.store.sessions import get_session, session_items
 from conceptcoach.study.stats import GainReport, GainSummary, compute_gains
@@ -150,8 +151,8 @@ def session_dict(db: sqlite_utils.Database, session_id: int, *, seed: int = 0, n
         "items": [dataclasses.asdict(i) for i in session_items(db, session_id)],
         "attempts": [dataclasses.asdict(a) for a in attempts],
         "studied": [dataclasses.asdict(x) for x in list_studied(db, session_ids=[session_id])],
-        "notes": [dict(r) for r in db.query(
-            "SELECT id, prototype_id, text, written_at FROM notes WHERE session_id = ? ORDER BY id", [session_id])],
+        "notes": [{"id": n.id, "prototype_id": n.prototype_id, "text": n.text, "written_at": n.written_at}
+                  for n in list_notes(db, session_id=session_id)],
         "gains": report_dict(compute_gains(attempts, seed=seed, n_boot=n_boot)),
     }
 

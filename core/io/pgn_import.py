@@ -22,7 +22,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
-import json
 import os
 import re
 from collections.abc import Callable, Sequence
@@ -35,23 +34,27 @@ import chess.pgn
 import sqlite_utils
 from conceptcoach.progress import Cancelled, ProgressFn, StopFn, never_stop, no_progress
 from conceptcoach.store.db import transaction
-from conceptcoach.store.games import game_digest
-from conceptcoach.store.runs import finish_run, get_run, start_run
+from conceptcoach.store.games import (
+    GameRecord,
+    add_game_with_positions,
+    game_digest,
+    human_game_ids,
+)
+from conceptcoach.store.imports import (
+    ImportProblem,
+    add_import_errors,
+    clear_import_errors,
+    forget_import_run,
+    import_errors,
+)
+from conceptcoach.store.runs import finish_run, get_run, set_run_summary, start_run
+
+__all__ = [
+    "BATCH_GAMES", "ImportProblem", "ImportReport", "corpus_name", "human_game_ids", "import_errors",
+    "import_pgn", "import_run_id",
+]
 
 BATCH_GAMES = 200
-
-
-@dataclass(frozen=True)
-class ImportProblem:
-    """One bad game: where it is and what is wrong with it."""
-
-    file: str
-    game_number: int  # 1-based position of the game in its file
-    line: int  # 1-based line where the problem was met (the game's first line if unknown)
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}: game {self.game_number}: {self.reason}"
 
 
 @dataclass
@@ -269,21 +272,17 @@ def import_pgn(
     previous = get_run(db, run_id)
     if previous is not None and previous["params"] != params:
         # Same file and corpus with another slice: the earlier record is replaced, games stay.
-        db.execute("DELETE FROM import_errors WHERE run_id = ?", [run_id])
-        db.execute("DELETE FROM runs WHERE id = ?", [run_id])
+        forget_import_run(db, run_id)
         previous = None
     resume_after = 0
     if previous is not None and previous["status"] != "done" and previous["summary"]:
         resume_after = int(previous["summary"].get("games_done", 0))
     else:
-        db.execute("DELETE FROM import_errors WHERE run_id = ?", [run_id])
+        clear_import_errors(db, run_id)
     start_run(db, run_id, "import", params)
     report = ImportReport(file=str(file), corpus=corpus, run_id=run_id, resumed_after=resume_after)
     if resume_after:
-        report.problems = [
-            ImportProblem(r["file"], r["game_number"], r["line"], r["reason"])
-            for r in db.query("SELECT * FROM import_errors WHERE run_id = ? ORDER BY id", [run_id])
-        ]
+        report.problems = import_errors(db, run_id)
 
     total_bytes = file.stat().st_size
     stream, position, close = _open_binary(file)
@@ -336,52 +335,21 @@ def _commit(
     games_done: int,
 ) -> None:
     """Store one batch of games and problems, and the resume point, in one transaction."""
-    with transaction(db) as conn:
+    with transaction(db):
         for number, g in games:
-            result = g.headers.get("Result", g.result_token or "*")
-            digest = game_digest(g.start_fen, g.moves, g.headers)
-            cur = conn.execute(
-                "INSERT OR IGNORE INTO games (source, corpus, game_index, digest, headers, start_fen, moves, result)"
-                " VALUES ('human', ?, ?, ?, ?, ?, ?, ?)",
-                (corpus, number, digest, json.dumps(g.headers), g.start_fen, " ".join(g.moves), result),
+            record = GameRecord(
+                source="human", start_fen=g.start_fen, moves=g.moves,
+                result=g.headers.get("Result", g.result_token or "*"), headers=g.headers,
+                game_index=number, corpus=corpus, digest=game_digest(g.start_fen, g.moves, g.headers),
             )
-            if cur.rowcount == 0:
+            positions: list[tuple[str, str | None]] = [*zip(g.fens, g.moves, strict=True), (g.final_fen, None)]
+            game_id, stored = add_game_with_positions(db, record, positions)
+            if stored:
+                report.imported += 1
+                report.positions += stored
+            else:
                 report.duplicates += 1
-                row = conn.execute("SELECT id FROM games WHERE source = 'human' AND digest = ?", (digest,)).fetchone()
-                report.game_ids.append(int(row[0]))
-                continue
-            game_id = int(cur.lastrowid or 0)
-            rows: list[tuple[int, int, str, str | None]] = [(game_id, ply, fen, uci) for ply, (fen, uci) in enumerate(zip(g.fens, g.moves, strict=True))]
-            rows.append((game_id, len(g.moves), g.final_fen, None))
-            conn.executemany("INSERT INTO positions (game_id, ply, fen, move) VALUES (?, ?, ?, ?)", rows)
-            report.imported += 1
-            report.positions += len(rows)
             report.game_ids.append(game_id)
-        conn.executemany(
-            "INSERT INTO import_errors (run_id, file, game_number, line, reason) VALUES (?, ?, ?, ?, ?)",
-            [(run_id, p.file, p.game_number, p.line, p.reason) for p in problems],
-        )
+        add_import_errors(db, run_id, problems)
         report.problems.extend(problems)
-        conn.execute(
-            "UPDATE runs SET summary = ? WHERE id = ?",
-            (json.dumps({**report.summary(), "games_done": games_done}), run_id),
-        )
-
-
-def import_errors(db: sqlite_utils.Database, run_id: str | None = None) -> list[ImportProblem]:
-    """Stored problems of every import (or of one import run)."""
-    sql = "SELECT file, game_number, line, reason FROM import_errors"
-    args: list[Any] = []
-    if run_id is not None:
-        sql += " WHERE run_id = ?"
-        args.append(run_id)
-    return [ImportProblem(r["file"], r["game_number"], r["line"], r["reason"])
-            for r in db.query(sql + " ORDER BY id", args)]
-
-
-def human_game_ids(db: sqlite_utils.Database, corpus: str | None = None) -> list[int]:
-    """Ids of stored human games, of one corpus or all."""
-    if corpus is None:
-        return [int(r["id"]) for r in db.query("SELECT id FROM games WHERE source = 'human' ORDER BY id")]
-    return [int(r["id"]) for r in db.query(
-        "SELECT id FROM games WHERE source = 'human' AND corpus = ? ORDER BY id", [corpus])]
+        set_run_summary(db, run_id, {**report.summary(), "games_done": games_done})

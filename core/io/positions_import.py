@@ -28,8 +28,20 @@ from typing import TextIO, cast
 import chess
 import chess.pgn
 import sqlite_utils
-from conceptcoach.io.pgn_import import ImportProblem, _LineReader, _open_binary
+from conceptcoach.io.pgn_import import _LineReader, _open_binary
 from conceptcoach.store.db import transaction
+from conceptcoach.store.imports import ImportProblem, add_import_errors
+from conceptcoach.store.position_sets import (
+    add_set_position,
+    get_or_add_set,
+    position_sets,
+    set_positions,
+)
+
+__all__ = [
+    "CustomPosition", "NewCustomPosition", "PositionImportReport", "PositionSet", "get_or_add_set",
+    "import_positions", "list_position_sets", "list_set_positions",
+]
 
 
 @dataclass(frozen=True)
@@ -193,18 +205,6 @@ def _is_pgn(path: Path) -> bool:
     return False
 
 
-def get_or_add_set(db: sqlite_utils.Database, name: str, source_file: str = "") -> int:
-    name = name.strip()
-    if not name:
-        raise ValueError("a position set needs a name")
-    row = next(iter(db.query("SELECT id FROM position_sets WHERE name = ?", [name])), None)
-    if row is not None:
-        return int(row["id"])
-    cur = db.execute("INSERT INTO position_sets (name, source_file) VALUES (?, ?)", [name, source_file])
-    db.conn.commit()
-    return int(cur.lastrowid or 0)
-
-
 def import_positions(
     db: sqlite_utils.Database, path: str | os.PathLike[str], set_name: str | None = None
 ) -> PositionImportReport:
@@ -226,31 +226,21 @@ def import_positions(
             found = _read_epd(file, cast(TextIO, text), report)
         finally:
             close()
-    with transaction(db) as conn:
+    with transaction(db):
         for p in found:
-            cur = conn.execute(
-                "INSERT OR IGNORE INTO set_positions (set_id, fen, best_moves, line, label, comment, source_line)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (set_id, p.fen, " ".join(p.best_moves), " ".join(p.line), p.label, p.comment, p.source_line),
-            )
-            if cur.rowcount == 0:
+            if not add_set_position(db, set_id, p.fen, best_moves=p.best_moves, line=p.line, label=p.label,
+                                    comment=p.comment, source_line=p.source_line):
                 report.duplicates += 1
                 continue
             report.added += 1
             report.without_move += int(not p.best_moves)
-        conn.executemany(
-            "INSERT INTO import_errors (run_id, file, game_number, line, reason) VALUES (NULL, ?, ?, ?, ?)",
-            [(pr.file, pr.game_number or None, pr.line, pr.reason) for pr in report.problems],
-        )
+        add_import_errors(db, None, report.problems)
     return report
 
 
 def list_position_sets(db: sqlite_utils.Database) -> list[PositionSet]:
-    rows = db.query(
-        "SELECT s.*, (SELECT COUNT(*) FROM set_positions p WHERE p.set_id = s.id) AS n"
-        " FROM position_sets s ORDER BY s.id"
-    )
-    return [PositionSet(int(r["id"]), r["name"], r["source_file"], r["created_at"], int(r["n"])) for r in rows]
+    return [PositionSet(int(r["id"]), r["name"], r["source_file"], r["created_at"], int(r["n"]))
+            for r in position_sets(db)]
 
 
 def list_set_positions(db: sqlite_utils.Database, set_id: int) -> list[CustomPosition]:
@@ -259,5 +249,5 @@ def list_set_positions(db: sqlite_utils.Database, set_id: int) -> list[CustomPos
             id=int(r["id"]), set_id=int(r["set_id"]), fen=r["fen"], best_moves=tuple(r["best_moves"].split()),
             line=tuple(r["line"].split()), label=r["label"], comment=r["comment"], source_line=r["source_line"],
         )
-        for r in db.query("SELECT * FROM set_positions WHERE set_id = ? ORDER BY id", [set_id])
+        for r in set_positions(db, set_id)
     ]

@@ -188,3 +188,34 @@ def searched_positions_with_choices(db: sqlite_utils.Database, min_ply: int) -> 
         "SELECT p.id, p.fen, s.best_move, s.root_value FROM search_summaries s"
         " JOIN positions p ON p.id = s.position_id"
         " WHERE p.ply >= ? AND json_array_length(s.summary, '$.children') >= 2 ORDER BY p.id", [min_ply])]
+
+
+def add_game_with_positions(db: sqlite_utils.Database, game: GameRecord,
+                            positions: Sequence[tuple[str, str | None]]) -> tuple[int, int]:
+    """Store a game whose positions the caller already has: ``positions`` holds (FEN, UCI
+    of the move played there) per ply, the final position with None. Runs on the
+    caller's connection without a transaction of its own (an importer commits a batch
+    at once). Returns (game id, positions stored); a game whose digest is already
+    stored for its source is left as it is: (its id, 0)."""
+    conn = db.conn
+    cur = conn.execute(
+        "INSERT OR IGNORE INTO games (source, run_id, corpus, game_index, digest, headers, start_fen, moves, result)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (game.source, game.run_id, game.corpus, game.game_index, game.digest,
+         json.dumps(game.headers or {}), game.start_fen, " ".join(game.moves), game.result),
+    )
+    if cur.rowcount == 0:
+        row = conn.execute("SELECT id FROM games WHERE source = ? AND digest = ?", (game.source, game.digest)).fetchone()
+        return int(row[0]), 0
+    game_id = int(cur.lastrowid or 0)
+    conn.executemany("INSERT INTO positions (game_id, ply, fen, move) VALUES (?, ?, ?, ?)",
+                     [(game_id, ply, fen, uci) for ply, (fen, uci) in enumerate(positions)])
+    return game_id, len(positions)
+
+
+def human_game_ids(db: sqlite_utils.Database, corpus: str | None = None) -> list[int]:
+    """Ids of stored human games, of one corpus or all."""
+    if corpus is None:
+        return [int(r["id"]) for r in db.query("SELECT id FROM games WHERE source = 'human' ORDER BY id")]
+    return [int(r["id"]) for r in db.query(
+        "SELECT id FROM games WHERE source = 'human' AND corpus = ? ORDER BY id", [corpus])]
