@@ -28,6 +28,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     c.add_argument("--write", action="store_true", help="store each verdict with its prototype")
     c.add_argument("--engine", default=None, help="Stockfish binary (default: stockfish on PATH)")
     c.set_defaults(handler=cmd_check)
+    d = steps.add_parser("describe", help="name the discovered concepts of a library from what their "
+                         "prototypes share on the board (names a coach gave are kept)")
+    d.add_argument("--library", default=None, metavar="DIR", help="a library folder (default: assets/library)")
+    d.add_argument("--write", action="store_true", help="write the names and descriptions into the library")
+    d.set_defaults(handler=cmd_describe)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -81,4 +86,35 @@ def cmd_check(args: argparse.Namespace) -> int:
 
             path = write_library_body(lib_dir, body)
             print(f"verdicts written into {path}")
+    return 0
+
+
+#: Working names of earlier builds ("Plan 16...Nc4 (block5)"): replaced by described names.
+WORKING_NAME_PREFIXES = ("Plan ", "Prevention ")
+
+
+def cmd_describe(args: argparse.Namespace) -> int:
+    from conceptcoach.concepts.describe import describe_all
+    from conceptcoach.concepts.library import write_library_body
+    from conceptcoach.concepts.library_check import read_library_concepts
+    from conceptcoach.paths import library_dir
+
+    lib_dir = Path(args.library) if args.library else library_dir()
+    try:
+        body, concepts = read_library_concepts(lib_dir)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    dynamic = [c for c in concepts if c.get("kind") == "dynamic"]
+    described = describe_all([([(p["fen"], p["best_move"], p.get("heat")) for p in c["prototypes"]],
+                               c.get("polarity", "active")) for c in dynamic])
+    for c, d in zip(dynamic, described, strict=True):
+        renamed = str(c["name"]).startswith(WORKING_NAME_PREFIXES)
+        print(f"{c['name']!s:44.44} -> {d.name if renamed else c['name'] + ' (kept)'}")
+        if renamed:
+            c["name"] = d.name
+        if not c.get("annotation"):
+            c["annotation"] = d.text
+    if args.write:
+        print(f"written into {write_library_body(lib_dir, body)}")
     return 0

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 
 import chess
 import numpy as np
+from conceptcoach.concepts.describe import describe_all
 from conceptcoach.concepts.filters import example_of
-from conceptcoach.concepts.naming import concept_name
 from conceptcoach.concepts.run_config import DiscoveryRun, PoolItem
 from conceptcoach.concepts.stages import dense, solved_programs
 from conceptcoach.concepts.teachability import split_by_game
@@ -52,10 +52,14 @@ def stage_write(run: DiscoveryRun, pool: list[PoolItem]) -> int:
     params = {**cfg.to_dict(), "run_id": run.run_id, "selfplay_run": run.selfplay_run,
               "teacher": run.teacher.name, "teacher_sha256": run.teacher.sha256}
     baseline = (get_run(run.db, run.run_id) or {}).get("summary") or {}
+    chosen = keep + controls
+    pool_items = [[by_pid[pid] for pid in prog.get("prototypes", []) if pid in by_pid] for _, _, prog in chosen]
+    # Names and descriptions from what the prototypes share on the board (a coach can rename).
+    described = describe_all([([(it.summary.fen, it.summary.best_move, None) for it in items], key.split("/")[2])
+                              for items, (_, key, _) in zip(pool_items, chosen, strict=True)])
     written = 0
-    for row, key, prog in keep + controls:
+    for (row, key, prog), items, description in zip(chosen, pool_items, described, strict=True):
         layer, players, polarity = key.split("/")
-        items = [by_pid[pid] for pid in prog.get("prototypes", []) if pid in by_pid]
         figures = {k: v for k, v in prog.items() if k not in ("vector", "prototypes", "prototype_scores")}
         figures["random_vector_baseline"] = baseline.get("random_vector_baseline", {}).get(layer)
         figures["teacher_move"] = row.data.get("teacher_move")
@@ -64,7 +68,7 @@ def stage_write(run: DiscoveryRun, pool: list[PoolItem]) -> int:
         # parameters in the same store writes its own concepts instead of finding the old ones.
         add_concept(
             run.db, uid=f"{run.run_id}:{row.fen}:{key}",
-            name=concept_name(polarity, players, layer, row.fen, row.data.get("teacher_move")),
+            name=description.name, annotation=description.text,
             layer=layer, kind="dynamic", status=concept_status(prog), vector=dense(prog["vector"], row.data["dim"]),
             players=players, polarity=polarity, source_fen=row.fen, figures=figures, params=params,
             network_id=run.teacher.id, run_id=run.run_id,
