@@ -7,11 +7,12 @@ reason (kept in ``import_errors`` and returned), and the import never stops on a
 bad game. A game's digest (``store.games.game_digest``) makes re-importing a file,
 or a game that appears in two files, a no-op for that game.
 
-The file is read line by line with our own line counter (python-chess's
+The file is read line by line through ``io.pgn_reader.PgnLineReader`` (python-chess's
 ``read_game`` only ever calls ``readline``), so a reported line is the line the
-parser was reading when it met the problem. Lines are decoded as UTF-8, falling
-back to Latin-1 per line: old PGN files are often Latin-1, and a name with a
-wrong accent is better than a lost game.
+parser was reading when it met the problem. The reader also repairs the layout of
+files as other programs write them (games not separated by a blank line, tag lines
+broken or unterminated, text between games); each repair is listed in
+``report.repairs`` and no valid game is lost to it.
 
 An interrupted import (``should_stop`` or Ctrl-C) keeps every batch committed so
 far; running it again resumes after the last committed game.
@@ -19,19 +20,17 @@ far; running it again resumes after the last committed game.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
-import io
 import os
-import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, TextIO, cast
+from typing import Any, TextIO, cast
 
 import chess
 import chess.pgn
 import sqlite_utils
+from conceptcoach.io.pgn_reader import PgnLineReader, Repair, open_binary
 from conceptcoach.progress import Cancelled, ProgressFn, StopFn, never_stop, no_progress
 from conceptcoach.store.db import transaction
 from conceptcoach.store.games import (
@@ -72,12 +71,15 @@ class ImportReport:
     problems: list[ImportProblem] = field(default_factory=list)
     game_ids: list[int] = field(default_factory=list)
     resumed_after: int = 0
+    # What the reader changed in the file's layout to read its games (joined tag lines,
+    # separated games, skipped text between games); none of them cost a game.
+    repairs: list[ImportProblem] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
         return {
             "file": self.file, "corpus": self.corpus, "games_read": self.games_read,
             "imported": self.imported, "duplicates": self.duplicates, "positions": self.positions,
-            "bad_games": len(self.problems), "resumed_after": self.resumed_after,
+            "bad_games": len(self.problems), "repairs": len(self.repairs), "resumed_after": self.resumed_after,
         }
 
 
@@ -87,73 +89,6 @@ def corpus_name(path: str | os.PathLike[str]) -> str:
     for suffix in (".gz", ".pgn", ".PGN"):
         name = name.removesuffix(suffix)
     return name
-
-
-_MOVE_NUMBER = re.compile(r"\d+\s*\.+|[+#]|e\.p\.")
-_COMMENT = re.compile(r"\{[^}]*\}")
-
-
-class _LineReader:
-    """A ``readline``-only text stream over a binary file that counts lines and bytes.
-
-    python-chess silently drops movetext it cannot tokenise (``1. Nf9`` reads as a
-    game without moves), so the reader also notes, per movetext line, any word left
-    over once the tokens python-chess understands are removed.
-    """
-
-    def __init__(self, raw: IO[bytes], position: Callable[[], int]) -> None:
-        self._raw = raw
-        self._position = position
-        self.line_no = 0
-        self.unreadable: list[tuple[int, str]] = []
-        self._in_comment = False
-
-    def _check_movetext(self, text: str) -> None:
-        stripped = text.strip()
-        if not stripped or stripped.startswith("%"):
-            return
-        if not self._in_comment and stripped.startswith("["):
-            return
-        if self._in_comment:
-            close = stripped.find("}")
-            if close < 0:
-                return
-            stripped = stripped[close + 1 :]
-            self._in_comment = False
-        stripped = _COMMENT.sub(" ", stripped)
-        open_at = stripped.find("{")
-        if open_at >= 0:
-            self._in_comment = True
-            stripped = stripped[:open_at]
-        stripped = stripped.split(";", 1)[0]
-        residue = chess.pgn.MOVETEXT_REGEX.sub(" ", stripped)
-        residue = _MOVE_NUMBER.sub(" ", residue)
-        words = [w for w in residue.split() if any(ch.isalnum() for ch in w)]
-        if words:
-            self.unreadable.append((self.line_no, " ".join(words)))
-
-    def readline(self) -> str:
-        data = self._raw.readline()
-        if not data:
-            return ""
-        self.line_no += 1
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            text = data.decode("latin-1")
-        if self.line_no == 1:
-            text = text.lstrip("\ufeff")
-        self._check_movetext(text)
-        # Mixed CRLF/LF files: python-chess treats "\r\n" fine, but a lone "\r" would
-        # glue lines together; normalise both.
-        if text.endswith("\r\n"):
-            text = text[:-2] + "\n"
-        elif text.endswith("\r"):
-            text = text[:-1] + "\n"
-        return text
-
-    def bytes_read(self) -> int:
-        return self._position()
 
 
 @dataclass
@@ -171,14 +106,13 @@ class _Parsed:
 class _Collector(chess.pgn.BaseVisitor[_Parsed]):
     """Collects the mainline (FEN before each move, UCI) without building a game tree."""
 
-    def __init__(self, reader: _LineReader) -> None:
+    def __init__(self, reader: PgnLineReader) -> None:
         self._reader = reader
         self._game = _Parsed()
         self._last: chess.Board | None = None
 
     def begin_game(self) -> None:
         self._game = _Parsed(first_line=self._reader.line_no)
-        self._reader.unreadable.clear()
 
     def visit_header(self, tagname: str, tagvalue: str) -> None:
         self._game.headers[tagname] = tagvalue
@@ -226,18 +160,8 @@ def _problem_of(game: _Parsed) -> str | None:
     return None
 
 
-def _open_binary(path: Path) -> tuple[IO[bytes], Callable[[], int], Callable[[], None]]:
-    """The file's decompressed bytes, its compressed position (for progress) and a closer."""
-    raw = open(path, "rb")  # noqa: SIM115 - closed by the returned closer
-    if path.suffix != ".gz":
-        return raw, raw.tell, raw.close
-    buffered = io.BufferedReader(gzip.GzipFile(fileobj=raw, mode="rb"), buffer_size=1 << 16)
-
-    def close() -> None:
-        buffered.close()
-        raw.close()
-
-    return buffered, raw.tell, close
+def _as_problems(file: Path, repairs: Sequence[Repair]) -> list[ImportProblem]:
+    return [ImportProblem(str(file), r.game_number, r.line, r.what) for r in repairs]
 
 
 def import_run_id(path: str | os.PathLike[str], corpus: str) -> str:
@@ -285,8 +209,8 @@ def import_pgn(
         report.problems = import_errors(db, run_id)
 
     total_bytes = file.stat().st_size
-    stream, position, close = _open_binary(file)
-    reader = _LineReader(stream, position)
+    stream, position, close = open_binary(file)
+    reader = PgnLineReader(stream, position)
     pending: list[tuple[int, _Parsed]] = []
     pending_problems: list[ImportProblem] = []
     number = 0
@@ -297,10 +221,14 @@ def import_pgn(
             else:
                 # Already committed by an earlier run: skip without replaying the moves.
                 parsed = None
-                if chess.pgn.read_headers(cast(TextIO, reader)) is None:
+                found = chess.pgn.read_headers(cast(TextIO, reader))
+                reader.repairs.clear()  # reported by the run that imported these games
+                if found is None:
                     break
                 number += 1
                 continue
+            report.repairs.extend(_as_problems(file, reader.repairs))
+            reader.repairs.clear()
             if parsed is None:
                 break
             number += 1

@@ -28,7 +28,7 @@ from typing import TextIO, cast
 import chess
 import chess.pgn
 import sqlite_utils
-from conceptcoach.io.pgn_import import _LineReader, _open_binary
+from conceptcoach.io.pgn_reader import PgnLineReader, open_binary
 from conceptcoach.store.db import transaction
 from conceptcoach.store.imports import ImportProblem, add_import_errors
 from conceptcoach.store.position_sets import (
@@ -123,7 +123,7 @@ class _Builder(chess.pgn.GameBuilder):
     """A game builder that notes the line of every error (python-chess only keeps the
     exception) and the game's first line."""
 
-    def __init__(self, reader: _LineReader) -> None:
+    def __init__(self, reader: PgnLineReader) -> None:
         super().__init__()
         self._reader = reader
         self.first_line = 0
@@ -133,7 +133,6 @@ class _Builder(chess.pgn.GameBuilder):
         super().begin_game()
         self.first_line = self._reader.line_no
         self.located = []
-        self._reader.unreadable.clear()
 
     def handle_error(self, error: Exception) -> None:
         # No super(): it would log a traceback for every bad game of a user's file.
@@ -149,8 +148,8 @@ class _Builder(chess.pgn.GameBuilder):
 
 def _read_pgn(path: Path, report: PositionImportReport) -> list[NewCustomPosition]:
     out: list[NewCustomPosition] = []
-    stream, position, close = _open_binary(path)
-    reader = _LineReader(stream, position)
+    stream, position, close = open_binary(path)
+    reader = PgnLineReader(stream, position)
     number = 0
     try:
         while True:
@@ -194,7 +193,7 @@ def _is_pgn(path: Path) -> bool:
         return True
     if name.endswith(".epd"):
         return False
-    stream, _, close = _open_binary(path)
+    stream, _, close = open_binary(path)
     try:
         for raw in stream:
             text = raw.decode("utf-8", errors="replace").strip().lstrip("\ufeff")
@@ -220,7 +219,7 @@ def import_positions(
     if _is_pgn(file):
         found = _read_pgn(file, report)
     else:
-        stream, _, close = _open_binary(file)
+        stream, _, close = open_binary(file)
         try:
             text = (raw.decode("utf-8", errors="replace") for raw in stream)
             found = _read_epd(file, cast(TextIO, text), report)
