@@ -53,6 +53,13 @@ def test_shipped_library_has_twelve_novel_concepts_with_twelve_prototypes(shippe
     mat = np.load(LIBRARY / "vectors.npy", allow_pickle=False)
     novel_rows = [v["vector_row"] for v in vectors if v["status"] == "novel"]
     assert len({mat[r].tobytes() for r in novel_rows}) == len(novel_rows)
+    # ... nor twice as a Plan and its Prevention: no two vectors of a layer are parallel up to sign.
+    from conceptcoach.concepts.verdicts import parallel
+
+    for i, a in enumerate(vectors):
+        for b in vectors[i + 1:]:
+            if a["layer"] == b["layer"]:
+                assert not parallel(mat[a["vector_row"]], mat[b["vector_row"]]), (a["name"], b["name"])
 
 
 def test_shipped_library_keeps_controls_and_known_ideas_and_its_recipe(shipped) -> None:  # type: ignore[no-untyped-def]

@@ -33,6 +33,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     d.add_argument("--library", default=None, metavar="DIR", help="a library folder (default: assets/library)")
     d.add_argument("--write", action="store_true", help="write the names and descriptions into the library")
     d.set_defaults(handler=cmd_describe)
+    u = steps.add_parser("dedupe", help="keep one concept per direction (vectors parallel up to sign)")
+    u.add_argument("--library", default=None, metavar="DIR", help="a library folder (default: assets/library)")
+    u.add_argument("--write", action="store_true", help="write the library without the duplicates")
+    u.set_defaults(handler=cmd_dedupe)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -116,5 +120,33 @@ def cmd_describe(args: argparse.Namespace) -> int:
         if not c.get("annotation"):
             c["annotation"] = d.text
     if args.write:
+        print(f"written into {write_library_body(lib_dir, body)}")
+    return 0
+
+
+def cmd_dedupe(args: argparse.Namespace) -> int:
+    import numpy as np
+    from conceptcoach.concepts.library import VECTORS, write_library_body
+    from conceptcoach.concepts.library_check import read_library_concepts
+    from conceptcoach.concepts.verdicts import one_per_direction
+    from conceptcoach.paths import library_dir
+
+    lib_dir = Path(args.library) if args.library else library_dir()
+    try:
+        body, concepts = read_library_concepts(lib_dir)
+        vectors = np.load(lib_dir / VECTORS, allow_pickle=False)
+    except (ValueError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    # Active concepts first: a Prevention is kept only when it differs from every Plan.
+    order = sorted(range(len(concepts)), key=lambda i: concepts[i].get("polarity") != "active")
+    keep = sorted(order[k] for k in one_per_direction(
+        [(str(concepts[i]["layer"]), vectors[int(concepts[i]["vector_row"])]) for i in order]))
+    for i, c in enumerate(concepts):
+        if i not in keep:
+            print(f"dropped: {c['name']} [{c['status']}] (parallel to a concept kept)")
+    print(f"{len(keep)} of {len(concepts)} concepts kept")
+    if args.write:
+        body["concepts"] = [concepts[i] for i in keep]
         print(f"written into {write_library_body(lib_dir, body)}")
     return 0
