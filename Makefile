@@ -20,14 +20,20 @@ $(STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install -q -e '.[test]'
 	@touch $(STAMP)
 
-# Debian packages the tests use: stockfish (label and match tests).
+# Debian packages the tests use, as package:command: stockfish (label and match tests),
+# pgn-extract (a second parser reads the PGN study export), poppler-utils (pdftoppm renders
+# the worksheet PDF), libreoffice-calc-nogui (a real spreadsheet opens the CSV export).
+# Only missing ones are installed; without apt-get the tests that need them are skipped.
+SYSTEM_DEBS := stockfish:stockfish pgn-extract:pgn-extract poppler-utils:pdftoppm libreoffice-calc-nogui:soffice
 system-deps:
-	@if command -v stockfish >/dev/null 2>&1 || [ -x /usr/games/stockfish ]; then :; \
+	@missing=""; for pair in $(SYSTEM_DEBS); do deb=$${pair%%:*}; cmd=$${pair##*:}; \
+		command -v $$cmd >/dev/null 2>&1 || [ -x /usr/games/$$cmd ] || missing="$$missing $$deb"; done; \
+	if [ -z "$$missing" ]; then :; \
 	elif command -v apt-get >/dev/null 2>&1; then \
-		echo "installing stockfish with apt-get"; \
-		(apt-get update -qq && apt-get install -y -qq stockfish >/dev/null) || \
-		echo "apt-get could not install stockfish: tests that need it will be skipped"; \
-	else echo "apt-get is not available: tests that need stockfish will be skipped"; fi
+		echo "installing with apt-get:$$missing"; \
+		(apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null) || \
+		echo "apt-get could not install$$missing: tests that need them will be skipped"; \
+	else echo "apt-get is not available:$$missing missing, tests that need them will be skipped"; fi
 
 # Debian libraries Qt's xcb platform plugin needs to open a window (PySide6's wheels
 # do not carry them); installed only when one is missing (libxcb-cursor0 is loaded at

@@ -51,6 +51,113 @@ def test_spreadsheet_safe() -> None:
     for t in FORMULA_TRIGGERS:
         assert spreadsheet_safe(t + "1+1") == "'" + t + "1+1"
     assert spreadsheet_safe("Ada") == "Ada" and spreadsheet_safe("") == ""
+    # Numbers stay numbers: a quote would make a spreadsheet read them as text.
+    for number in ("-0.3057", "-1", "+2", "-.5", "-1e-05", "0.25"):
+        assert spreadsheet_safe(number) == number
+    for text in ("-", "-x", "- 3", "-1+2", "-inf", "+A1"):
+        assert spreadsheet_safe(text) == "'" + text
+
+
+NUMERIC_COLUMNS = ("attempt_id", "session_id", "player_id", "concept_id", "is_control", "correct",
+                   "partial_credit", "value_drop", "visit_share", "response_ms", "hints", "network_id")
+
+
+def _with_negative_drop(db: sqlite_utils.Database, session_id: int) -> int:
+    """One more attempt whose answer the teacher's figures rate above its own move (a
+    negative value drop, as real searches give): the number a spreadsheet must keep negative."""
+    from conceptcoach.store.attempts import NewAttempt, append_attempt, list_attempts
+
+    a = list_attempts(db, session_ids=[session_id])[0]
+    extra = append_attempt(db, NewAttempt(
+        session_id=a.session_id, item_id=None, player_id=a.player_id, phase="review", concept_id=a.concept_id,
+        is_control=False, fen=a.fen, expected=a.expected, answer_uci=a.answer_uci, answer_san=a.answer_san,
+        correct=False, value_drop=-0.3057, visit_share=0.1, partial_credit=1.0, response_ms=-5,
+    ), once_per_item=False)
+    return extra.id
+
+
+def test_csv_reads_with_its_types_in_python(played, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    db, ids, sessions = played
+    negative = _with_negative_drop(db, sessions[0])
+    path = tmp_path / "attempts.csv"
+    write_attempts_csv(db, path)
+    assert not path.read_bytes().startswith(b"\xef\xbb\xbf"), "a byte-order mark renames the first column"
+    with open(path, encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        rows = list(reader)
+    assert tuple(reader.fieldnames or ()) == CSV_COLUMNS
+    for row in rows:
+        for col in NUMERIC_COLUMNS:
+            if row[col] != "":
+                float(row[col])  # raises for text such as "'-0.3057"
+    row = next(r for r in rows if int(r["attempt_id"]) == negative)
+    assert float(row["value_drop"]) == -0.3057 and row["value_drop"] == "-0.3057"
+    assert int(row["response_ms"]) == -5
+    assert {r["player"] for r in rows} == {"'" + EVIL_NAMES[0], EVIL_NAMES[1]}
+    assert next(a for a in read_attempts_csv(path) if a.id == negative).value_drop == -0.3057
+
+
+def _xlsx_cells(path: Path) -> list[dict[str, tuple[str, str]]]:
+    """Rows of an .xlsx's first sheet as {column letter: (cell type, text)}; the type is
+    "n" for a number, "s"/"str"/"inlineStr" for text, "f" when the cell holds a formula."""
+    import re
+    import zipfile
+    from xml.etree import ElementTree
+
+    ns = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
+    with zipfile.ZipFile(path) as z:
+        shared = [("".join(t.text or "" for t in si.iter(f"{{{ns['m']}}}t")))
+                  for si in ElementTree.fromstring(z.read("xl/sharedStrings.xml")).findall("m:si", ns)]
+        sheet = ElementTree.fromstring(z.read("xl/worksheets/sheet1.xml"))
+    rows = []
+    for row in sheet.iter(f"{{{ns['m']}}}row"):
+        cells: dict[str, tuple[str, str]] = {}
+        for c in row.findall("m:c", ns):
+            col = re.sub(r"\d", "", c.get("r", ""))
+            kind = "f" if c.find("m:f", ns) is not None else c.get("t", "n")
+            v = c.find("m:v", ns)
+            text = "" if v is None else (v.text or "")
+            cells[col] = (kind, shared[int(text)] if kind == "s" else text)
+        rows.append(cells)
+    return rows
+
+
+@pytest.mark.slow
+def test_csv_opens_with_numbers_in_libreoffice(played, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A real spreadsheet (LibreOffice Calc, headless) reads the CSV: numbers are numbers,
+    negative values negative, and no cell is a formula."""
+    import shutil
+    import subprocess
+
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        pytest.skip("LibreOffice (soffice) is missing: `make system-deps` installs libreoffice-calc-nogui")
+    db, ids, sessions = played
+    negative = _with_negative_drop(db, sessions[0])
+    path = tmp_path / "attempts.csv"
+    write_attempts_csv(db, path)
+    # Comma-separated, '"' quotes, UTF-8 (76), from line 1, English (1033) decimal point:
+    # how Calc's import dialog reads the file on an English system.
+    done = subprocess.run(
+        [soffice, f"-env:UserInstallation={(tmp_path / 'lo-profile').as_uri()}", "--headless",
+         "--infilter=CSV:44,34,76,1,,1033", "--convert-to", "xlsx", "--outdir", str(tmp_path), str(path)],
+        capture_output=True, text=True, timeout=300)
+    xlsx = tmp_path / "attempts.xlsx"
+    assert xlsx.exists(), done.stdout + done.stderr
+    rows = _xlsx_cells(xlsx)
+    header = {cell[1]: col for col, cell in rows[0].items()}
+    assert set(header) == set(CSV_COLUMNS)
+    assert len(rows) == 1 + len(list(csv.DictReader(path.open(encoding="utf-8", newline=""))))
+    for row in rows[1:]:
+        assert all(kind != "f" for kind, _ in row.values()), row
+        for name in NUMERIC_COLUMNS:
+            if header[name] in row:
+                assert row[header[name]][0] == "n", (name, row[header[name]])
+        assert row[header["player"]][0] != "n" and row[header["fen"]][0] != "n"
+    by_id = {int(float(r[header["attempt_id"]][1])): r for r in rows[1:]}
+    assert float(by_id[negative][header["value_drop"]][1]) == -0.3057
+    names = {r[header["player"]][1] for r in rows[1:]}
+    assert "'" + EVIL_NAMES[0] in names  # shown as text, never run
 
 
 def test_csv_round_trip_and_no_formula(played, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -45,9 +45,22 @@ CSV_COLUMNS = (
 )
 
 
+#: A plain decimal number, as a spreadsheet reads it (a sign, digits, a point, an exponent).
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+
+
 def spreadsheet_safe(text: str) -> str:
-    """Prefix a cell that a spreadsheet would run as a formula with a single quote."""
-    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
+    """Prefix a text cell that a spreadsheet would run as a formula with a single quote.
+
+    A number is left as it is, sign included (``-0.3057`` stays a negative number; a
+    quote would turn it into text)::
+
+        >>> spreadsheet_safe("=1+1"), spreadsheet_safe("-0.3057"), spreadsheet_safe("-x")
+        ("'=1+1", '-0.3057', "'-x")
+    """
+    if not text.startswith(FORMULA_TRIGGERS) or _NUMBER.fullmatch(text):
+        return text
+    return "'" + text
 
 
 def _names(db: sqlite_utils.Database, attempts: Sequence[Attempt]) -> tuple[dict[int, str], dict[int, str]]:
@@ -88,15 +101,17 @@ def _num(x: float | None) -> str:
 
 
 def write_attempts_csv(db: sqlite_utils.Database, path: PathLike, **filters: Any) -> int:
-    """Write :func:`attempts_csv_text` to ``path`` (UTF-8 with BOM, which spreadsheets
-    need to read accents); returns the number of attempts written."""
+    """Write :func:`attempts_csv_text` to ``path`` as plain UTF-8 (no byte-order mark: with
+    one, Python's ``csv.DictReader`` names the first column ``\ufeffattempt_id``); returns
+    the number of attempts written."""
     text = attempts_csv_text(db, **filters)
-    Path(path).write_text(text, encoding="utf-8-sig", newline="")
+    Path(path).write_text(text, encoding="utf-8", newline="")
     return text.count("\r\n") - 1
 
 
 def read_attempts_csv(path: PathLike) -> list[Attempt]:
-    """Attempts read back from a CSV export (for recomputing the statistics elsewhere)."""
+    """Attempts read back from a CSV export (for recomputing the statistics elsewhere);
+    reads files written with a byte-order mark by earlier versions too."""
     def opt(v: str, cast: Any) -> Any:
         return None if v == "" else cast(v)
 
