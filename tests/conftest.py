@@ -84,14 +84,16 @@ def screenshots_dir() -> Path:
 _VISIT_SPREAD = ((60, 0.30), (20, 0.10), (10, -0.20), (10, -0.50))
 
 
-def _every_seventh_ply(ply: int) -> bool:
-    return 12 <= ply <= 40 and ply % 7 == 0
+def _ply_21(ply: int) -> bool:
+    return ply == 21
 
 
-def _real_positions(count: int, skip: int = 0, plies=_every_seventh_ply, next_moves: int = 4,  # type: ignore[no-untyped-def]
+def _real_positions(count: int, skip: int = 0, plies=_ply_21, next_moves: int = 4,  # type: ignore[no-untyped-def]
                     min_legal: int = 4) -> list[tuple[str, str, list[str], str]]:
     """(fen, move played, the next ``next_moves`` moves, game key) of distinct real positions
-    of the Lichess sample at the plies ``plies`` accepts, with >= ``min_legal`` legal moves."""
+    of the Lichess sample at the plies ``plies`` accepts (by default one per game, so no two
+    share a game: a session plan keeps each game to one phase), with >= ``min_legal`` legal
+    moves."""
     import gzip
 
     import chess.pgn
@@ -177,7 +179,8 @@ CURATED_FIGURES = {
 
 def _build_curated_library(db, per_concept: int = 6, names: tuple[str, ...] = ()) -> list[int]:  # type: ignore[no-untyped-def]
     """Four concepts as the explorer shows them (two novel, two controls), with figures,
-    heat and six-move lines on real middlegame positions; ``names`` renames them."""
+    heat and six-move lines on real middlegame positions (one per game); ``names`` renames
+    them."""
     import chess
     import numpy as np
     from conceptcoach.store.concepts import NewPrototype, add_concept
@@ -205,8 +208,7 @@ def _build_curated_library(db, per_concept: int = 6, names: tuple[str, ...] = ()
          {**figs, "novelty": {**figs["novelty"], "novel": False, "min_difference": -0.05,
                               "machine": [0.99, 0.97, 0.93, 0.86, 0.76, 0.63, 0.5]}}),
     ]
-    positions = _real_positions(per_concept * len(specs), plies=lambda ply: ply in (16, 30), next_moves=6,
-                                min_legal=6)
+    positions = _real_positions(per_concept * len(specs), plies=lambda ply: ply == 16, next_moves=6, min_legal=6)
     ids = []
     for k, (name, layer, status, f) in enumerate(specs):
         chunk = positions[k * per_concept:(k + 1) * per_concept]

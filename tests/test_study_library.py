@@ -24,11 +24,12 @@ LICHESS = SHARED_DATA / "human" / "lichess_fgf_sample_3000.pgn.gz"
 VISIT_SPREAD = ((60, 0.30), (20, 0.10), (10, -0.20), (10, -0.50))
 
 
-def _every_seventh_ply(ply: int) -> bool:
-    return 12 <= ply <= 40 and ply % 7 == 0
+def _ply_21(ply: int) -> bool:
+    # One position per game: a session plan keeps each game to one phase.
+    return ply == 21
 
 
-def real_positions(count: int, skip: int = 0, plies: Callable[[int], bool] = _every_seventh_ply,
+def real_positions(count: int, skip: int = 0, plies: Callable[[int], bool] = _ply_21,
                    next_moves: int = 4, min_legal: int = 4) -> list[tuple[str, str, list[str], str]]:
     """(fen, move played, the next ``next_moves`` moves, game key) of distinct real
     positions at the plies ``plies`` accepts, with at least ``min_legal`` legal moves."""

@@ -3,7 +3,14 @@
 A :class:`PlanSpec` is plain data (JSON round-trip, saved as a template). Making a
 plan picks prototypes for every phase with a recorded seed:
 
-* per concept, the pre-test, learning and post-test prototypes are disjoint;
+* per concept, the pre-test, learning and post-test prototypes are disjoint, and no two
+  phases of a session use positions from the same game, nor does a test position lie on
+  a line shown in the learning phase;
+* where the library carries an engine's verdicts, the tests use only verified quiz items
+  (the teacher's move within the margin of the best, the position open, no history
+  involved), learning uses no rejected item, and every move within the margin is an
+  accepted answer; an unverified library is used as it is;
+* known ideas (static concepts) check the method; they are not lessons and are refused;
 * no player of the plan meets a position (by FEN without move counters) that they
   answered or studied in any earlier session, or that is planned in another of their
   sessions, and no position appears twice;
@@ -26,6 +33,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import chess
 import numpy as np
 import sqlite_utils
 from conceptcoach.store.attempts import position_key, seen_positions, tested_positions
@@ -148,6 +156,27 @@ class _Candidate:
     line: tuple[str, ...]
     value: float | None
     visits: dict[str, dict[str, float]]
+    game_key: str | None = None
+    #: None: never verified; else whether an engine found it fit for a test / for learning.
+    quiz_ok: bool | None = None
+    learn_ok: bool | None = None
+
+    def fit_for(self, phase: str) -> bool:
+        if phase == "learning":
+            return self.learn_ok is not False
+        return self.quiz_ok is not False
+
+    def line_keys(self) -> set[str]:
+        """The positions the item's line passes through (the learning view shows them)."""
+        board = chess.Board(self.fen)
+        keys = set()
+        for uci in self.line:
+            try:
+                board.push_uci(uci)
+            except ValueError:
+                break
+            keys.add(position_key(board.fen()))
+        return keys
 
 
 def _shuffled(rng: np.random.Generator, items: Sequence[Any]) -> list[Any]:
@@ -156,11 +185,22 @@ def _shuffled(rng: np.random.Generator, items: Sequence[Any]) -> list[Any]:
 
 
 def _concept_candidates(db: sqlite_utils.Database, concept_id: int, is_control: bool) -> list[_Candidate]:
-    return [
-        _Candidate(concept_id, is_control, "prototype", p.id, p.fen, (p.best_move,), tuple(p.line), p.value,
-                   p.visits)
-        for p in list_prototypes(db, concept_id)
-    ]
+    out = []
+    for p in list_prototypes(db, concept_id):
+        verdict = p.verification
+        if verdict is None or verdict.get("status") == "unverified":
+            out.append(_Candidate(concept_id, is_control, "prototype", p.id, p.fen, (p.best_move,), tuple(p.line),
+                                  p.value, p.visits, p.game_key))
+            continue
+        # Every move within the margin is right; the teacher's move comes first. The line
+        # shown is the verified one (cut before the first move that goes wrong).
+        accepted = sorted(verdict.get("accepted", {}).items(), key=lambda kv: -kv[1])
+        expected = (p.best_move, *[m for m, _ in accepted if m != p.best_move])
+        line = tuple(verdict.get("line") or p.line)
+        out.append(_Candidate(concept_id, is_control, "prototype", p.id, p.fen, expected, line, p.value,
+                              p.visits, p.game_key, quiz_ok=bool(verdict.get("quiz_item")),
+                              learn_ok=verdict.get("status") == "verified"))
+    return out
 
 
 def _machine_candidates(db: sqlite_utils.Database) -> list[_Candidate]:
@@ -199,6 +239,27 @@ def build_items(db: sqlite_utils.Database, spec: PlanSpec, seed: int) -> list[Ne
     seen = seen_positions(db, spec.player_ids)
     tested = tested_positions(db, spec.player_ids) if review else seen
     used: set[str] = set()  # positions already placed in this plan
+    games: dict[str, str] = {}  # game key -> the phase whose positions came from it
+    test_keys: set[str] = set()  # test positions placed so far
+    learning_lines: set[str] = set()  # positions shown along learning lines so far
+
+    def fits(c: _Candidate, ph: str) -> bool:
+        if not c.fit_for(ph):
+            return False
+        if c.game_key is not None and games.get(c.game_key, ph) != ph:
+            return False  # another phase already uses this game
+        if ph == "learning":
+            return not (c.line_keys() & test_keys)
+        return position_key(c.fen) not in learning_lines
+
+    def place(c: _Candidate, ph: str) -> None:
+        used.add(position_key(c.fen))
+        if c.game_key is not None:
+            games[c.game_key] = ph
+        if ph == "learning":
+            learning_lines.update(c.line_keys())
+        else:
+            test_keys.add(position_key(c.fen))
 
     def pick(cands: list[_Candidate], counts: dict[str, int], what: str, concept_id: int | None,
              wanted_later: frozenset[str] = frozenset()) -> dict[str, list[_Candidate]]:
@@ -221,12 +282,27 @@ def build_items(db: sqlite_utils.Database, spec: PlanSpec, seed: int) -> list[Ne
         needed = sum(counts.values())
         if len(pool) < needed:
             raise NotEnoughPositions(what, needed, len(pool), concept_id, len(taken_here))
-        chosen: dict[str, list[_Candidate]] = {}
-        at = 0
-        for ph in phases:
-            chosen[ph] = pool[at:at + counts[ph]]
-            at += counts[ph]
-            used.update(position_key(c.fen) for c in chosen[ph])
+        chosen: dict[str, list[_Candidate]] = {ph: [] for ph in phases}
+        taken: set[int] = set()
+        # Tests first (they need verified quiz items, the scarcer kind), then learning.
+        for ph in sorted(phases, key=lambda ph: ph == "learning"):
+            # Games this phase already uses first, so that games stay free for the others.
+            order = sorted(range(len(pool)), key=lambda k: (games.get(pool[k].game_key or "") != ph, k))
+            for k in order:
+                c = pool[k]
+                if len(chosen[ph]) >= counts[ph]:
+                    break
+                if k not in taken and fits(c, ph):
+                    chosen[ph].append(c)
+                    taken.add(k)
+                    place(c, ph)
+            if len(chosen[ph]) < counts[ph]:
+                fit = sum(1 for c in pool if c.fit_for(ph))
+                kind = "learning positions" if ph == "learning" else "verified quiz items"
+                raise NotEnoughPositions(
+                    f"{what} ({ph}: {fit} {kind} of {len(pool)} unused positions, "
+                    "and no two phases may share a game or a learning line)",
+                    needed, len(pool), concept_id, len(taken_here))
         return chosen
 
     counts = {ph: (spec.learning_count if ph == "learning" else spec.per_phase) for ph in phases}
@@ -235,9 +311,13 @@ def build_items(db: sqlite_utils.Database, spec: PlanSpec, seed: int) -> list[Ne
     names: dict[int, str] = {}
     for cid in spec.concept_ids:
         try:
-            names[cid] = get_concept(db, cid).name
+            concept = get_concept(db, cid)
         except KeyError as exc:
             raise PlanError(f"no concept with id {cid} in the library") from exc
+        if concept.kind == "static":
+            raise PlanError(f"concept {cid} ({concept.name!r}) is a known idea that checks the method, "
+                            "not a lesson: choose a discovered concept")
+        names[cid] = concept.name
         concept_cands[cid] = _concept_candidates(db, cid, False)
     # Concepts of one source position share prototypes. The concept with the fewest
     # prototypes is served first, and each takes positions the others still need last,

@@ -1,0 +1,91 @@
+"""Session plans that teach only what an engine confirmed: verified quiz items in the
+tests, every accepted move counted, phases apart by game and by line, no known idea
+offered as a lesson."""
+
+from __future__ import annotations
+
+import chess
+import numpy as np
+import pytest
+import sqlite_utils
+from conceptcoach.store.attempts import position_key
+from conceptcoach.store.concepts import (
+    NewPrototype,
+    add_concept,
+    list_prototypes,
+    set_prototype_verification,
+)
+from conceptcoach.store.players import add_player
+from conceptcoach.study.plan import NotEnoughPositions, PlanError, PlanSpec, build_items
+
+
+def _verdict(status: str, quiz: bool, accepted: dict[str, int], line: list[str]) -> dict[str, object]:
+    return {"status": status, "quiz_item": quiz, "accepted": accepted, "line": line, "evals": accepted}
+
+
+def test_tests_use_verified_quiz_items_and_accept_every_good_move(store: sqlite_utils.Database,
+                                                                  study_library) -> None:  # type: ignore[no-untyped-def]
+    ids = study_library.build(store, concepts=1, per_concept=20, failed=0)
+    protos = list_prototypes(store, ids[0])
+    other = {}
+    for i, p in enumerate(protos):
+        board = chess.Board(p.fen)
+        second = next(m.uci() for m in board.legal_moves if m.uci() != p.best_move)
+        other[p.id] = second
+        if i < 8:  # quiz items with two accepted moves
+            verdict = _verdict("verified", True, {p.best_move: 40, second: 25}, p.line)
+        elif i < 14:  # verified, but decided: learning only
+            verdict = _verdict("verified", False, {p.best_move: 900}, p.line)
+        else:  # the teacher's move loses: never shown
+            verdict = _verdict("rejected", False, {second: 60}, p.line)
+        set_prototype_verification(store, p.id, verdict)
+    player = add_player(store, "Ben", rating=1500)
+    items = build_items(store, PlanSpec(player_ids=[player.id], concept_ids=ids, per_phase=4, seed=3), 3)
+    by_id = {p.id: i for i, p in enumerate(protos)}
+    for it in items:
+        rank = by_id[it.source_id]
+        if it.phase in ("pre", "post"):
+            assert rank < 8, "a test item that is not a verified quiz item"
+            assert set(it.expected) == {protos[rank].best_move, other[it.source_id]}
+            assert it.expected[0] == protos[rank].best_move
+        else:
+            assert rank < 14, "a rejected item in the learning phase"
+    # Too few verified quiz items: the plan says so.
+    with pytest.raises(NotEnoughPositions, match="verified quiz items"):
+        build_items(store, PlanSpec(player_ids=[player.id], concept_ids=ids, per_phase=5, seed=3), 3)
+
+
+def test_phases_never_share_a_game_or_a_learning_line(store: sqlite_utils.Database,
+                                                      study_library) -> None:  # type: ignore[no-untyped-def]
+    # Three positions from each game, so a careless plan would mix games across phases.
+    rows = study_library.real_positions(36, plies=lambda ply: ply in (14, 20, 26), next_moves=8)
+    protos = [NewPrototype(fen=f, best_move=b, line=ln, value=0.2, visits=study_library.visits_for(f, b),
+                           game_key=g)
+              for f, b, ln, g in rows]
+    cid = add_concept(store, uid="games", name="Games", layer="block3", kind="dynamic", status="novel",
+                      vector=np.ones(8, np.float32), prototypes=protos)
+    player = add_player(store, "Cleo")
+    items = build_items(store, PlanSpec(player_ids=[player.id], concept_ids=[cid], per_phase=4, seed=1), 1)
+    game_of = {p.fen: p.game_key for p in list_prototypes(store, cid)}
+    phases_of_game: dict[str, set[str]] = {}
+    for it in items:
+        phases_of_game.setdefault(game_of[it.fen], set()).add(it.phase)
+    assert all(len(ph) == 1 for ph in phases_of_game.values()), phases_of_game
+    shown: set[str] = set()
+    for it in items:
+        if it.phase == "learning":
+            board = chess.Board(it.fen)
+            for uci in it.line:
+                board.push_uci(uci)
+                shown.add(position_key(board.fen()))
+    assert not shown & {position_key(it.fen) for it in items if it.phase != "learning"}
+
+
+def test_known_ideas_are_not_lessons(store: sqlite_utils.Database, study_library) -> None:  # type: ignore[no-untyped-def]
+    rows = study_library.real_positions(12)
+    cid = add_concept(store, uid="queen", name="Known idea: the side to move has its queen", layer="block3",
+                      kind="static", status="static", vector=np.ones(8, np.float32),
+                      prototypes=[NewPrototype(fen=f, best_move=b, game_key=g) for f, b, _, g in rows])
+    player = add_player(store, "Dan")
+    with pytest.raises(PlanError, match="checks the method"):
+        build_items(store, PlanSpec(player_ids=[player.id], concept_ids=[cid], per_phase=4, seed=1), 1)
