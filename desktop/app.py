@@ -1,5 +1,10 @@
 """The application shell: the main window (a sidebar of screens), settings, start-up and
-the wiring between screens.
+the navigation between screens.
+
+Screens learn what changed from one notification: every operation that writes says
+what it changed (``Changes``) and ``Workers.changed`` carries it to every screen, which
+redraws what concerns it. The window only routes navigation (open a session, show a
+player's results) and passes the settings down.
 
 Start-up shows the window at once; the store is opened (and the bundled network and
 concept library registered on first run) by the DB worker, and the screens fill in when
@@ -19,6 +24,7 @@ from typing import Any
 from conceptcoach.desktop.board.theme import PieceSet
 from conceptcoach.desktop.board.view import ANIM_MS
 from conceptcoach.desktop.board.widget import BoardWidget
+from conceptcoach.desktop.changes import Changes
 from conceptcoach.desktop.screens.discovery import DiscoveryScreen
 from conceptcoach.desktop.screens.explorer import ConceptExplorer
 from conceptcoach.desktop.screens.home import HomeScreen
@@ -77,7 +83,7 @@ def _preload(ctx: Context) -> list[str]:
 
 class MainWindow(QMainWindow):
     ready = Signal()  # the store is open and the screens have their first data
-    library_ready = Signal()  # the bundled network and concept library are registered
+    libraryReady = Signal()  # the bundled network and concept library are registered
 
     def __init__(self, settings: Settings, data_dir: str | None = None, settings_file: Path | None = None,
                  parent: QWidget | None = None) -> None:
@@ -98,7 +104,7 @@ class MainWindow(QMainWindow):
 
         self.home = HomeScreen(self.workers, show_welcome=not settings.welcomed)
         self.session = SessionScreen(self.workers, self.pieces)
-        self.results = ResultsScreen(self.workers)
+        self.results = ResultsScreen(self.workers, export_dir=Path(settings.export_dir) if settings.export_dir else None)
         self.explorer = ConceptExplorer(self.workers, self.pieces)
         self.discovery = DiscoveryScreen(self.workers, db_path="")
         self.settings_screen = SettingsScreen(self.workers, settings, self.pieces, data_dir=self.data_dir or "")
@@ -133,7 +139,7 @@ class MainWindow(QMainWindow):
         self._shortcuts()
         self.apply_settings(settings)
         self.sidebar.setCurrentRow(0)
-        self.resize(1280, 800)
+        self.resize(settings.window_width or 1280, settings.window_height or 800)
         self._opened_handled = False
         self.workers.db_thread.opened.connect(self._store_opened)
         self.workers.db_thread.openFailed.connect(self._store_failed)
@@ -142,25 +148,19 @@ class MainWindow(QMainWindow):
         if self.workers.db_thread.ready.is_set():
             QTimer.singleShot(0, self._store_opened)
 
-    # ------------------------------------------------------------------ wiring
+    # ------------------------------------------------------------------ navigation
     def _wire(self) -> None:
         h, s = self.home, self.session
-        h.new_session_requested.connect(self.start_session)
-        h.resume_requested.connect(self.resume_session)
-        h.results_requested.connect(self.show_results)
-        h.welcome_dismissed.connect(lambda: self.save(self.settings.with_changes(welcomed=True)))
-        h.players_changed.connect(s.reload)
+        h.newSessionRequested.connect(self.start_session)
+        h.resumeRequested.connect(self.resume_session)
+        h.resultsRequested.connect(self.show_results)
+        h.welcomeDismissed.connect(lambda: self.save(self.settings.with_changes(welcomed=True)))
         s.resultsRequested.connect(self.show_results)
         s.homeRequested.connect(lambda: self.go("Home"))
-        s.sessionsChanged.connect(h.refresh)
         s.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
-        self.explorer.library_changed.connect(s.reload)
-        self.explorer.library_changed.connect(h.refresh)
-        self.discovery.library_changed.connect(self.explorer.refresh)
-        self.discovery.library_changed.connect(s.reload)
-        self.discovery.library_changed.connect(h.refresh)
         self.results.exported.connect(lambda text: self.statusBar().showMessage(text, 10000))
-        self.settings_screen.settings_changed.connect(self.save)
+        self.results.exportDirChanged.connect(lambda folder: self.save(self.settings.with_changes(export_dir=folder)))
+        self.settings_screen.settingsChanged.connect(self.save)
 
     def _shortcuts(self) -> None:
         for i in range(len(SCREENS)):
@@ -178,16 +178,9 @@ class MainWindow(QMainWindow):
         self.sidebar.setCurrentRow(SCREENS.index(name))
 
     def _show_screen(self, row: int) -> None:
-        if row < 0:
-            return
-        self.stack.setCurrentIndex(row)
-        if not self.is_ready:
-            return
-        # Screens are refreshed when shown, so edits made elsewhere always show.
-        if SCREENS[row] == "Home":
-            self.home.refresh()
-        elif SCREENS[row] == "Results" and self.results.data is not None:
-            self.results.refresh()
+        # A screen that missed a change while hidden redraws as it is shown (widgets.Redraw).
+        if row >= 0:
+            self.stack.setCurrentIndex(row)
 
     # ------------------------------------------------------------------ store
     def _store_opened(self) -> None:
@@ -197,9 +190,9 @@ class MainWindow(QMainWindow):
         self.store_label.setText(f"Store: {self.opener.path}")
         self.discovery.db_path = self.opener.path or ""
         self.settings_screen.db_path = self.opener.path or ""
-        self.settings_screen.current_data_dir = str(Path(self.opener.path or "").parent)
+        self.settings_screen.set_data_dir_in_use(str(Path(self.opener.path or "").parent))
         self.home.library_pending = True
-        self._refresh_all()
+        self.workers.notify(Changes.everything())
         self.workers.db(lambda ctx: None, name="ready", on_finished=self._ready)
         # Then import the rest of the study core on the DB thread, before the user acts
         # (see jobs.preload_core), so no later operation pays for it mid-session.
@@ -210,23 +203,17 @@ class MainWindow(QMainWindow):
                                     on_failure=self._prepare_failed)
         self.prepare_op = prep
 
-    def _refresh_all(self) -> None:
-        self.home.refresh()
-        self.explorer.refresh()
-        self.settings_screen.refresh()
-        self.session.reload()
-
     def _prepared(self, result: dict[str, Any]) -> None:
         counts = result.get("concepts", {})
         self.statusBar().showMessage(f"Library ready: {sum(counts.values())} concepts.", 8000)
         self.library_is_ready = True
         self.home.library_pending = False
-        self._refresh_all()
-        self.library_ready.emit()
+        self.workers.notify(Changes(concepts=True, networks=True))
+        self.libraryReady.emit()
 
     def _prepare_failed(self, message: str) -> None:
         self.home.library_pending = False
-        self.home.refresh()
+        self.workers.notify(Changes(concepts=True))
         first = (message.strip().splitlines() or ["unknown error"])[0]
         self.statusBar().showMessage(f"The bundled network or library could not be registered: {first}")
 
@@ -251,6 +238,7 @@ class MainWindow(QMainWindow):
         self.go("Session")
 
     def show_results(self, player_id: int, session_id: int = 0) -> None:
+        """Results of ``player_id`` (0: the first player), for ``session_id`` (0: all sessions)."""
         self.results.show_for(player_id or None, session_id)
         self.go("Results")
 
@@ -261,9 +249,12 @@ class MainWindow(QMainWindow):
             save_settings(settings, self.settings_file)
         except OSError as exc:
             self.statusBar().showMessage(f"Settings not saved: {exc}", 10000)
+        self.workers.notify(Changes(settings=True))
 
     def apply_settings(self, settings: Settings) -> None:
         self.settings = settings
+        # The settings screen edits on top of what is saved now (export folder, window size...).
+        self.settings_screen.settings = settings
         self.pieces.scale = settings.piece_scale
         for board in self.findChildren(BoardWidget):
             if board.view.pieces is not self.pieces:
@@ -274,10 +265,15 @@ class MainWindow(QMainWindow):
             for item in board.view.scene().items():
                 item.update()
         self.session.notation = settings.notation
+        self.session.confirm_moves = settings.confirm_moves
         self.discovery.teacher = settings.network
-        self.explorer.card.viewer.figurines = settings.figurines
+        self.explorer.card.viewer.set_figurines(settings.figurines)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        # The size to open at next time (not a full-screen or maximised one).
+        size = self.normalGeometry().size() if self.isMaximized() or self.isFullScreen() else self.size()
+        if (size.width(), size.height()) != (self.settings.window_width, self.settings.window_height):
+            self.save(self.settings.with_changes(window_width=size.width(), window_height=size.height()))
         # Background work is cancelled; the DB thread finishes the operation it is in
         # (answers are committed one by one, so nothing half-written is left) and closes
         # the store. A first-time import on a busy machine can take seconds: wait for it

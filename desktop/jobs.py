@@ -87,7 +87,9 @@ def import_games(db_path: str, files: list[str], progress: Progress, should_stop
             name = Path(f).name
 
             def per_file(done: int, total: int, message: str, k: int = k, name: str = name) -> None:
-                progress(done, total, f"import: {name} ({k + 1}/{len(files)}) {message}")
+                # The core says "import: <file>: 120 games"; the file is named once, here.
+                detail = message.removeprefix("import:").strip().removeprefix(f"{name}:").strip()
+                progress(done, total, f"Importing {name} ({k + 1} of {len(files)}): {detail}")
 
             try:
                 report = import_pgn(db, f, progress=per_file, should_stop=should_stop)

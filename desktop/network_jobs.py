@@ -16,8 +16,8 @@ def register_file(db_path: str, path: str, role: str, progress: Callable[[int, i
     """Register the checkpoint ``path`` (its .json metadata beside it) with ``role``
     ('' keeps the role written in the checkpoint). Returns its name, role and sha256."""
     from conceptcoach.engine.checkpoint import CheckpointError
-    from conceptcoach.store.db import open_store
     from conceptcoach.engine.networks import register_file as register_network_file
+    from conceptcoach.store.db import open_store
 
     progress(0, 1, f"checking {path}")
     db = open_store(db_path)

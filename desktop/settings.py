@@ -28,7 +28,11 @@ class Settings:
     notation: str = "san"  # 'san' (Nf3) or 'figurine' (♘f3)
     coordinates: bool = True
     animation: bool = True
+    confirm_moves: bool = False  # a test answer is committed only once the player confirms it
     welcomed: bool = False  # the first-run welcome was dismissed
+    export_dir: str = ""  # where Results writes exports ('' = ~/ConceptCoach exports)
+    window_width: int = 0  # the main window's size when it was last closed (0 = the default)
+    window_height: int = 0
 
     def with_changes(self, **changes: Any) -> Settings:
         return replace(self, **changes)
@@ -76,7 +80,9 @@ def load_settings(path: Path | None = None) -> tuple[Settings, str | None]:
     default = Settings()
     values: dict[str, Any] = {}
     for name, value in data.items():
-        if name in known and isinstance(value, type(getattr(default, name))):
+        # bool is an int in Python: a size saved as true/false is not a size.
+        wanted = type(getattr(default, name)) if name in known else None
+        if wanted is not None and isinstance(value, wanted) and not (wanted is int and isinstance(value, bool)):
             values[name] = value
     settings = Settings(**values)
     if settings.notation not in NOTATIONS:

@@ -8,6 +8,10 @@ imports, inference) runs on a QThreadPool; when it needs the store it opens a pr
 connection there. Every operation can be cancelled: ``ctx.should_stop()`` turns true and
 core functions that take a ``should_stop``/``stop`` callable end early.
 
+An operation that writes says what it changed (``changes=Changes(...)``); when it
+succeeds, after its own callbacks, ``Workers.changed`` is emitted once with that value
+and every screen redraws what concerns it (see :mod:`conceptcoach.desktop.changes`).
+
 ``StallMonitor`` measures how long the GUI thread goes without serving its event loop;
 tests assert it never exceeds 100 ms.
 """
@@ -22,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from conceptcoach.desktop.changes import Changes
 from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, QTimer, Signal
 
 DbFactory = Callable[[], Any]  # returns a sqlite_utils.Database; kept opaque so Qt code never imports sqlite
@@ -191,7 +196,11 @@ class _Runnable(QRunnable):
 
 class Workers(QObject):
     """The application's background machinery: ``db(...)`` for store work, ``cpu(...)``
-    for heavy work. Both return the Operation (connect to it, or cancel it)."""
+    for heavy work, ``process(...)`` for work in a child process. Each returns the
+    Operation (connect to it, or cancel it); ``changes=`` says what a successful one
+    wrote, announced by ``changed``."""
+
+    changed = Signal(object)  # Changes, once per successful operation that wrote something
 
     def __init__(self, factory: DbFactory, parent: QObject | None = None, cpu_threads: int = 4) -> None:
         super().__init__(parent)
@@ -210,12 +219,26 @@ class Workers(QObject):
         op.finished.connect(lambda: self._live.discard(op))
         return op
 
-    def db(self, fn: Callable[[Context], Any], **kwargs: Any) -> Operation:
+    def _announce(self, op: Operation, changes: Changes | None) -> None:
+        if changes:
+            # Connected after the operation's own on_success, so the initiator has shown its
+            # result before the screens redraw.
+            op.succeeded.connect(lambda _result: self.changed.emit(changes))
+
+    def notify(self, changes: Changes) -> None:
+        """Announce a change made outside an operation (settings saved, store opened)."""
+        if changes:
+            self.changed.emit(changes)
+
+    def db(self, fn: Callable[[Context], Any], *, changes: Changes | None = None, **kwargs: Any) -> Operation:
         op = self._track(Operation(fn, **kwargs))
+        self._announce(op, changes)
         return self.db_thread.submit(op)
 
-    def cpu(self, fn: Callable[[Context], Any], *, needs_db: bool = False, **kwargs: Any) -> Operation:
+    def cpu(self, fn: Callable[[Context], Any], *, needs_db: bool = False, changes: Changes | None = None,
+            **kwargs: Any) -> Operation:
         op = self._track(Operation(fn, **kwargs))
+        self._announce(op, changes)
         self.pool.start(_Runnable(op, self.factory if needs_db else None, self.db_thread.ready))
         return op
 

@@ -1,6 +1,7 @@
 """The application shell: start-up time without torch (in a fresh process), settings
-saved and applied, the screens wired together, and a screenshot of every screen
-written to docs/screenshots/ (looked at by a person; the README shows one)."""
+saved and applied (and remembered: export folder, window size), screens told what
+changed, navigation between them, and a screenshot of every screen written to
+docs/screenshots/ (looked at by a person; the README shows one)."""
 
 from __future__ import annotations
 
@@ -12,13 +13,11 @@ from pathlib import Path
 
 import chess
 import pytest
-from conftest import screenshots_dir
 from PySide6.QtCore import Qt
 
 pytestmark = pytest.mark.gui
 
 REPO = Path(__file__).resolve().parents[1]
-SCREENSHOTS = screenshots_dir()
 
 
 def test_settings_round_trip_and_broken_file(tmp_path: Path) -> None:
@@ -26,7 +25,8 @@ def test_settings_round_trip_and_broken_file(tmp_path: Path) -> None:
 
     path = tmp_path / "settings.json"
     assert load_settings(path) == (Settings(), None)
-    s = Settings(board_theme="green", notation="figurine", piece_size="small", welcomed=True)
+    s = Settings(board_theme="green", notation="figurine", piece_size="small", welcomed=True, confirm_moves=True,
+                 export_dir="/tmp/out", window_width=1100, window_height=720)
     save_settings(s, path)
     assert load_settings(path) == (s, None)
     path.write_text("{not json", encoding="utf-8")
@@ -34,9 +34,11 @@ def test_settings_round_trip_and_broken_file(tmp_path: Path) -> None:
     assert loaded == Settings() and problem is not None and "could not be read" in problem
     assert (tmp_path / "settings.broken.json").exists()
     # Unknown keys and wrong types are ignored, not fatal.
-    path.write_text('{"notation": "klingon", "piece_size": 3, "extra": 1, "board_theme": "blue"}', encoding="utf-8")
+    path.write_text('{"notation": "klingon", "piece_size": 3, "extra": 1, "board_theme": "blue", '
+                    '"window_width": true, "window_height": 700}', encoding="utf-8")
     loaded, problem = load_settings(path)
     assert problem is None and (loaded.notation, loaded.piece_size, loaded.board_theme) == ("san", "large", "blue")
+    assert (loaded.window_width, loaded.window_height) == (0, 700)  # true is not a width
 
 
 @pytest.mark.slow
@@ -94,26 +96,26 @@ def _finish_session(db_path: Path, player: str, correct_pre: int, correct_post: 
 
 
 @pytest.fixture
-def app_env(tmp_path: Path, shared_data: Path, monkeypatch):  # type: ignore[no-untyped-def]
+def app_env(tmp_path: Path, curated_library, monkeypatch):  # type: ignore[no-untyped-def]
     from conceptcoach.store.db import open_store
-    from test_gui_explorer import build_library
 
     data = tmp_path / "data"
     data.mkdir()
     monkeypatch.setenv("CONCEPTCOACH_CONFIG_DIR", str(tmp_path / "config"))
     db = open_store(data / "conceptcoach.sqlite")
-    build_library(db)
+    curated_library.build(db, per_concept=10)  # room for two sessions of one player
     db.conn.close()
     return data
 
 
-def _window(qtbot, data: Path, **settings):  # type: ignore[no-untyped-def]
+def _window(qtbot, data: Path, size: tuple[int, int] | None = (1366, 768), **settings):  # type: ignore[no-untyped-def]
     from conceptcoach.desktop.app import MainWindow
     from conceptcoach.desktop.settings import Settings, settings_path
 
     win = MainWindow(Settings(**settings), data_dir=str(data), settings_file=settings_path())
     qtbot.addWidget(win)
-    win.resize(1366, 768)
+    if size is not None:
+        win.resize(*size)
     win.show()
     qtbot.waitUntil(lambda: win.is_ready, timeout=20_000)
     return win
@@ -130,10 +132,12 @@ def test_settings_screen_saves_and_applies(qtbot, app_env) -> None:  # type: ign
     screen.piece_size.setCurrentIndex(screen.piece_size.findData("small"))
     screen.notation.setCurrentIndex(screen.notation.findData("figurine"))
     screen.animation.setChecked(False)
+    screen.confirm_moves.setChecked(True)
     screen.save.click()
     saved, problem = load_settings()
     assert problem is None
     assert (saved.board_theme, saved.piece_size, saved.notation) == ("green", "small", "figurine")
+    assert saved.confirm_moves and win.session.confirm_moves
     assert win.pieces.scale == pytest.approx(0.82)
     assert win.explorer.card.viewer.figurines and win.session.notation == "figurine"
     assert win.explorer.card.viewer.board.view.theme.name == "green"
@@ -148,23 +152,22 @@ def test_settings_screen_saves_and_applies(qtbot, app_env) -> None:  # type: ign
 
 
 @pytest.mark.slow
-def test_screenshot_of_every_screen(qtbot, app_env) -> None:  # type: ignore[no-untyped-def]
+def test_screenshot_of_every_screen(qtbot, app_env, screenshots: Path) -> None:  # type: ignore[no-untyped-def]
     sid = _finish_session(app_env / "conceptcoach.sqlite", "Anna Kowalska", correct_pre=1, correct_post=4)
     _finish_session(app_env / "conceptcoach.sqlite", "Ben Okafor", correct_pre=2, correct_post=3)
     win = _window(qtbot, app_env)
     # The bundled network is registered by a child process at start-up; wait for it so
     # the screenshots show the app as a user sees it a few seconds after launch.
     qtbot.waitUntil(lambda: win.library_is_ready, timeout=120_000)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     qtbot.waitUntil(lambda: win.home.data is not None and len(win.home.data.sessions) == 2, timeout=10_000)
     qtbot.wait(300)
-    assert win.grab().save(str(SCREENSHOTS / "home.png"))
+    assert win.grab().save(str(screenshots / "home.png"))
 
     win.explorer.refresh()
     win.go("Concepts")
     qtbot.waitUntil(lambda: win.explorer.card.concept is not None and not win.explorer.loading, timeout=10_000)
     qtbot.wait(200)
-    assert win.grab().save(str(SCREENSHOTS / "explorer.png"))
+    assert win.grab().save(str(screenshots / "explorer.png"))
 
     player = win.home.data.sessions[-1].player_id
     win.show_results(player, 0)
@@ -174,28 +177,28 @@ def test_screenshot_of_every_screen(qtbot, app_env) -> None:  # type: ignore[no-
     # History: the player's one session with its gain (post 4 right of 4, pre 1 of 4 over 2 concepts).
     assert win.results.history.rowCount() == 1
     assert win.results.history.item(0, 3).text() != "–"
-    assert win.grab().save(str(SCREENSHOTS / "results.png"))
+    assert win.grab().save(str(screenshots / "results.png"))
 
     win.go("Discovery")
     qtbot.wait(200)
-    assert win.grab().save(str(SCREENSHOTS / "discovery.png"))
+    assert win.grab().save(str(screenshots / "discovery.png"))
 
     win.go("Settings")
     qtbot.waitUntil(lambda: win.settings_screen.network.count() > 0, timeout=5000)
     qtbot.wait(200)
-    assert win.grab().save(str(SCREENSHOTS / "settings.png"))
+    assert win.grab().save(str(screenshots / "settings.png"))
 
     # The session screens are photographed by tests/test_gui_session.py; here, that the
     # window opens the setup for the chosen player.
-    win.home.new_session_requested.emit(player)
+    win.home.newSessionRequested.emit(player)
     assert win.stack.currentWidget() is win.session
-    qtbot.waitUntil(lambda: win.session.player_box.count() > 0, timeout=10_000)
+    qtbot.waitUntil(lambda: win.session.setup.player_box.count() > 0, timeout=10_000)
     assert sid
     win.close()
 
 
 @pytest.mark.slow
-def test_whole_coach_session_through_the_app(qtbot, tmp_path: Path, shared_data: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_whole_coach_session_through_the_app(qtbot, tmp_path: Path, study_library, mouse, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """From creating a player on Home to exporting a CSV on Results, with every answer
     given by a mouse drag on the board; the rows are checked in the store and the file,
     and the GUI thread is never blocked for more than 100 ms once the app is ready."""
@@ -204,14 +207,12 @@ def test_whole_coach_session_through_the_app(qtbot, tmp_path: Path, shared_data:
     from conceptcoach.store.attempts import list_attempts
     from conceptcoach.store.db import open_store
     from conceptcoach.store.players import list_players
-    from test_gui_session import play_by_mouse
-    from test_study_library import build_library, wrong_move
 
     data = tmp_path / "data"
     data.mkdir()
     monkeypatch.setenv("CONCEPTCOACH_CONFIG_DIR", str(tmp_path / "config"))
     db = open_store(data / "conceptcoach.sqlite")
-    build_library(db, concepts=2, per_concept=8, failed=1)
+    study_library.build(db, concepts=2, per_concept=8, failed=1)
     db.conn.close()
 
     win = _window(qtbot, data)
@@ -231,15 +232,15 @@ def test_whole_coach_session_through_the_app(qtbot, tmp_path: Path, shared_data:
     qtbot.waitUntil(lambda: win.home.selected_player_ids() != [] and win.home.start.isEnabled(), timeout=10_000)
     qtbot.mouseClick(win.home.start, Qt.MouseButton.LeftButton)
     screen = win.session
+    setup, runner = screen.setup, screen.runner
     assert win.stack.currentWidget() is screen
-    qtbot.waitUntil(lambda: screen.concept_list.count() == 2, timeout=10_000)
-    assert screen.player_box.currentText() == "Chloé Martin"
-    screen._check_all(True)
-    screen.per_phase.setValue(2)
-    screen.controls.setValue(1)
-    qtbot.mouseClick(screen.start_btn, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: screen.view is not None and screen.pages.currentWidget() is screen.runner_page,
-                    timeout=10_000)
+    qtbot.waitUntil(lambda: setup.concept_list.count() == 2, timeout=10_000)
+    assert setup.player_box.currentText() == "Chloé Martin"
+    setup.check_all(True)
+    setup.per_phase.setValue(2)
+    setup.controls.setValue(1)
+    qtbot.mouseClick(setup.start_btn, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: screen.view is not None and screen.pages.currentWidget() is runner, timeout=10_000)
 
     played: dict[int, str] = {}
     for _ in range(40):
@@ -248,20 +249,22 @@ def test_whole_coach_session_through_the_app(qtbot, tmp_path: Path, shared_data:
         if item is None:
             break
         if item.phase == "learning":
-            qtbot.mouseClick(screen.next_btn, Qt.MouseButton.LeftButton)
+            qtbot.mouseClick(runner.learning.next_btn, Qt.MouseButton.LeftButton)
         else:
-            uci = item.expected[0] if item.phase == "post" else wrong_move(item.fen, item.expected)
-            play_by_mouse(screen.board, uci)
+            uci = item.expected[0] if item.phase == "post" else study_library.wrong_move(item.fen, item.expected)
+            mouse.play(runner.board, uci)
             played[item.id] = uci
         qtbot.waitUntil(lambda before=view: screen.view is not before, timeout=10_000)
-    assert screen.pages.currentWidget() is screen.done_page
+    assert screen.pages.currentWidget() is screen.done
     sid = screen.view.state.session.id
 
-    # Results for that session, then the CSV export button.
+    # "See the results": that player's results for that session, then the CSV export button.
     player_id = next(p.id for p in list_players_of(data) if p.name == "Chloé Martin")
-    win.show_results(player_id, sid)
+    qtbot.mouseClick(screen.done.results_btn, Qt.MouseButton.LeftButton)
+    assert win.stack.currentWidget() is win.results
     qtbot.waitUntil(lambda: win.results.data is not None and win.results.data.session_id == sid
                     and not win.results.loading, timeout=20_000)
+    assert win.results.data.player_id == player_id and win.results.player.currentText() == "Chloé Martin"
     assert win.results.data.overall is not None and win.results.data.overall.mean_gain_positions == 2.0
     win.results.folder.setText(str(tmp_path / "exports"))
     qtbot.mouseClick(win.results.csv, Qt.MouseButton.LeftButton)
@@ -295,7 +298,7 @@ def list_players_of(data: Path):  # type: ignore[no-untyped-def]
         db.conn.close()
 
 
-def test_shortcuts_and_empty_states(qtbot, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_shortcuts_and_empty_states(qtbot, tmp_path: Path, monkeypatch, screenshots: Path) -> None:  # type: ignore[no-untyped-def]
     """A first run on an empty store: every screen explains what is missing and what to do."""
     from PySide6.QtTest import QTest
 
@@ -307,8 +310,7 @@ def test_shortcuts_and_empty_states(qtbot, tmp_path: Path, monkeypatch) -> None:
     assert win.home.players_stack.currentWidget() is win.home.players_empty
     assert win.home.sessions_stack.currentWidget() is win.home.sessions_empty
     assert not win.home.start.isEnabled()
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    assert win.grab().save(str(SCREENSHOTS / "home_first_run.png"))
+    assert win.grab().save(str(screenshots / "home_first_run.png"))
     for i, name in enumerate(("Home", "Session", "Results", "Concepts", "Discovery", "Settings")):
         QTest.keyClick(win, Qt.Key(Qt.Key.Key_1 + i), Qt.KeyboardModifier.ControlModifier)
         assert win.stack.currentIndex() == i, name
@@ -316,7 +318,7 @@ def test_shortcuts_and_empty_states(qtbot, tmp_path: Path, monkeypatch) -> None:
     qtbot.waitUntil(lambda: win.results.data is not None and not win.results.loading, timeout=10_000)
     assert win.results.empty.isVisible() and "No players yet" in win.results.empty.text()
     assert not win.results.csv.isEnabled() and not win.results.exports_box.isVisible()
-    assert win.grab().save(str(SCREENSHOTS / "results_empty.png"))
+    assert win.grab().save(str(screenshots / "results_empty.png"))
     # Dismissing the welcome is remembered.
     qtbot.mouseClick(win.home.got_it, Qt.MouseButton.LeftButton)
     assert not win.home.welcome.isVisible()
@@ -432,7 +434,7 @@ def test_resume_from_home(qtbot, app_env) -> None:  # type: ignore[no-untyped-de
     win = _window(qtbot, app_env)
     home = win.home
     qtbot.waitUntil(lambda: home.data is not None and len(home.data.sessions) == 1, timeout=10_000)
-    assert home.sessions.item(0, 3).text() == f"pre-test ({state.done_items}/{state.total_items})"
+    assert home.sessions.item(0, 3).text() == f"Pre-test ({state.done_items}/{state.total_items})"
     home.sessions.selectRow(0)
     assert home.resume.isEnabled()
     qtbot.mouseClick(home.resume, Qt.MouseButton.LeftButton)
@@ -451,3 +453,169 @@ def test_command_line_opens_the_app_only_without_a_sub_command() -> None:
     assert _gui_only(["player", "list"]) is None
     assert _gui_only(["--data-dir", "/tmp/x", "session", "list"]) is None
     assert _gui_only(["--data-dir"]) is None
+
+
+def _part_session(db_path: Path, player: str, answered_post: int | None = None) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+    """A session answered through the core up to its last item (``answered_post`` None), or
+    up to that many post-test answers; returns (session id, player id)."""
+    from conceptcoach.store.concepts import list_concepts
+    from conceptcoach.store.db import open_store
+    from conceptcoach.store.players import add_player, list_players
+    from conceptcoach.study.plan import PlanSpec, create_sessions
+    from conceptcoach.study.runner import answer, mark_studied, session_state
+
+    db = open_store(db_path)
+    try:
+        p = next((q for q in list_players(db) if q.name == player), None) or add_player(db, player)
+        concepts = [c.id for c in list_concepts(db) if not c.is_control][:2]
+        sid = create_sessions(db, PlanSpec(player_ids=[p.id], concept_ids=concepts, per_phase=1,
+                                           seed=21)).session_ids[0]
+        posts = 0
+        while True:
+            state = session_state(db, sid)
+            item = state.current
+            if state.done_items == state.total_items - 1 and answered_post is None:
+                break
+            if item.phase == "post":
+                if answered_post is not None and posts == answered_post:
+                    break
+                posts += 1
+            if item.phase == "learning":
+                mark_studied(db, sid, item.id)
+            else:
+                answer(db, sid, item.id, item.expected[0] if item.phase == "post" else
+                       next(m.uci() for m in chess.Board(item.fen).legal_moves if m.uci() not in item.expected))
+        return sid, p.id
+    finally:
+        db.conn.close()
+
+
+def test_results_after_a_resumed_session(qtbot, app_env) -> None:  # type: ignore[no-untyped-def]
+    """'See the results' after finishing a resumed session opens Results with that player
+    and session chosen (the player and session ids were swapped on the way)."""
+    _finish_session(app_env / "conceptcoach.sqlite", "Anna Kowalska", correct_pre=1, correct_post=3)
+    sid, pid = _part_session(app_env / "conceptcoach.sqlite", "Anna Kowalska")
+    _finish_session(app_env / "conceptcoach.sqlite", "Ben Okafor", correct_pre=0, correct_post=2)
+    win = _window(qtbot, app_env)
+    qtbot.waitUntil(lambda: win.home.data is not None and len(win.home.data.sessions) == 3, timeout=10_000)
+    row = next(i for i, s in enumerate(win.home.data.sessions) if s.id == sid)
+    win.home.sessions.selectRow(row)
+    qtbot.mouseClick(win.home.resume, Qt.MouseButton.LeftButton)
+    runner = win.session.runner
+    qtbot.waitUntil(lambda: runner.view is not None and runner.view.state.session.id == sid, timeout=10_000)
+    item = runner.view.state.current
+    before = runner.view
+    runner.board.view.try_move(chess.Move.from_uci(item.expected[0]))
+    qtbot.waitUntil(lambda: runner.view is not before and win.session.pages.currentWidget() is win.session.done,
+                    timeout=10_000)
+    qtbot.mouseClick(win.session.done.results_btn, Qt.MouseButton.LeftButton)
+    assert win.stack.currentWidget() is win.results
+    r = win.results
+    qtbot.waitUntil(lambda: r.data is not None and not r.loading, timeout=20_000)
+    assert r.data.player_id == pid and r.player.currentText() == "Anna Kowalska"
+    assert r.data.session_id == sid and r.session.currentData() == sid
+    assert r.data.overall is not None and not r.empty.isVisible()
+    # Home, shown again, has the session finished (it redraws on the sessions change).
+    win.go("Home")
+    qtbot.waitUntil(lambda: next(s for s in win.home.data.sessions if s.id == sid).phase == "done", timeout=10_000)
+    win.close()
+
+
+def test_home_gain_only_for_finished_sessions_and_enter_adds_a_player(qtbot, app_env) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtTest import QTest
+
+    done = _finish_session(app_env / "conceptcoach.sqlite", "Cleo Park", correct_pre=0, correct_post=4)
+    in_post, _pid = _part_session(app_env / "conceptcoach.sqlite", "Dev Rao", answered_post=1)
+    win = _window(qtbot, app_env)
+    home = win.home
+    qtbot.waitUntil(lambda: home.data is not None and len(home.data.sessions) == 2, timeout=10_000)
+    rows = {s.id: i for i, s in enumerate(home.data.sessions)}
+    qtbot.waitUntil(lambda: home.sessions.item(rows[done], 4).text() != "–", timeout=20_000)
+    assert home.sessions.item(rows[in_post], 3).text().startswith("Post-test (")
+    qtbot.wait(300)
+    assert home.sessions.item(rows[in_post], 4).text() == "–"  # no gain before the post-test is over
+    # Enter in the rating field adds the player, like Enter in the name field.
+    home.player_name.setText("Eva Lind")
+    home.player_rating.setValue(1720)
+    QTest.keyClick(home.player_rating, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: any(p.name == "Eva Lind" and p.rating == 1720 for p in home.data.players)
+                    and home.selected_player_ids() == [next(p.id for p in home.data.players if p.name == "Eva Lind")],
+                    timeout=10_000)
+    assert home.player_name.text() == "" and "Added Eva Lind" in home.player_message.text()
+    win.close()
+
+
+def test_one_change_notification_reaches_the_screens(qtbot, app_env) -> None:  # type: ignore[no-untyped-def]
+    """A write announces what it changed once; a hidden screen it concerns redraws when shown."""
+    win = _window(qtbot, app_env)
+    seen = []
+    win.workers.changed.connect(seen.append)
+    home, setup = win.home, win.session.setup
+    qtbot.waitUntil(lambda: home.data is not None, timeout=10_000)
+    home.player_name.setText("Fay Hill")
+    home.add_player.click()
+    qtbot.waitUntil(lambda: any(c.players for c in seen), timeout=10_000)
+    assert len(seen) == 1 and str(seen[0]) == "players"
+    assert win.session.redraw.pending  # the session setup is hidden: it redraws when shown
+    win.go("Session")
+    qtbot.waitUntil(lambda: setup.player_box.findText("Fay Hill") >= 0, timeout=10_000)
+    assert not win.session.redraw.pending
+    # Renaming a concept in the explorer reaches the setup's list too.
+    win.go("Concepts")
+    ex = win.explorer
+    qtbot.waitUntil(lambda: ex.card.concept is not None and not ex.loading, timeout=10_000)
+    names = [ex.table.item(i, 0).text() for i in range(ex.table.rowCount())]
+    ex.table.selectRow(names.index("Queenside space before castling"))  # a concept sessions teach
+    qtbot.waitUntil(lambda: not ex.loading and ex.card.concept.name == "Queenside space before castling",
+                    timeout=10_000)
+    ex.card.name.setText("Zwischenzug 7")
+    ex.card.save.click()
+    qtbot.waitUntil(lambda: any(c.concepts for c in seen), timeout=10_000)
+    win.go("Session")
+    qtbot.waitUntil(lambda: any(setup.concept_list.item(i).text().startswith("Zwischenzug 7")
+                                for i in range(setup.concept_list.count())), timeout=10_000)
+    win.close()
+
+
+def test_settings_preview_and_the_data_folder_in_use(qtbot, app_env) -> None:  # type: ignore[no-untyped-def]
+    from conceptcoach.desktop.screens.settings import PREVIEW_FEN
+
+    board = chess.Board(PREVIEW_FEN)
+    assert board.is_valid()
+    for colour in (chess.WHITE, chess.BLACK):
+        shades = sorted((chess.square_file(sq) + chess.square_rank(sq)) % 2 for sq in board.pieces(chess.BISHOP, colour))
+        assert shades == [0, 1], f"{'White' if colour else 'Black'} has a bishop on each colour"
+    assert board.piece_at(chess.C1) == chess.Piece(chess.BISHOP, chess.WHITE)
+    win = _window(qtbot, app_env)
+    s = win.settings_screen
+    assert s.data_dir.text() == ""  # the default is in use
+    assert str(app_env) in s.data_dir.placeholderText() and "default:" not in s.data_dir.placeholderText()
+    assert f"In use now: {app_env}" in s.data_dir_note.text()
+    win.close()
+
+
+def test_export_folder_and_window_size_are_remembered(qtbot, app_env, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from conceptcoach.desktop.settings import load_settings
+
+    _finish_session(app_env / "conceptcoach.sqlite", "Gil Moss", correct_pre=1, correct_post=2)
+    win = _window(qtbot, app_env, size=(1100, 720))
+    win.show_results(0, 0)
+    r = win.results
+    qtbot.waitUntil(lambda: r.data is not None and not r.loading, timeout=20_000)
+    out = tmp_path / "my exports"
+    r.folder.setText(str(out))
+    r.folder.editingFinished.emit()
+    assert load_settings()[0].export_dir == str(out)
+    r.csv.click()
+    qtbot.waitUntil(lambda: "written to" in r.export_message.text(), timeout=10_000)
+    assert r.export_path("csv").parent == out and r.export_path("csv").name == "Gil_Moss-all-attempts.csv"
+    assert r.export_path("html").name == "Gil_Moss-all-report.html"
+    win.close()
+    saved = load_settings()[0]
+    assert (saved.window_width, saved.window_height) == (1100, 720) and saved.export_dir == str(out)
+    again = _window(qtbot, app_env, size=None, **{"export_dir": saved.export_dir,
+                                                  "window_width": saved.window_width,
+                                                  "window_height": saved.window_height})
+    assert (again.width(), again.height()) == (1100, 720)
+    assert again.results.folder.text() == str(out)
+    again.close()

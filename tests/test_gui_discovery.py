@@ -7,12 +7,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import screenshots_dir
 
 pytestmark = [pytest.mark.gui, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[1]
-SCREENSHOTS = screenshots_dir()
 
 
 @pytest.fixture
@@ -45,7 +43,7 @@ def stall(qtbot):  # type: ignore[no-untyped-def]
     assert not m.stalls, f"the GUI thread was blocked: {m.stalls}"
 
 
-def test_broken_pgn_import_lists_skipped_games(qtbot, screen, shared_data: Path, stall) -> None:  # type: ignore[no-untyped-def]
+def test_broken_pgn_import_lists_skipped_games(qtbot, screen, shared_data: Path, stall, screenshots: Path) -> None:  # type: ignore[no-untyped-def]
     bad = shared_data / "malformed" / "chessalyzer_bad-san-mid-file.pgn"
     corrupt = shared_data / "malformed" / "chessalyzer_corrupt.pgn"
     screen.files.setText(f"{bad}; {corrupt}")
@@ -65,8 +63,54 @@ def test_broken_pgn_import_lists_skipped_games(qtbot, screen, shared_data: Path,
     assert "skipped" in screen.import_status.text()
     # Two files, two corpora: novelty cannot be restricted to "the games just imported".
     assert not screen.against_imported.isEnabled() and "human_corpus" not in screen.overrides()
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    assert screen.grab().save(str(SCREENSHOTS / "discovery_import_errors.png"))
+    assert screen.grab().save(str(screenshots / "discovery_import_errors.png"))
+    # At 1024x700 (the screen's share of it) the page scrolls vertically only and nothing is cut.
+    screen.resize(1024 - 150, 700 - 30)
+    qtbot.wait(100)
+    assert screen.scroller.horizontalScrollBar().maximum() == 0
+    assert screen.scroller.widget().width() <= screen.scroller.viewport().width()
+    for b in (screen.import_cancel, screen.import_button, screen.run_button, screen.run_cancel):
+        assert b.width() >= b.sizeHint().width(), b.text()
+    for label in (screen.import_status, screen.run_status):
+        assert label.height() >= label.heightForWidth(label.width())
+    assert screen.grab().save(str(screenshots / "discovery_import_errors_1024x700.png"))
+
+
+def test_import_progress_names_each_file_once(tmp_path: Path, shared_data: Path) -> None:
+    """The status line during an import said the file's name twice ("import: a.pgn (1/2)
+    import: a.pgn: 3 games")."""
+    from conceptcoach.desktop.jobs import import_games
+    from conceptcoach.store.db import open_store
+
+    path = tmp_path / "store.sqlite"
+    open_store(path).conn.close()
+    files = [shared_data / "malformed" / "chessalyzer_bad-san-mid-file.pgn",
+             shared_data / "malformed" / "chessalyzer_corrupt.pgn"]
+    seen: list[str] = []
+    import_games(str(path), [str(f) for f in files], progress=lambda d, t, m: seen.append(m),
+                 should_stop=lambda: False)
+    assert seen
+    for message in seen:
+        assert sum(message.count(f.name) for f in files) == 1, message
+        assert message.startswith("Importing ") and "import:" not in message
+    assert any(m.endswith("(2 of 2): 2 games") for m in seen), seen
+
+
+def test_long_corpus_and_funnel_keep_the_page_narrow(qtbot, screen) -> None:  # type: ignore[no-untyped-def]
+    """One imported corpus with a long name, and a funnel of long aligned lines: the page
+    still fits 1024 pixels (the funnel scrolls sideways in its own box)."""
+    screen.resize(1024 - 150, 700 - 30)
+    corpus = "lichess_elite_2023-01_to_2023-12_rated_classical_over_2400_both_colours"
+    screen._imported([{"file": f"/data/{corpus}.pgn.gz", "corpus": corpus, "games_read": 1, "imported": 1,
+                       "duplicates": 0, "bad_games": 0, "problems": []}])
+    assert "1 game read" in screen.import_status.text()
+    screen.show_funnel(["positions searched: 160 (80 self-play games, 200 simulations per move, seed 0) " * 2,
+                        "candidate concepts: 239 -> teachable 24 -> novel 8 (window: 1% informative)"])
+    qtbot.wait(100)
+    assert screen.against_imported.isEnabled() and corpus in screen.against_note.text()
+    assert screen.scroller.horizontalScrollBar().maximum() == 0
+    assert screen.scroller.widget().width() <= screen.scroller.viewport().width()
+    assert screen.funnel.isVisible() and "novel 8" in screen.funnel.toPlainText()
 
 
 def test_missing_file_and_cancel(qtbot, screen, shared_data: Path, stall) -> None:  # type: ignore[no-untyped-def]
@@ -147,7 +191,7 @@ def test_small_discovery_run_from_the_screen(qtbot, tmp_path: Path) -> None:  # 
         qtbot.waitUntil(lambda: screen.discover_op is None, timeout=300_000)
         assert screen.last_discovery is not None, screen.run_status.text()
         assert "Finished run" in screen.run_status.text()
-        assert "positions searched" in screen.funnel.text()
+        assert "positions searched" in screen.funnel.toPlainText()
         assert all(screen.stages.notes[s].text().startswith("done") for s in STAGES)
     finally:
         monitor.stop()

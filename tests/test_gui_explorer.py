@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import chess
-import numpy as np
 import pytest
 
 pytestmark = pytest.mark.gui
@@ -14,75 +13,13 @@ pytestmark = pytest.mark.gui
 REPO = Path(__file__).resolve().parents[1]
 
 
-def real_positions(count: int) -> list[tuple[str, str, list[str], str]]:
-    """Real middlegame positions (plies 16 and 30) with six moves of line each."""
-    from test_study_library import real_positions as positions
-
-    return positions(count, plies=lambda ply: ply in (16, 30), next_moves=6, min_legal=6)
-
-
-def visits(fen: str, best: str) -> dict[str, dict[str, float]]:
-    others = sorted(m.uci() for m in chess.Board(fen).legal_moves if m.uci() != best)[:3]
-    spread = ((58, 0.31), (22, 0.12), (12, -0.15), (8, -0.42))
-    return {m: {"n": n, "q": q, "p": 0.25} for m, (n, q) in zip([best, *others], spread, strict=False)}
-
-
-def line_heat(fen: str, line: list[str]) -> list[float]:
-    """A heat map the way a concept's looks: strong on the squares its line uses, fading
-    along the line, a little negative where the moving pieces came from."""
-    heat = [0.0] * 64
-    for i, uci in enumerate(line[:4]):
-        move = chess.Move.from_uci(uci)
-        heat[move.to_square] += 1.0 / (1 + i)
-        heat[move.from_square] -= 0.3 / (1 + i)
-    return heat
-
-
-FIGURES = {
-    "teachability": {"student": "student200", "train": 9, "test": 3, "prototypes": 12,
-                     "agreement_before": 0.08, "agreement_after": 0.58, "baseline_random_positions": 0.25,
-                     "gain": 0.33, "teachable": True},
-    "random_vector_baseline": {"agreement_after": 0.17},
-    "novelty": {"k": [1, 2, 4, 8, 16, 32, 64], "human": [0.98, 0.95, 0.9, 0.81, 0.7, 0.58, 0.44],
-                "machine": [0.95, 0.88, 0.77, 0.62, 0.47, 0.33, 0.21], "novel": True, "min_difference": 0.03,
-                "corpus": "masters", "positions": 1024},
-    "teacher_move": "c2c4", "weaker_move": "g1f3",
-}
-
-
-def build_library(db, per_concept: int = 6) -> list[int]:  # type: ignore[no-untyped-def]
-    from conceptcoach.store.concepts import NewPrototype, add_concept
-
-    specs = [
-        ("Queenside space before castling", "block2", "novel", FIGURES),
-        ("Prophylactic king walk", "block5", "novel", FIGURES),
-        ("Knight rerouting (not teachable)", "block5", "failed-teachability",
-         {"teachability": {**FIGURES["teachability"], "agreement_after": 0.27, "gain": 0.02, "teachable": False}}),
-        ("Open file pressure", "block2", "failed-novelty",
-         {**FIGURES, "novelty": {**FIGURES["novelty"], "novel": False, "min_difference": -0.05,
-                                 "machine": [0.99, 0.97, 0.93, 0.86, 0.76, 0.63, 0.5]}}),
-    ]
-    positions = real_positions(per_concept * len(specs))
-    ids = []
-    for k, (name, layer, status, figs) in enumerate(specs):
-        chunk = positions[k * per_concept:(k + 1) * per_concept]
-        protos = [NewPrototype(fen=f, best_move=b, line=line, value=0.27, visits=visits(f, b), game_key=g,
-                               score=2.5 - 0.1 * i, split="train" if i % 4 else "test",
-                               heat=line_heat(f, line))
-                  for i, (f, b, line, g) in enumerate(chunk)]
-        ids.append(add_concept(db, uid=f"gui-{k}", name=name, layer=layer, kind="dynamic", status=status,
-                               vector=np.linspace(-1, 1, 64, dtype=np.float32), figures=figs,
-                               prototypes=protos))
-    return ids
-
-
 @pytest.fixture
-def library_store(tmp_path: Path, shared_data: Path) -> tuple[Path, list[int]]:
+def library_store(tmp_path: Path, curated_library) -> tuple[Path, list[int]]:  # type: ignore[no-untyped-def]
     from conceptcoach.store.db import open_store
 
     path = tmp_path / "store.sqlite"
     db = open_store(path)
-    ids = build_library(db)
+    ids = curated_library.build(db)
     db.conn.close()
     return path, ids
 
@@ -114,13 +51,13 @@ def stall(qtbot):  # type: ignore[no-untyped-def]
     assert not m.stalls, f"the GUI thread was blocked: {m.stalls}"
 
 
-def _explorer(qtbot, workers):  # type: ignore[no-untyped-def]
+def _explorer(qtbot, workers, size: tuple[int, int] = (1366, 720)):  # type: ignore[no-untyped-def]
     from conceptcoach.desktop.board.theme import PieceSet
     from conceptcoach.desktop.screens.explorer import ConceptExplorer
 
     ex = ConceptExplorer(workers, PieceSet())
     qtbot.addWidget(ex)
-    ex.resize(1366, 720)
+    ex.resize(*size)
     ex.show()
     return ex
 
@@ -136,7 +73,23 @@ def _store_concepts(path: Path):  # type: ignore[no-untyped-def]
         db.conn.close()
 
 
-def test_explorer_filters_card_and_curation(qtbot, library_store, workers_for, stall) -> None:  # type: ignore[no-untyped-def]
+def _answer_dialog(monkeypatch, answer):  # type: ignore[no-untyped-def]
+    """Answer the next QMessageBox.question with ``answer``; returns the questions asked."""
+    from PySide6.QtWidgets import QMessageBox
+
+    asked: list[str] = []
+
+    def question(_parent, title, text, *_args):  # type: ignore[no-untyped-def]
+        asked.append(f"{title} {text}")
+        return answer
+
+    monkeypatch.setattr(QMessageBox, "question", staticmethod(question))
+    return asked
+
+
+def test_explorer_filters_card_and_curation(qtbot, library_store, workers_for, stall, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QMessageBox
+
     path, ids = library_store
     workers = workers_for(path)
     ex = _explorer(qtbot, workers)
@@ -156,14 +109,19 @@ def test_explorer_filters_card_and_curation(qtbot, library_store, workers_for, s
     ex.teachable.setCurrentText("Any")
     ex.layer.setCurrentText("block5")
     assert ex.table.rowCount() == 2
+    # A filter that excludes every concept leaves no card of a concept it excluded.
     ex.search.setText("zzz")
     assert ex.list_stack.currentWidget() is ex.list_message
     assert "No concept matches" in ex.list_message.text()
+    assert ex.card_stack.currentWidget() is ex.card_message and "No concept matches" in ex.card_message.text()
     ex.search.clear()
     ex.layer.setCurrentText("Any")
+    qtbot.waitUntil(lambda: ex.card_stack.currentWidget() is ex.card, timeout=5000)
 
-    # The card: the first concept, its plots and its first prototype with the teacher's arrow.
-    ex.table.selectRow(0)
+    # The card: a novel concept, its plots and its first prototype with the teacher's arrow.
+    names = [ex.table.item(i, 0).text() for i in range(ex.table.rowCount())]
+    assert names == sorted(names)  # by name, A to Z
+    ex.table.selectRow(names.index("Queenside space before castling"))
     qtbot.waitUntil(lambda: not ex.loading and ex.card.concept.id == ex.current_id(), timeout=5000)
     card = ex.card
     proto = card.prototypes[0]
@@ -172,20 +130,23 @@ def test_explorer_filters_card_and_curation(qtbot, library_store, workers_for, s
     assert any(a.start == best.from_square and a.end == best.to_square and a.colour == "teacher" for a in arrows)
     assert any(a.colour == "visits" for a in arrows)
     assert card.teach._bars and card.novelty._series
-    # Step through the teacher's line and back.
+    # The whole stored line, numbered, in the viewer; step through it and back.
+    assert card.viewer.line == list(proto.line) and len(proto.line) == 6
+    assert card.viewer.line_label.text().count("<a href") == 6
     start_fen = card.viewer.board.board.fen()
     card.viewer.step_forward()
     qtbot.waitUntil(lambda: not card.viewer.board.view.is_animating(), timeout=3000)
     after = chess.Board(proto.fen)
-    after.push(best)
-    assert card.viewer.board.board.fen() == after.fen()
+    after.push(chess.Move.from_uci(proto.line[0]))
+    assert card.viewer.board.board.fen() == after.fen() and card.viewer.ply == 1
     card.viewer.step_back()
     assert card.viewer.board.board.fen() == start_fen
-    # Autoplay runs the whole line by itself.
+    # Autoplay runs the whole line by itself, then lets go of the button.
     card.viewer.pause_ms = 20
-    card.viewer.toggle_autoplay()
-    n = len(card.viewer._line())
-    qtbot.waitUntil(lambda: card.viewer.ply == n and not card.viewer.board.view.is_animating(), timeout=15_000)
+    card.viewer.auto_btn.click()
+    n = len(card.viewer.line)
+    qtbot.waitUntil(lambda: card.viewer.ply == n and not card.viewer.board.view.is_animating()
+                    and not card.viewer.auto_btn.isChecked(), timeout=15_000)
 
     # Curation lands in the store.
     cid = card.concept.id
@@ -196,18 +157,75 @@ def test_explorer_filters_card_and_curation(qtbot, library_store, workers_for, s
     stored = _store_concepts(path)[cid]
     assert (stored.name, stored.annotation) == ("Space on the queenside", "Play c4-b4 before castling.")
 
+    # Dropping a prototype asks first; cancelling keeps it.
     before = card.concept.prototype_count
     dropped = card.prototypes[card.index].id
+    asked = _answer_dialog(monkeypatch, QMessageBox.StandardButton.Cancel)
+    card.drop.click()
+    qtbot.wait(300)
+    assert len(asked) == 1 and "Drop this prototype" in asked[0]
+    assert len(card.prototypes) == before and _store_concepts(path)[cid].prototype_count == before
+    # Confirmed, it goes; Undo takes it back.
+    _answer_dialog(monkeypatch, QMessageBox.StandardButton.Yes)
     card.drop.click()
     qtbot.waitUntil(lambda: len(card.prototypes) == before - 1, timeout=5000)
     assert dropped not in {p.id for p in card.prototypes}
     assert _store_concepts(path)[cid].prototype_count == before - 1
+    assert card.undo.isVisible()
+    card.undo.click()
+    qtbot.waitUntil(lambda: len(card.prototypes) == before, timeout=5000)
+    assert _store_concepts(path)[cid].prototype_count == before and not card.undo.isVisible()
 
     card.hide_button.click()
     qtbot.waitUntil(lambda: ex.table.rowCount() == 3, timeout=5000)
     assert _store_concepts(path)[cid].hidden
     ex.show_hidden.setChecked(True)
     assert ex.table.rowCount() == 4
+
+
+def test_explorer_sorts_names_naturally(qtbot, tmp_path: Path, curated_library, workers_for) -> None:  # type: ignore[no-untyped-def]
+    from conceptcoach.store.db import open_store
+
+    path = tmp_path / "plans.sqlite"
+    db = open_store(path)
+    curated_library.build(db, per_concept=2, names=("Plan 38...Nxc4 (block5)", "Plan 9...Bxh3 (block3)",
+                                                    "plan 100", "Plan 9...a5 (block2)"))
+    db.conn.close()
+    ex = _explorer(qtbot, workers_for(path))
+    ex.refresh()
+    qtbot.waitUntil(lambda: ex.card.concept is not None, timeout=10_000)
+    names = [ex.table.item(i, 0).text() for i in range(ex.table.rowCount())]
+    assert names == ["Plan 9...a5 (block2)", "Plan 9...Bxh3 (block3)", "Plan 38...Nxc4 (block5)", "plan 100"]
+
+
+def test_card_fits_a_small_window(qtbot, library_store, workers_for, screenshots) -> None:  # type: ignore[no-untyped-def]
+    """At 1024x700 (the explorer's share of it) nothing on the card is cut: the card becomes
+    one column that scrolls vertically only, every button and label has its full size."""
+    path, _ids = library_store
+    ex = _explorer(qtbot, workers_for(path), size=(1024 - 150, 700 - 30))
+    ex.refresh()
+    qtbot.waitUntil(lambda: ex.card.concept is not None and not ex.loading, timeout=10_000)
+    ex.table.selectRow(1)
+    qtbot.waitUntil(lambda: not ex.loading and ex.card.concept.id == ex.current_id(), timeout=5000)
+    qtbot.wait(100)
+    card = ex.card
+    assert not card.two_columns
+    assert card.scroller.horizontalScrollBar().maximum() == 0
+    assert card.body.width() <= card.scroller.viewport().width()
+    for w in (card.save, card.prev_proto, card.next_proto, card.drop, card.hide_button, card.viewer.auto_btn):
+        assert w.width() >= w.sizeHint().width(), w.text()
+    for label in (card.proto_label, card.value, card.caption, card.facts):
+        assert label.width() >= label.minimumSizeHint().width()
+        assert label.height() >= label.heightForWidth(label.width()), label.text()
+    # The board, its line and its buttons are in view together without scrolling.
+    vp = card.scroller.viewport()
+    bottom = card.viewer.controls.mapTo(vp, card.viewer.controls.rect().bottomRight()).y()
+    assert bottom <= vp.height()
+    assert ex.grab().save(str(screenshots / "explorer_1024x700.png"))
+    ex.resize(1366 - 150, 768 - 30)
+    qtbot.waitUntil(lambda: card.two_columns, timeout=3000)
+    qtbot.wait(100)
+    assert card.scroller.verticalScrollBar().maximum() == 0  # two columns fit without scrolling
 
 
 def test_explorer_empty_library_explains_itself(qtbot, tmp_path, workers_for) -> None:  # type: ignore[no-untyped-def]
@@ -220,22 +238,35 @@ def test_explorer_empty_library_explains_itself(qtbot, tmp_path, workers_for) ->
     assert "Discovery" in ex.list_message.text()
 
 
-def test_gain_plot_and_line_san(qtbot) -> None:  # type: ignore[no-untyped-def]
-    from conceptcoach.desktop.screens.explorer import line_san
+def test_gain_plot(qtbot) -> None:  # type: ignore[no-untyped-def]
     from conceptcoach.desktop.screens.plots import GainPlot, GainRow
 
-    fen = "r1bqkbnr/pppp1ppp/2n5/4p3/4P3/5N2/PPPP1PPP/RNBQKB1R w KQkq - 2 3"
-    assert line_san(fen, ["f1b5", "a7a6", "b5a4"]) == ["3. Bb5", "a6", "4. Ba4"]
-    assert line_san(fen, ["f1b5", "a7a6", "b5a4"], figurines=True)[0] == "3. ♗b5"
-    black = chess.Board(fen)
-    black.push_uci("f1b5")
-    assert line_san(black.fen(), ["a7a6", "b5a4", "e1e1"]) == ["3... a6", "4. Ba4"]  # stops at a bad move
     plot = GainPlot()
     qtbot.addWidget(plot)
     plot.set_rows([GainRow("Idea A", 0.5, 0.1, 0.9), GainRow("Controls", 0.05, -0.3, 0.4, control=True)])
     plot.resize(500, 200)
     image = plot.grab().toImage()
     assert not image.isNull() and image.width() == 500
+
+
+def test_plot_titles_wrap_and_axis_labels_keep_apart(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from conceptcoach.desktop.screens.plots import NoveltyPlot, spaced_labels, wrap_text
+    from PySide6.QtGui import QFontMetricsF
+
+    fm = QFontMetricsF(NoveltyPlot().font())
+    title = "Novelty: error rebuilding it from k basis vectors"
+    lines = wrap_text(fm, title, fm.horizontalAdvance(title) * 0.6)
+    assert len(lines) == 2 and " ".join(lines) == title  # wrapped, nothing cut
+    assert wrap_text(fm, title, 10_000) == [title]
+    # k = 1 .. 512 and 975 on a narrow axis: labels that would touch are left out, the last is kept.
+    ks = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 975]
+    xs = [i * 22.0 for i in range(len(ks))]
+    widths = [fm.horizontalAdvance(str(k)) for k in ks]
+    keep = spaced_labels(xs, widths)
+    assert keep[0] == 0 and keep[-1] == len(ks) - 1 and len(keep) < len(ks)
+    for a, b in zip(keep, keep[1:], strict=False):
+        assert xs[a] + widths[a] / 2 < xs[b] - widths[b] / 2
+    assert spaced_labels([0.0, 100.0, 200.0], [20.0, 20.0, 20.0]) == [0, 1, 2]
 
 
 def test_novelty_plot_shades_the_sizes_left_out_of_the_comparison(qtbot) -> None:  # type: ignore[no-untyped-def]

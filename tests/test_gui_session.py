@@ -1,6 +1,7 @@
 """A whole session through the GUI: setup, pre-test answered by mouse drags on the board,
-the learning view (line, arrows, heat, notes), post-test, pause/resume, and the attempt
-log in the store; the GUI thread never stalls for more than 100 ms."""
+the learning view (the whole line, arrows, heat, tries rated and logged, notes),
+post-test, pause/resume, a confirmed answer, and the attempt log in the store; the GUI
+thread never stalls for more than 100 ms."""
 
 from __future__ import annotations
 
@@ -14,118 +15,147 @@ from PySide6.QtTest import QTest
 pytestmark = [pytest.mark.gui, pytest.mark.slow]
 
 
-def drag(board, a: int, b: int) -> None:  # type: ignore[no-untyped-def]
-    vp = board.view.viewport()
-    pa, pb = board.view.square_center(a).toPoint(), board.view.square_center(b).toPoint()
-    QTest.mousePress(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, pa)
-    QTest.mouseMove(vp, (pa + pb) / 2)
-    QTest.mouseMove(vp, pb)
-    QTest.mouseRelease(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, pb)
-
-
-def play_by_mouse(board, uci: str) -> None:  # type: ignore[no-untyped-def]
-    move = chess.Move.from_uci(uci)
-    drag(board, move.from_square, move.to_square)
-    if move.promotion:
-        order = [chess.QUEEN, chess.ROOK, chess.BISHOP, chess.KNIGHT]
-        step = -8 if chess.square_rank(move.to_square) == 7 else 8
-        target = move.to_square + step * order.index(move.promotion)
-        QTest.mouseClick(board.view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
-                         board.view.square_center(target).toPoint())
-
-
 @pytest.fixture
-def library_store(tmp_path: Path, shared_data: Path):  # type: ignore[no-untyped-def]
+def library_store(tmp_path: Path, study_library):  # type: ignore[no-untyped-def]
     from conceptcoach.store.db import open_store
     from conceptcoach.store.players import add_player
-    from test_study_library import build_library
 
     path = tmp_path / "store.sqlite"
     db = open_store(path)
-    ids = build_library(db, concepts=2, per_concept=8, failed=1)
+    ids = study_library.build(db, concepts=2, per_concept=8, failed=1)
     player = add_player(db, "Ada", rating=1500)
     db.conn.close()
     return path, ids, player.id
 
 
-def test_whole_session_by_mouse(qtbot, library_store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from conceptcoach.desktop.screens.session import SessionScreen
-    from conceptcoach.desktop.workers import StallMonitor, Workers
-    from conceptcoach.store.db import open_store
-    from test_study_library import wrong_move
-
-    path, concept_ids, player_id = library_store
-    # The app imports the study core on its DB thread at start-up (an extension module's
-    # first import holds the interpreter lock); here it is imported before measuring.
+@pytest.fixture
+def screen_for(qtbot):  # type: ignore[no-untyped-def]
+    """``make(path, size)``: a shown SessionScreen on the store at ``path``."""
     from conceptcoach.desktop.jobs import preload_core
 
+    # The app imports the study core on its DB thread at start-up (an extension module's
+    # first import holds the interpreter lock); here it is imported before measuring.
     preload_core()
-    workers = Workers(lambda: open_store(path))
-    screen = SessionScreen(workers)
-    qtbot.addWidget(screen)
-    screen.resize(1280, 800)
-    screen.show()
-    qtbot.waitExposed(screen)
+    made = []
+
+    def make(path: Path, size: tuple[int, int] = (1280, 800)):  # type: ignore[no-untyped-def]
+        from conceptcoach.desktop.screens.session import SessionScreen
+        from conceptcoach.desktop.workers import Workers
+        from conceptcoach.store.db import open_store
+
+        workers = Workers(lambda: open_store(path))
+        made.append(workers)
+        screen = SessionScreen(workers)
+        qtbot.addWidget(screen)
+        screen.resize(*size)
+        screen.show()
+        qtbot.waitExposed(screen)
+        return screen
+
+    yield make
+    for w in made:
+        w.shutdown()
+
+
+def _session(path: Path, player_id: int, concept_ids: list[int], **plan):  # type: ignore[no-untyped-def]
+    from conceptcoach.store.db import open_store
+    from conceptcoach.study.plan import PlanSpec, create_sessions
+
+    db = open_store(path)
+    try:
+        return create_sessions(db, PlanSpec([player_id], concept_ids, **plan)).session_ids[0]
+    finally:
+        db.conn.close()
+
+
+def _to_phase(qtbot, screen, phase: str, study_library) -> None:  # type: ignore[no-untyped-def]
+    """Answer (correctly) or study items until the current one is in ``phase``."""
+    runner = screen.runner
+    while runner.view.state.current is not None and runner.view.state.current.phase != phase:
+        before = runner.view
+        item = before.state.current
+        if item.phase == "learning":
+            runner.next_learning()
+        else:
+            runner.board.view.try_move(chess.Move.from_uci(item.expected[0]))
+        qtbot.waitUntil(lambda before=before: runner.view is not before, timeout=10_000)
+
+
+def test_whole_session_by_mouse(qtbot, library_store, tmp_path: Path, study_library, mouse, screen_for) -> None:  # type: ignore[no-untyped-def]
+    from conceptcoach.desktop.workers import StallMonitor
+    from conceptcoach.store.db import open_store
+
+    path, concept_ids, player_id = library_store
+    screen = screen_for(path)
+    setup, runner = screen.setup, screen.runner
+    workers = screen.workers
     monitor = StallMonitor()
     monitor.start()
     try:
         screen.new_session(player_id)
-        qtbot.waitUntil(lambda: screen.concept_list.count() == 2, timeout=10000)
-        assert screen.player_box.currentText() == "Ada"
-        screen._check_all(True)
-        screen.per_phase.setValue(2)
-        screen.controls.setValue(1)
-        assert screen.start_btn.isEnabled()
-        qtbot.mouseClick(screen.start_btn, Qt.MouseButton.LeftButton)
-        qtbot.waitUntil(lambda: screen.view is not None and screen.pages.currentWidget() is screen.runner_page,
-                        timeout=10000)
+        qtbot.waitUntil(lambda: setup.concept_list.count() == 2, timeout=10000)
+        assert setup.player_box.currentText() == "Ada"
+        setup.check_all(True)
+        setup.per_phase.setValue(2)
+        setup.controls.setValue(1)
+        assert setup.start_btn.isEnabled()
+        qtbot.mouseClick(setup.start_btn, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: runner.view is not None and screen.pages.currentWidget() is runner, timeout=10000)
 
         played: dict[int, tuple[str, bool]] = {}
+        tried: list[tuple[int, str]] = []
         studied = 0
         paused_once = False
         for _ in range(40):
-            view = screen.view
+            view = runner.view
             assert view is not None
             item = view.state.current
             if item is None:
                 break
             if item.phase == "learning":
-                # The learning view: teacher arrow and visit-share arrows at the root, the line stepped.
-                assert screen.board.view._arrows, "teacher's arrow shown"
-                assert any(a.colour == "teacher" for a in screen.board.view._arrows)
-                # The student may try a move of their own: rated, not recorded, and undone by Home.
-                fen = screen.board.board.fen()
-                play_by_mouse(screen.board, wrong_move(item.fen, item.expected))
-                assert "You tried" in screen.try_label.text() and screen.board.board.fen() != fen
-                QTest.keyClick(screen.runner_page, Qt.Key.Key_Home)
-                assert screen.board.board.fen() == fen and screen._ply == 0
-                if screen._line:
-                    QTest.keyClick(screen.runner_page, Qt.Key.Key_Right)
-                    qtbot.waitUntil(lambda: not screen.board.view.is_animating(), timeout=3000)
-                    assert screen._ply == 1
-                    QTest.keyClick(screen.runner_page, Qt.Key.Key_Left)
-                    assert screen._ply == 0
+                # The learning view: teacher arrow and visit-share arrows at the root, the whole line.
+                assert any(a.colour == "teacher" for a in runner.board.view._arrows)
+                assert runner.viewer.line == list(item.line) and view.lesson.line_uci == list(item.line)
+                # The student may try a move of their own: rated by the core, logged, undone by Home.
+                fen = runner.board.board.fen()
+                wrong = study_library.wrong_move(item.fen, item.expected)
+                mouse.play(runner.board, wrong)
+                assert runner.off_line and runner.board.board.fen() != fen
+                qtbot.waitUntil(lambda: "You tried" in runner.try_label.text(), timeout=10_000)
+                assert "20% of the network's search" in runner.try_label.text()
+                tried.append((item.id, wrong))
+                QTest.keyClick(runner.board.view, Qt.Key.Key_Home)
+                assert runner.board.board.fen() == fen and runner.viewer.ply == 0
+                if runner.viewer.line:
+                    QTest.keyClick(runner.board.view, Qt.Key.Key_Right)
+                    qtbot.waitUntil(lambda: not runner.board.view.is_animating(), timeout=3000)
+                    assert runner.viewer.ply == 1
+                    QTest.keyClick(runner.board.view, Qt.Key.Key_Left)
+                    assert runner.viewer.ply == 0
                 if studied == 0:
-                    screen.notes.setPlainText("Watch the knight manoeuvre")
+                    runner.learning.notes.setPlainText("Watch the knight manoeuvre")
                 studied += 1
                 before = view
-                qtbot.mouseClick(screen.next_btn, Qt.MouseButton.LeftButton)
+                qtbot.mouseClick(runner.learning.next_btn, Qt.MouseButton.LeftButton)
             else:
                 if not paused_once:
-                    QTest.keyClick(screen.runner_page, Qt.Key.Key_P)
-                    assert screen.paused and screen.board_stack.currentIndex() == 1
-                    QTest.keyClick(screen.runner_page, Qt.Key.Key_P)
-                    assert not screen.paused
+                    QTest.keyClick(runner.board.view, Qt.Key.Key_P)
+                    assert runner.paused and runner.board_stack.currentIndex() == 1
+                    QTest.keyClick(runner, Qt.Key.Key_P)
+                    assert not runner.paused
                     paused_once = True
                 # Correct in the post-test, wrong for every other pre-test item.
                 correct = item.phase == "post" or item.id % 2 == 0
-                uci = item.expected[0] if correct else wrong_move(item.fen, item.expected)
+                uci = item.expected[0] if correct else study_library.wrong_move(item.fen, item.expected)
                 before = view
-                play_by_mouse(screen.board, uci)
+                mouse.play(runner.board, uci)
                 played[item.id] = (uci, correct)
-            qtbot.waitUntil(lambda before=before: screen.view is not before, timeout=10000)
-        assert screen.pages.currentWidget() is screen.done_page
-        sid = screen.view.state.session.id
+            qtbot.waitUntil(lambda before=before: runner.view is not before, timeout=10000)
+        assert screen.pages.currentWidget() is screen.done
+        sid = runner.view.state.session.id
+        # The done page counts concept positions found per test phase (the core's tally).
+        text = screen.done.text.text()
+        assert "Pre-test:" in text and "Post-test: 4 of 4 concept positions found (100%)" in text, text
 
         # Export the attempt log the way the Results screen does and read it back.
         csv_path = tmp_path / "attempts.csv"
@@ -140,10 +170,9 @@ def test_whole_session_by_mouse(qtbot, library_store, tmp_path: Path) -> None:  
         assert op.error is None
     finally:
         monitor.stop()
-        workers.shutdown()
 
     from conceptcoach.io.exports import read_attempts_csv
-    from conceptcoach.store.attempts import list_attempts, list_studied
+    from conceptcoach.store.attempts import list_attempts, list_studied, list_tries
     from conceptcoach.store.notes import list_notes
 
     db = open_store(path)
@@ -156,6 +185,10 @@ def test_whole_session_by_mouse(qtbot, library_store, tmp_path: Path) -> None:  
     assert {a.phase for a in attempts} == {"pre", "post"}
     assert sum(a.is_control for a in attempts) == 2
     assert len(list_studied(db, session_ids=[sid])) == studied == 2 * 2 + 1
+    # Every try is in the learning-tries log, scored, and none in the attempt log.
+    tries = list_tries(db, session_ids=[sid])
+    assert [(t.item_id, t.answer_uci) for t in tries] == tried
+    assert all(not t.correct and t.visit_share == pytest.approx(0.2) and t.response_ms >= 0 for t in tries)
     assert [n.text for n in list_notes(db, session_id=sid)] == ["Watch the knight manoeuvre"]
     rows = read_attempts_csv(csv_path)
     assert [(r.id, r.answer_uci, r.correct) for r in rows] == [(a.id, a.answer_uci, a.correct) for a in attempts]
@@ -163,48 +196,146 @@ def test_whole_session_by_mouse(qtbot, library_store, tmp_path: Path) -> None:  
     assert monitor.stalls == [], f"GUI thread blocked: {monitor.stalls}"
 
 
-def test_timer_expiry_and_resume(qtbot, library_store) -> None:  # type: ignore[no-untyped-def]
+def test_timer_expiry_and_resume(qtbot, library_store, screen_for) -> None:  # type: ignore[no-untyped-def]
     """A test position left unanswered is recorded as no answer when the time runs out;
     a session left half-way resumes at the first open item with its phase shown."""
-    from conceptcoach.desktop.jobs import preload_core
-    from conceptcoach.desktop.screens.session import SessionScreen
-    from conceptcoach.desktop.workers import Workers
     from conceptcoach.store.attempts import list_attempts
     from conceptcoach.store.db import open_store
-    from conceptcoach.study.plan import PlanSpec, create_sessions
 
-    preload_core()
     path, concept_ids, player_id = library_store
-    db = open_store(path)
-    sid = create_sessions(db, PlanSpec([player_id], concept_ids[:1], per_phase=2, seconds_per_position=1.0,
-                                       seed=3)).session_ids[0]
-    db.conn.close()
-    workers = Workers(lambda: open_store(path))
-    screen = SessionScreen(workers)
-    qtbot.addWidget(screen)
-    screen.resize(1100, 700)
-    screen.show()
-    try:
-        screen.open_session(sid)
-        qtbot.waitUntil(lambda: screen.view is not None, timeout=10000)
-        first = screen.view
-        assert first.state.phase == "pre" and screen.clock.text().startswith("⏱")
-        qtbot.waitUntil(lambda: screen.view is not first, timeout=5000)  # 1 s limit, nothing played
-        second = screen.view
-        assert second.state.index_in_phase == 1
-        screen.toggle_pause()  # the clock stops while paused
-        qtbot.wait(1300)
-        assert screen.view is second
-        screen.homeRequested.connect(lambda: None)
-        screen._leave()  # the coach leaves; the session is resumable
-        assert screen.session_id is None
-        screen.open_session(sid)
-        qtbot.waitUntil(lambda: screen.view is not None and screen.view is not second, timeout=10000)
-        assert screen.view.state.current.id == second.state.current.id and not screen.paused
-    finally:
-        workers.shutdown()
+    sid = _session(path, player_id, concept_ids[:1], per_phase=2, seconds_per_position=1.0, seed=3)
+    screen = screen_for(path, (1100, 700))
+    runner = screen.runner
+    screen.open_session(sid)
+    qtbot.waitUntil(lambda: runner.view is not None, timeout=10000)
+    first = runner.view
+    assert first.state.phase == "pre" and runner.clock.text().startswith("⏱")
+    assert runner.phase_bar.steps[first.state.phase].text().startswith("Pre-test  1/")
+    qtbot.waitUntil(lambda: runner.view is not first, timeout=5000)  # 1 s limit, nothing played
+    second = runner.view
+    assert second.state.index_in_phase == 1
+    runner.toggle_pause()  # the clock stops while paused
+    qtbot.wait(1300)
+    assert runner.view is second
+    left = []
+    screen.homeRequested.connect(lambda: left.append(True))
+    runner.quit_btn.click()  # the coach leaves; the session is resumable
+    assert left and screen.session_id is None
+    screen.open_session(sid)
+    qtbot.waitUntil(lambda: runner.view is not None and runner.view is not second, timeout=10000)
+    assert runner.view.state.current.id == second.state.current.id and not runner.paused
     db = open_store(path)
     (a,) = list_attempts(db, session_ids=[sid])
     assert a.item_id == first.state.current.id and a.answer_uci == "" and not a.correct
     assert a.response_ms is not None and a.response_ms >= 1000
     db.conn.close()
+
+
+def test_autoplay_after_a_move_of_ones_own(qtbot, library_store, study_library, mouse, screen_for) -> None:  # type: ignore[no-untyped-def]
+    """Try a move in a learning position, then press Autoplay: the line plays from its
+    start to its end and the button lets go (it used to reset the board and stay down)."""
+    path, concept_ids, player_id = library_store
+    sid = _session(path, player_id, concept_ids[:1], per_phase=1, seed=4)
+    screen = screen_for(path)
+    runner = screen.runner
+    runner.viewer.pause_ms = 30
+    screen.open_session(sid)
+    qtbot.waitUntil(lambda: runner.view is not None, timeout=10000)
+    _to_phase(qtbot, screen, "learning", study_library)
+    item = runner.view.state.current
+    line = runner.viewer.line
+    assert len(line) >= 2
+    mouse.play(runner.board, study_library.wrong_move(item.fen, item.expected))
+    assert runner.off_line
+    qtbot.mouseClick(runner.viewer.auto_btn, Qt.MouseButton.LeftButton)
+    assert runner.viewer.auto_btn.isChecked()
+    end = chess.Board(item.fen)
+    for uci in line:
+        end.push_uci(uci)
+    qtbot.waitUntil(lambda: runner.viewer.ply == len(line) and not runner.board.view.is_animating(),
+                    timeout=15_000)
+    assert runner.board.board.fen() == end.fen()
+    qtbot.waitUntil(lambda: not runner.viewer.auto_btn.isChecked(), timeout=3000)
+
+
+def test_the_learning_line_is_the_whole_stored_line(qtbot, library_store, study_library, screen_for) -> None:  # type: ignore[no-untyped-def]
+    """When the search's line does not start with the teacher's move (the most visited
+    one), the line shown is still the whole stored line, not the teacher's move alone."""
+    from conceptcoach.store.db import open_store
+    from conceptcoach.store.sessions import NewItem, insert_sessions
+
+    path, _ids, player_id = library_store
+    fen, best, _line, _key = study_library.real_positions(1, skip=200)[0]
+    board = chess.Board(fen)
+    other = sorted(m.uci() for m in board.legal_moves if m.uci() != best)[0]
+    pv = [other]
+    for _ in range(3):
+        board.push_uci(pv[-1])
+        pv.append(sorted(m.uci() for m in board.legal_moves)[0])
+    db = open_store(path)
+    sid = insert_sessions(db, player_ids=[player_id], spec={}, seed=1, mode="coach", batch="pv", items=[
+        NewItem(phase="learning", ord=0, concept_id=None, is_control=True, source="set", source_id=None, fen=fen,
+                expected=(best,), line=tuple(pv), visits=study_library.visits_for(fen, best))])[0]
+    db.conn.close()
+    screen = screen_for(path)
+    runner = screen.runner
+    screen.open_session(sid)
+    qtbot.waitUntil(lambda: runner.view is not None, timeout=10000)
+    assert runner.viewer.line == pv
+    assert runner.viewer.line_label.text().count("<a href") == len(pv)
+    teacher = [a for a in runner.board.view._arrows if a.colour == "teacher"]
+    assert [(a.start, a.end) for a in teacher] == [(chess.Move.from_uci(best).from_square,
+                                                    chess.Move.from_uci(best).to_square)]
+    runner.viewer.goto(len(pv))
+    end = chess.Board(fen)
+    for uci in pv:
+        end.push_uci(uci)
+    assert runner.board.board.fen() == end.fen()
+
+
+def test_confirm_moves_takes_back_and_commits(qtbot, library_store, study_library, mouse, screen_for) -> None:  # type: ignore[no-untyped-def]
+    """With the confirm-moves setting a test move waits: taken back it leaves no answer,
+    confirmed it is committed at once."""
+    from conceptcoach.store.attempts import list_attempts
+    from conceptcoach.store.db import open_store
+
+    path, concept_ids, player_id = library_store
+    sid = _session(path, player_id, concept_ids[:1], per_phase=1, seed=5)
+    screen = screen_for(path, (1024, 700))
+    screen.confirm_moves = True
+    runner = screen.runner
+    screen.open_session(sid)
+    qtbot.waitUntil(lambda: runner.view is not None, timeout=10000)
+    first = runner.view
+    item = first.state.current
+    assert item.phase == "pre"
+    wrong = study_library.wrong_move(item.fen, item.expected)
+    mouse.play(runner.board, wrong)
+    assert runner.confirm_bar.isVisible() and runner.pending == wrong
+    assert not runner.board.view.interactive  # nothing more until it is confirmed or taken back
+    QTest.keyClick(runner.board.view, Qt.Key.Key_Escape)
+    assert not runner.confirm_bar.isVisible() and runner.board.board.fen() == chess.Board(item.fen).fen()
+    qtbot.wait(200)
+    assert runner.view is first
+    mouse.play(runner.board, item.expected[0])
+    assert runner.confirm_bar.isVisible()
+    QTest.keyClick(runner.board.view, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: runner.view is not first, timeout=10000)
+    db = open_store(path)
+    (a,) = list_attempts(db, session_ids=[sid])
+    db.conn.close()
+    assert a.item_id == item.id and a.answer_uci == item.expected[0] and a.correct
+
+
+def test_test_panel_text_fits_a_small_window(qtbot, library_store, screen_for, screenshots) -> None:  # type: ignore[no-untyped-def]
+    path, concept_ids, player_id = library_store
+    sid = _session(path, player_id, concept_ids[:1], per_phase=1, seed=6)
+    screen = screen_for(path, (1024 - 150, 700 - 30))
+    runner = screen.runner
+    screen.open_session(sid)
+    qtbot.waitUntil(lambda: runner.view is not None, timeout=10000)
+    qtbot.wait(100)
+    keys = runner.test_keys
+    assert keys.wordWrap() and keys.height() >= keys.heightForWidth(keys.width())
+    assert "P pause (hides the position)" in keys.text()
+    assert screen.grab().save(str(screenshots / "session_pretest_1024x700.png"))

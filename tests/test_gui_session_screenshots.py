@@ -9,19 +9,17 @@ from pathlib import Path
 import chess
 import numpy as np
 import pytest
-from conftest import screenshots_dir
 
 pytestmark = [pytest.mark.gui, pytest.mark.slow]
-
-SCREENSHOTS = screenshots_dir()
 # A real Ruy Lopez middlegame (White to play) with a plausible search spread.
 FEN = "r1bq1rk1/2p1bppp/p1np1n2/1p2p3/4P3/1BP2N1P/PP1P1PP1/RNBQR1K1 b - - 0 9"
 
 
-def _library(db) -> tuple[list[int], int]:  # type: ignore[no-untyped-def]
+def _library(db, study_library) -> tuple[list[int], int]:  # type: ignore[no-untyped-def]
     from conceptcoach.store.concepts import NewPrototype, add_concept
     from conceptcoach.store.players import add_player
-    from test_study_library import real_positions, visits_for
+
+    real_positions, visits_for = study_library.real_positions, study_library.visits_for
 
     heat = [0.0] * 64
     for sq, v in ((chess.A5, 1.0), (chess.C6, 0.7), (chess.B3, 0.8), (chess.C4, 0.5), (chess.B5, 0.35),
@@ -55,7 +53,7 @@ def _library(db) -> tuple[list[int], int]:  # type: ignore[no-untyped-def]
     return [shot, *ids], player.id
 
 
-def test_session_screenshots(qtbot, tmp_path: Path, shared_data: Path) -> None:  # type: ignore[no-untyped-def]
+def test_session_screenshots(qtbot, tmp_path: Path, study_library, screenshots: Path) -> None:  # type: ignore[no-untyped-def]
     from conceptcoach.desktop.jobs import preload_core
     from conceptcoach.desktop.screens.session import SessionScreen
     from conceptcoach.desktop.workers import Workers
@@ -65,7 +63,7 @@ def test_session_screenshots(qtbot, tmp_path: Path, shared_data: Path) -> None: 
     preload_core()
     path = tmp_path / "store.sqlite"
     db = open_store(path)
-    ids, pid = _library(db)
+    ids, pid = _library(db, study_library)
     # A hand-made session whose learning item is the heat prototype (plans shuffle).
     proto_id = next(iter(db.query("SELECT id FROM prototypes WHERE fen = ?", [FEN])))["id"]
     main = next(iter(db.query("SELECT * FROM prototypes WHERE id = ?", [proto_id])))
@@ -85,7 +83,6 @@ def test_session_screenshots(qtbot, tmp_path: Path, shared_data: Path) -> None: 
                           batch="shots", label="Tuesday lesson")[0]
     db.conn.close()
 
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     workers = Workers(lambda: open_store(path))
     screen = SessionScreen(workers)
     qtbot.addWidget(screen)
@@ -93,44 +90,45 @@ def test_session_screenshots(qtbot, tmp_path: Path, shared_data: Path) -> None: 
     screen.show()
     qtbot.waitExposed(screen)
     try:
+        setup, runner = screen.setup, screen.runner
         screen.new_session(pid)
-        qtbot.waitUntil(lambda: screen.concept_list.count() == 3, timeout=10000)
+        qtbot.waitUntil(lambda: setup.concept_list.count() == 3, timeout=10000)
         for i in range(2):
-            screen.concept_list.item(i + 1).setCheckState(screen.concept_list.item(i + 1).checkState().Checked)
-        screen.grab().save(str(SCREENSHOTS / "session_setup.png"))
+            setup.concept_list.item(i + 1).setCheckState(setup.concept_list.item(i + 1).checkState().Checked)
+        screen.grab().save(str(screenshots / "session_setup.png"))
 
         screen.open_session(sid)
         qtbot.waitUntil(lambda: screen.view is not None and screen.view.state.phase == "pre", timeout=10000)
-        screen.seconds.setValue(0)
-        screen.grab().save(str(SCREENSHOTS / "session_pretest.png"))
+        screen.grab().save(str(screenshots / "session_pretest.png"))
 
         before = screen.view
-        screen.board.view.try_move(chess.Move.from_uci("g1f3"))
+        runner.board.view.try_move(chess.Move.from_uci("g1f3"))
         qtbot.waitUntil(lambda: screen.view is not before and screen.view.state.phase == "learning", timeout=10000)
-        screen.notes.setPlainText("Na5 trades the b3 bishop: the pair is gone before White's kingside play starts.")
+        runner.learning.notes.setPlainText("Na5 trades the b3 bishop: the pair is gone before White's kingside play starts.")
         qtbot.wait(100)
-        assert screen.board.view._heat.values, "heat overlay shown"
-        assert len(screen.board.view._arrows) >= 3
-        screen.grab().save(str(SCREENSHOTS / "session_learning.png"))
+        assert runner.board.view._heat.values, "heat overlay shown"
+        assert len(runner.board.view._arrows) >= 3
+        assert runner.viewer.line == ["c6a5", "b3c2", "c7c5", "d2d4", "d8c7"]
+        screen.grab().save(str(screenshots / "session_learning.png"))
 
-        screen.step_forward()
-        qtbot.waitUntil(lambda: not screen.board.view.is_animating(), timeout=3000)
-        screen.step_forward()
-        qtbot.waitUntil(lambda: not screen.board.view.is_animating(), timeout=3000)
-        screen.grab().save(str(SCREENSHOTS / "session_line.png"))
+        runner.viewer.step_forward()
+        qtbot.waitUntil(lambda: not runner.board.view.is_animating(), timeout=3000)
+        runner.viewer.step_forward()
+        qtbot.waitUntil(lambda: not runner.board.view.is_animating(), timeout=3000)
+        screen.grab().save(str(screenshots / "session_line.png"))
 
-        screen.toggle_pause()
-        screen.grab().save(str(SCREENSHOTS / "session_paused.png"))
-        screen.toggle_pause()
+        runner.toggle_pause()
+        screen.grab().save(str(screenshots / "session_paused.png"))
+        runner.toggle_pause()
         before = screen.view
-        screen.next_learning()
+        runner.next_learning()
         qtbot.waitUntil(lambda: screen.view is not before, timeout=10000)
         before = screen.view
-        screen.board.view.try_move(chess.Move.from_uci("d2d4"))
+        runner.board.view.try_move(chess.Move.from_uci("d2d4"))
         qtbot.waitUntil(lambda: screen.view is not before and screen.view.state.phase == "done", timeout=10000)
-        screen.grab().save(str(SCREENSHOTS / "session_done.png"))
+        screen.grab().save(str(screenshots / "session_done.png"))
     finally:
         workers.shutdown()
     for name in ("session_setup", "session_pretest", "session_learning", "session_line", "session_paused",
                  "session_done"):
-        assert (SCREENSHOTS / f"{name}.png").stat().st_size > 5000
+        assert (screenshots / f"{name}.png").stat().st_size > 5000

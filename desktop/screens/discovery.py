@@ -4,7 +4,11 @@ progress per stage and cancel; new concepts then appear in the explorer.
 Both run in a child process (``Workers.process`` with the jobs in
 ``conceptcoach.desktop.jobs``): discovery loads torch and parsing thousands of games is
 long pure-Python work, either of which would hold the GUI process's interpreter lock.
-Cancelling keeps what was committed; running again resumes.
+Cancelling keeps what was committed; running again resumes. An import announces
+``Changes(games=True)``, a discovery run ``Changes(concepts=True)``.
+
+The page scrolls vertically only: long texts wrap, the funnel (aligned columns) scrolls
+sideways in its own box, so nothing is cut at 1024 pixels wide.
 """
 
 from __future__ import annotations
@@ -12,8 +16,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from conceptcoach.desktop.changes import Changes
+from conceptcoach.desktop.screens.widgets import plural
 from conceptcoach.desktop.workers import Operation, Workers
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -26,6 +32,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QPlainTextEdit,
     QProgressBar,
     QPushButton,
     QScrollArea,
@@ -39,7 +46,7 @@ from PySide6.QtWidgets import (
 #: The pipeline's stages in order (conceptcoach.concepts.run.STAGES; not imported here
 #: because that module loads torch).
 STAGES = ("import", "selfplay", "candidates", "discovery", "prototypes", "teachability", "novelty", "static",
-          "write")
+          "write", "verify")
 STAGE_TEXT = {
     "import": "Import human games",
     "selfplay": "Teacher self-play",
@@ -50,6 +57,7 @@ STAGE_TEXT = {
     "novelty": "Novelty against human games",
     "static": "Known themes (static concepts)",
     "write": "Write to the library",
+    "verify": "Verify items with Stockfish",
 }
 ERROR = "color:#b3261e"
 
@@ -69,14 +77,17 @@ class StageList(QWidget):
         self.bars: dict[str, QProgressBar] = {}
         self.notes: dict[str, QLabel] = {}
         for row, stage in enumerate(STAGES):
-            grid.addWidget(QLabel(STAGE_TEXT[stage], self), row, 0)
+            name = QLabel(STAGE_TEXT[stage], self)
+            name.setWordWrap(True)
+            grid.addWidget(name, row, 0)
             bar = QProgressBar(self)
             bar.setRange(0, 1)
             bar.setValue(0)
             bar.setTextVisible(False)
             bar.setMaximumHeight(14)
+            bar.setMinimumWidth(40)
             note = QLabel("waiting", self)
-            note.setMinimumWidth(200)
+            note.setWordWrap(True)  # a long note wraps instead of widening the page
             grid.addWidget(bar, row, 1)
             grid.addWidget(note, row, 2)
             self.bars[stage], self.notes[stage] = bar, note
@@ -124,9 +135,6 @@ class StageList(QWidget):
 
 
 class DiscoveryScreen(QWidget):
-    library_changed = Signal()
-    games_imported = Signal()
-
     def __init__(self, workers: Workers, db_path: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.workers = workers
@@ -203,11 +211,16 @@ class DiscoveryScreen(QWidget):
         form.addRow("Candidate positions", self.candidates)
         form.addRow("Worker processes", self.procs)
         form.addRow("Seed", self.seed)
-        self.against_imported = QCheckBox("Novelty against the games imported above only", self)
+        self.against_imported = QCheckBox("Novelty against the imported games only", self)
         self.against_imported.setToolTip("e.g. one student's own games: what does the network know that "
                                          "this player's games never show? Otherwise: every human game in the store")
         self.against_imported.setEnabled(False)
+        self.against_note = QLabel(self)
+        self.against_note.setWordWrap(True)
+        self.against_note.setStyleSheet("color:#666;")
+        self.against_note.hide()
         form.addRow("", self.against_imported)
+        form.addRow("", self.against_note)
         self.run_button = QPushButton("Run discovery", self)
         self.run_button.clicked.connect(self.start_discovery)
         self.run_cancel = QPushButton("Cancel", self)
@@ -219,11 +232,15 @@ class DiscoveryScreen(QWidget):
                                  "and keeps those a student network can learn and human games do not "
                                  "explain. It takes minutes to hours; you can cancel and resume later.", self)
         self.run_status.setWordWrap(True)
-        self.funnel = QLabel(self)
+        # The funnel's lines are aligned columns: kept whole in a box of their own that
+        # scrolls sideways when narrow, rather than widening the whole page.
+        self.funnel = QPlainTextEdit(self)
+        self.funnel.setReadOnly(True)
+        self.funnel.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         mono = QFont("monospace")
         mono.setStyleHint(QFont.StyleHint.Monospace)
         self.funnel.setFont(mono)
-        self.funnel.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.funnel.hide()
 
         run_box = QGroupBox("2. Discover concepts", self)
         rl = QHBoxLayout(run_box)
@@ -248,8 +265,9 @@ class DiscoveryScreen(QWidget):
         bl.addWidget(import_box)
         bl.addWidget(run_box)
         bl.addStretch(1)
-        scroll = QScrollArea(self)
+        scroll = self.scroller = QScrollArea(self)
         scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(body)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -283,7 +301,7 @@ class DiscoveryScreen(QWidget):
         self.import_op = self.workers.process(
             "conceptcoach.desktop.jobs:import_games",
             {"db_path": self.db_path, "files": [str(Path(f).expanduser()) for f in files]},
-            name="import games", on_success=self._imported, on_failure=self._import_failed,
+            name="import games", on_success=self._imported, on_failure=self._import_failed, changes=Changes(games=True),
             on_progress=self._import_progress, on_finished=self._import_finished)
 
     def _importing(self, running: bool) -> None:
@@ -305,12 +323,13 @@ class DiscoveryScreen(QWidget):
             if "error" in s:
                 lines.append(f"<span style='{ERROR}'>{s['error']}</span>")
                 continue
-            lines.append(f"<b>{Path(s['file']).name}</b>: {s['games_read']} games read, {s['imported']} imported, "
-                         f"{s['duplicates']} already in the store, {s['bad_games']} skipped "
-                         f"(corpus “{s['corpus']}”).")
+            lines.append(f"<b>{Path(s['file']).name}</b>: {plural(s['games_read'], 'game')} read, "
+                         f"{s['imported']} imported, {s['duplicates']} already in the store, {s['bad_games']} "
+                         f"skipped (corpus “{s['corpus']}”).")
             problems.extend((str(f), int(g), int(ln), str(why)) for f, g, ln, why in s.get("problems", []))
         if problems:
-            lines.append(f"{len(problems)} games were skipped; each is listed below with the reason. "
+            were = "game was" if len(problems) == 1 else "games were"
+            lines.append(f"{len(problems)} {were} skipped; each is listed below with the reason. "
                          "Fix them in the file and import it again: games already imported are not duplicated.")
         self.import_status.setText("<br>".join(lines))
         self.problems.setRowCount(len(problems))
@@ -321,6 +340,7 @@ class DiscoveryScreen(QWidget):
                     item.setToolTip(file)
                 self.problems.setItem(i, c, item)
         self.problems.setVisible(bool(problems))
+        self.problems.resizeRowsToContents()  # a long reason wraps onto a second line
         # As tall as its rows (up to ten), so a short list leaves no empty box.
         rows = min(len(problems), 10)
         height = self.problems.horizontalHeader().height() + 4
@@ -330,9 +350,9 @@ class DiscoveryScreen(QWidget):
         self.import_bar.setValue(1)
         corpora = sorted({s["corpus"] for s in summaries if "corpus" in s})
         self.against_imported.setEnabled(len(corpora) == 1)
+        self.against_note.setVisible(len(corpora) == 1)
         if len(corpora) == 1:
-            self.against_imported.setText(f"Novelty against “{corpora[0]}” only (the games imported above)")
-        self.games_imported.emit()
+            self.against_note.setText(f"The games imported above: corpus “{corpora[0]}”.")
 
     def _import_failed(self, message: str) -> None:
         self.import_status.setText(f"<span style='{ERROR}'>The import stopped: {message}</span>")
@@ -355,9 +375,16 @@ class DiscoveryScreen(QWidget):
             out["human_corpus"] = corpora[0]
         return out
 
+    def show_funnel(self, lines: list[str]) -> None:
+        self.funnel.setPlainText("\n".join(lines))
+        self.funnel.setVisible(bool(lines))
+        fm = self.funnel.fontMetrics()
+        bar = self.funnel.horizontalScrollBar().sizeHint().height()
+        self.funnel.setFixedHeight(min(len(lines), 14) * fm.lineSpacing() + 2 * self.funnel.frameWidth() + bar + 10)
+
     def start_discovery(self) -> None:
         self.stages.reset()
-        self.funnel.clear()
+        self.show_funnel([])
         self.run_button.setEnabled(False)
         self.run_cancel.setEnabled(True)
         self.import_button.setEnabled(False)
@@ -366,6 +393,7 @@ class DiscoveryScreen(QWidget):
             "conceptcoach.desktop.jobs:discover",
             {"db_path": self.db_path, "files": [], "overrides": self.overrides()},
             name="discover", on_success=self._discovered, on_failure=self._discovery_failed,
+            changes=Changes(concepts=True),
             on_progress=self._discovery_progress, on_finished=self._discovery_finished)
 
     def _cancel_discovery(self) -> None:
@@ -389,8 +417,7 @@ class DiscoveryScreen(QWidget):
             self.run_status.setText(f"Finished run {result.get('run_id', '')}: no concept passed the filters with "
                                     "these settings (the funnel below shows where they stopped). Try more self-play "
                                     "games and candidate positions; finished steps are reused.")
-        self.funnel.setText("\n".join(result.get("funnel", [])))
-        self.library_changed.emit()
+        self.show_funnel(result.get("funnel", []))
 
     def _discovery_failed(self, message: str) -> None:
         self.run_status.setText(f"<span style='{ERROR}'>Discovery stopped: {message}</span>")

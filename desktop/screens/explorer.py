@@ -1,10 +1,10 @@
 """The concept explorer: browse and filter the library, read a concept's card, step
 through its prototypes on a board with the teacher's line, and curate (rename,
-annotate, hide a concept, drop a prototype).
+annotate, hide a concept, drop a prototype, with a confirmation and undo).
 
 Every read and write is a core call run on the DB worker (``Workers.db``); the screen
-only shows results. After a write it reloads what changed and emits
-``library_changed`` so other screens (session setup) can refresh.
+only shows results. Writes announce ``Changes(concepts=True)``, on which this screen
+(and the session setup, and Home) redraw.
 """
 
 from __future__ import annotations
@@ -13,12 +13,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import chess
+from conceptcoach.desktop.board.lineviewer import LineViewer, search_arrows
 from conceptcoach.desktop.board.theme import PieceSet
-from conceptcoach.desktop.board.widget import Arrow, BoardWidget, figurine
+from conceptcoach.desktop.board.widget import figurine
+from conceptcoach.desktop.changes import Changes
 from conceptcoach.desktop.screens.plots import NoveltyPlot, TeachabilityBars
+from conceptcoach.desktop.screens.widgets import NaturalItem, Redraw
 from conceptcoach.desktop.workers import Context, Workers
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QKeySequence, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -28,8 +31,10 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
     QSizePolicy,
     QSplitter,
     QStackedWidget,
@@ -40,7 +45,6 @@ from PySide6.QtWidgets import (
 )
 
 ANY = "Any"
-AUTOPLAY_PAUSE_MS = 650
 
 STATUS_LABELS = {
     "novel": "novel",
@@ -102,34 +106,41 @@ def _load_rows(ctx: Context) -> list[ConceptRow]:
     return [_row_of(c) for c in list_concepts(ctx.db, include_hidden=True)]
 
 
-def _load_card(ctx: Context, concept_id: int) -> tuple[Any, list[Any]]:
+@dataclass(frozen=True)
+class CardData:
+    """One concept as its card shows it, read on the DB thread: its prototypes with their
+    lines in SAN (the study core's ``line_san``) and the source position's moves in SAN."""
+
+    concept: Any
+    prototypes: list[Any]
+    line_sans: dict[int, list[str]]  # prototype id -> its line in SAN (legal prefix)
+    source_moves: list[str]  # 'teacher played Nf3', 'weaker network Bd3'
+
+
+def _load_card(ctx: Context, concept_id: int) -> CardData:
     from conceptcoach.store.concepts import get_concept, list_prototypes
+    from conceptcoach.study.runner import line_san
 
-    return get_concept(ctx.db, concept_id), list_prototypes(ctx.db, concept_id)
+    concept = get_concept(ctx.db, concept_id)
+    protos = list_prototypes(ctx.db, concept_id)
+    figs = concept.figures or {}
+    moves = []
+    for key, who in (("teacher_move", "teacher played"), ("weaker_move", "weaker network")):
+        if figs.get(key):
+            san = line_san(concept.source_fen, [figs[key]]) if concept.source_fen else []
+            moves.append(f"{who} {san[0] if san else figs[key]}")
+    return CardData(concept, protos, {p.id: line_san(p.fen, _proto_line(p)) for p in protos}, moves)
 
 
-def line_san(fen: str, line: list[str], figurines: bool = False) -> list[str]:
-    """The teacher's line in SAN, numbered like '12. Nf3 Nc6' ('12... Nc6' when Black
-    starts); stops at the first move that is not legal (a damaged record)."""
-    board = chess.Board(fen)
-    out: list[str] = []
-    for i, uci in enumerate(line):
-        try:
-            move = chess.Move.from_uci(uci)
-        except ValueError:
-            break
-        if not board.is_legal(move):
-            break
-        san = board.san(move)
-        if figurines:
-            san = figurine(san)
-        if board.turn == chess.WHITE:
-            san = f"{board.fullmove_number}. {san}"
-        elif i == 0:
-            san = f"{board.fullmove_number}... {san}"
-        out.append(san)
-        board.push(move)
-    return out
+def _proto_line(proto: Any) -> list[str]:
+    """The prototype's whole stored line, or its best move alone when none was stored."""
+    return list(proto.line) or ([proto.best_move] if proto.best_move else [])
+
+
+def _shares(visits: dict[str, dict[str, float]] | None) -> list[tuple[str, float]]:
+    visits = visits or {}
+    total = sum(float(v.get("n", 0)) for v in visits.values())
+    return [(u, float(v.get("n", 0)) / total) for u, v in visits.items()] if total > 0 else []
 
 
 def _pct(v: float | None) -> str:
@@ -150,190 +161,27 @@ class _NumItem(QTableWidgetItem):
         return super().__lt__(other)
 
 
-class PrototypeViewer(QWidget):
-    """A prototype on a read-only board: the teacher's move as an arrow, the next most
-    visited moves as thinner arrows, the concept's heat, and the line to step through."""
-
-    def __init__(self, pieces: PieceSet, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.figurines = False
-        self.board = BoardWidget(pieces, self, san_entry=False)
-        self.board.set_interactive(None)
-        self.board.setMinimumSize(240, 240)
-        self.title = QLabel(self)
-        self.title.setWordWrap(True)
-        self.value = QLabel(self)
-        self.line = QLabel(self)
-        self.line.setWordWrap(True)
-        self.line.setTextFormat(Qt.TextFormat.RichText)
-        self.back = QPushButton("◀ Back", self)
-        self.forward = QPushButton("Forward ▶", self)
-        self.play = QPushButton("Play line", self)
-        self.back.setToolTip("Step back in the teacher's line (Left)")
-        self.forward.setToolTip("Step forward in the teacher's line (Right)")
-        self.play.setToolTip("Play the teacher's line out (Space)")
-        self.back.clicked.connect(self.step_back)
-        self.forward.clicked.connect(self.step_forward)
-        self.play.clicked.connect(self.toggle_autoplay)
-        buttons = QHBoxLayout()
-        for b in (self.back, self.forward, self.play):
-            buttons.addWidget(b)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.title)
-        layout.addWidget(self.value)
-        layout.addWidget(self.line)
-        layout.addWidget(self.board, 1)
-        layout.addLayout(buttons)
-        self._proto: Any = None
-        self._ply = 0
-        self._autoplay = False
-        self.pause_ms = AUTOPLAY_PAUSE_MS  # pause between moves when the line plays itself
-        self.board.view.animationsFinished.connect(self._after_animation)
-        for key, slot in ((Qt.Key.Key_Left, self.step_back), (Qt.Key.Key_Right, self.step_forward),
-                          (Qt.Key.Key_Space, self.toggle_autoplay)):
-            sc = QShortcut(QKeySequence(key), self)
-            sc.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            sc.activated.connect(slot)
-
-    @property
-    def ply(self) -> int:
-        return self._ply
-
-    @property
-    def prototype(self) -> Any:
-        return self._proto
-
-    def show_prototype(self, proto: Any, heat: list[float] | None = None, caption: str = "") -> None:
-        self._autoplay = False
-        self.play.setText("Play line")
-        self._proto = proto
-        self._ply = 0
-        self._heat = heat if heat is not None else proto.heat
-        self.title.setText(caption)
-        board = chess.Board(proto.fen)
-        self.board.set_board(board)
-        self.board.view.set_flipped(board.turn == chess.BLACK)
-        side = "White" if board.turn == chess.WHITE else "Black"
-        if proto.value is not None:
-            self.value.setText(f"Teacher's value for {side} to move: {proto.value:+.2f} (−1 lost … +1 won)")
-        else:
-            self.value.setText(f"{side} to move")
-        self._show_ply()
-
-    def clear(self, message: str) -> None:
-        self._proto = None
-        self.title.setText(message)
-        self.board.set_board(chess.Board(None))
-        self.board.set_arrows([])
-        self.board.set_heat(None)
-        self.value.clear()
-        self.line.clear()
-        for b in (self.back, self.forward, self.play):
-            b.setEnabled(False)
-
-    def _line(self) -> list[str]:
-        if self._proto is None:
-            return []
-        line = list(self._proto.line)
-        if not line or line[0] != self._proto.best_move:
-            line = [self._proto.best_move, *line]
-        return line
-
-    def _show_ply(self) -> None:
-        proto = self._proto
-        line = self._line()
-        sans = line_san(proto.fen, line, self.figurines)
-        parts = []
-        for i, san in enumerate(sans):
-            parts.append(f"<b><u>{san}</u></b>" if i == self._ply - 1 else san)
-        self.line.setText("Teacher's line: " + " ".join(parts) if parts else "No line recorded.")
-        arrows: list[Arrow] = []
-        if self._ply == 0:
-            shares = self._shares()
-            for uci, share in shares[:4]:
-                if uci == proto.best_move:
-                    continue
-                m = chess.Move.from_uci(uci)
-                arrows.append(Arrow(m.from_square, m.to_square, "visits", 0.06 + 0.22 * share,
-                                    f"{share:.0%}"))
-            best = chess.Move.from_uci(proto.best_move)
-            arrows.append(Arrow(best.from_square, best.to_square, "teacher", 0.2))
-            self.board.set_heat(self._heat)
-        else:
-            self.board.set_heat(None)
-        self.board.set_arrows(arrows)
-        self.back.setEnabled(self._ply > 0)
-        self.forward.setEnabled(self._ply < len(sans))
-        self.play.setEnabled(len(sans) > 0)
-
-    def _shares(self) -> list[tuple[str, float]]:
-        visits = self._proto.visits or {}
-        total = sum(float(v.get("n", 0)) for v in visits.values())
-        if total <= 0:
-            return []
-        return sorted(((u, float(v.get("n", 0)) / total) for u, v in visits.items()), key=lambda e: -e[1])
-
-    def step_forward(self) -> None:
-        line = self._line()
-        if self._proto is None or self._ply >= len(line_san(self._proto.fen, line)):
-            self._autoplay = False
-            self.play.setText("Play line")
-            return
-        if self.board.view.is_animating():
-            return
-        move = line[self._ply]
-        self._ply += 1
-        self.board.view.play(move)
-        self._show_ply()
-
-    def step_back(self) -> None:
-        if self._proto is None or self._ply == 0:
-            return
-        self._autoplay = False
-        self.play.setText("Play line")
-        self._ply -= 1
-        board = chess.Board(self._proto.fen)
-        for uci in self._line()[: self._ply]:
-            board.push(chess.Move.from_uci(uci))
-        self.board.set_board(board)
-        self._show_ply()
-
-    def toggle_autoplay(self) -> None:
-        if self._proto is None:
-            return
-        self._autoplay = not self._autoplay
-        self.play.setText("Pause" if self._autoplay else "Play line")
-        if self._autoplay:
-            if self._ply >= len(line_san(self._proto.fen, self._line())):
-                self.board.set_board(chess.Board(self._proto.fen))
-                self._ply = 0
-                self._show_ply()
-            self.step_forward()
-
-    def _after_animation(self) -> None:
-        # Autoplay is chained by the board's animationsFinished signal plus a pause,
-        # never by waiting in a loop.
-        if self._autoplay:
-            QTimer.singleShot(self.pause_ms, self._autoplay_next)
-
-    def _autoplay_next(self) -> None:
-        if self._autoplay:
-            self.step_forward()
+#: Below this card width the card is one column (text, prototypes, plots) that scrolls.
+TWO_COLUMNS_MIN = 760
 
 
 class ConceptCard(QWidget):
-    """The right-hand side of the explorer: one concept in full."""
+    """The right-hand side of the explorer: one concept in full. Two columns when there
+    is room (text and figures | prototypes), else one column that scrolls vertically."""
 
-    save_requested = Signal(int, str, str)  # concept id, name, annotation
-    hide_requested = Signal(int, bool)
-    drop_requested = Signal(int)  # prototype id
+    saveRequested = Signal(int, str, str)  # concept id, name, annotation
+    hideRequested = Signal(int, bool)
+    dropRequested = Signal(int)  # prototype id
+    undropRequested = Signal(int)  # prototype id
 
     def __init__(self, pieces: PieceSet, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.concept: Any = None
         self.prototypes: list[Any] = []
+        self.line_sans: dict[int, list[str]] = {}
         self.index = 0
+        self.last_dropped: int | None = None
+        self.shown_id: int | None = None  # the prototype on the board
         self.name = QLineEdit(self)
         self.name.setAccessibleName("Concept name")
         font = self.name.font()
@@ -346,6 +194,7 @@ class ConceptCard(QWidget):
         self.annotation = QPlainTextEdit(self)
         self.annotation.setPlaceholderText("Coach's notes on this concept: what it means in chess terms, "
                                            "when it applies, how to explain it.")
+        self.annotation.setMinimumHeight(60)
         self.annotation.setMaximumHeight(80)
         self.save = QPushButton("Save name and notes", self)
         self.save.setShortcut(QKeySequence.StandardKey.Save)
@@ -353,66 +202,153 @@ class ConceptCard(QWidget):
         self.hide_button.setToolTip("Hidden concepts stay in the store but are left out of new sessions")
         self.status = QLabel(self)
         self.status.setObjectName("cardStatus")
+        self.status.setWordWrap(True)
+        self.undo = QPushButton("Undo", self)
+        self.undo.setToolTip("Take the dropped prototype back into sessions")
+        self.undo.hide()
         self.teach = TeachabilityBars(self)
         self.novelty = NoveltyPlot(self)
         for plot in (self.teach, self.novelty):
-            plot.setMaximumHeight(230)
-        self.viewer = PrototypeViewer(pieces, self)
+            plot.setMinimumHeight(180)
+            plot.setMaximumHeight(240)
+        self.viewer = LineViewer(pieces, self)
+        self.viewer.board.setMinimumSize(240, 240)
         self.prev_proto = QPushButton("◀ Previous", self)
         self.next_proto = QPushButton("Next ▶", self)
         self.proto_label = QLabel(self)
         self.proto_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.drop = QPushButton("Drop this prototype", self)
-        self.drop.setToolTip("Leave this position out of sessions (e.g. a trivial tactic); it stays in the store")
+        self.proto_label.setWordWrap(True)
+        self.caption = QLabel(self)
+        self.caption.setWordWrap(True)
+        self.value = QLabel(self)
+        self.value.setWordWrap(True)
+        self.drop = QPushButton("Drop this prototype…", self)
+        self.drop.setToolTip("Leave this position out of sessions (e.g. a trivial tactic); it stays in the store "
+                             "and can be taken back")
 
         self.save.clicked.connect(self._save)
         self.hide_button.clicked.connect(self._toggle_hidden)
         self.prev_proto.clicked.connect(lambda: self._show_proto(self.index - 1))
         self.next_proto.clicked.connect(lambda: self._show_proto(self.index + 1))
         self.drop.clicked.connect(self._drop)
+        self.undo.clicked.connect(self._undo_drop)
 
         head = QHBoxLayout()
         head.addWidget(self.name, 1)
         head.addWidget(self.hide_button)
+
+        self.text_panel = QWidget(self)
+        tl = QVBoxLayout(self.text_panel)
+        tl.setContentsMargins(0, 0, 0, 0)
+        tl.addWidget(self.facts)
+        tl.addWidget(self.annotation)
         save_row = QHBoxLayout()
         save_row.addWidget(self.save)
         save_row.addWidget(self.status, 1)
+        save_row.addWidget(self.undo)
+        tl.addLayout(save_row)
+        self.plots_panel = QWidget(self)
+        pl = QVBoxLayout(self.plots_panel)
+        pl.setContentsMargins(0, 0, 0, 0)
+        pl.addWidget(self.teach, 1)
+        pl.addWidget(self.novelty, 1)
+        self.proto_panel = QWidget(self)
+        rl = QVBoxLayout(self.proto_panel)
+        rl.setContentsMargins(0, 0, 0, 0)
         proto_nav = QHBoxLayout()
         proto_nav.addWidget(self.prev_proto)
         proto_nav.addWidget(self.proto_label, 1)
         proto_nav.addWidget(self.next_proto)
+        rl.addLayout(proto_nav)
+        rl.addWidget(self.caption)
+        rl.addWidget(self.value)
+        rl.addWidget(self.viewer, 1)
+        rl.addWidget(self.drop, 0, Qt.AlignmentFlag.AlignRight)
 
-        # Two columns so that the board is whole at 1366x768: the concept's text and
-        # figures on the left, its prototypes on the right.
-        left = QVBoxLayout()
-        left.addWidget(self.facts)
-        left.addWidget(self.annotation)
-        left.addLayout(save_row)
-        left.addWidget(self.teach, 1)
-        left.addWidget(self.novelty, 1)
-        left.addStretch(0)
-        right = QVBoxLayout()
-        right.addLayout(proto_nav)
-        right.addWidget(self.viewer, 1)
-        right.addWidget(self.drop, 0, Qt.AlignmentFlag.AlignRight)
-        columns = QHBoxLayout()
-        columns.addLayout(left, 2)
-        columns.addLayout(right, 3)
+        self.body = QWidget()
+        self.grid = QGridLayout(self.body)
+        self.grid.setContentsMargins(0, 0, 6, 0)
+        self.scroller = QScrollArea(self)
+        self.scroller.setWidgetResizable(True)
+        self.scroller.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.scroller.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroller.setWidget(self.body)
+        self.scroller.viewport().installEventFilter(self)
+        self.two_columns: bool | None = None
+        self._arrange(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 0, 0, 0)
         layout.addLayout(head)
-        layout.addLayout(columns, 1)
+        layout.addWidget(self.scroller, 1)
 
-    def show_concept(self, concept: Any, prototypes: list[Any], keep_index: bool = False) -> None:
+    # ----- layout ----------------------------------------------------------------------------
+
+    def _arrange(self, two: bool) -> None:
+        if two == self.two_columns:
+            return
+        self.two_columns = two
+        for w in (self.text_panel, self.plots_panel, self.proto_panel):
+            self.grid.removeWidget(w)
+        for i in range(3):
+            self.grid.setRowStretch(i, 0)
+            self.grid.setColumnStretch(i, 0)
+        if two:
+            self.grid.addWidget(self.text_panel, 0, 0)
+            self.grid.addWidget(self.plots_panel, 1, 0)
+            self.grid.addWidget(self.proto_panel, 0, 1, 2, 1)
+            self.grid.setColumnStretch(0, 2)
+            self.grid.setColumnStretch(1, 3)
+            self.grid.setRowStretch(1, 1)
+        else:
+            self.grid.addWidget(self.text_panel, 0, 0)
+            self.grid.addWidget(self.proto_panel, 1, 0)
+            self.grid.addWidget(self.plots_panel, 2, 0)
+            self.grid.setColumnStretch(0, 1)
+        self._fit_board()
+
+    def _fit_board(self) -> None:
+        # The scroll area lays the card out at its preferred height, so the viewer is given
+        # a fixed one: in two columns, what the window leaves under the prototype's text;
+        # in one column (which scrolls), a square that keeps the text and the prototype
+        # (board, line, buttons) in view together where the window allows, plots below.
+        vp = self.scroller.viewport()
+        controls = self.viewer.controls.sizeHint().height()
+        v = self.viewer
+        held = min(max(v.sizeHint().height(), v.minimumHeight()), v.maximumHeight())  # what the layout gives it
+        proto_text = self.proto_panel.sizeHint().height() - held
+        if self.two_columns:
+            self.viewer.setFixedHeight(max(300, vp.height() - proto_text - 12))
+            return
+        around = self.text_panel.sizeHint().height() + proto_text + controls + 24
+        side = max(260, min(vp.width() - 16, vp.height() - around, 560))
+        self.viewer.setFixedHeight(side + controls)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._arrange(self.width() >= TWO_COLUMNS_MIN)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        # The scroll area's viewport gets its size after the card's resize event: fit then.
+        if watched is self.scroller.viewport() and event.type() == QEvent.Type.Resize:
+            self._fit_board()
+        return False
+
+    # ----- content ---------------------------------------------------------------------------
+
+    def show_concept(self, data: CardData, keep_index: bool = False) -> None:
+        concept = data.concept
         same = self.concept is not None and self.concept.id == concept.id
+        if not same:
+            self.last_dropped = None
+            self.undo.hide()
         self.concept = concept
-        self.prototypes = prototypes
+        self.prototypes = data.prototypes
+        self.line_sans = data.line_sans
         self.name.setText(concept.name)
         self.annotation.setPlainText(concept.annotation)
         self.hide_button.setText("Show concept again" if concept.hidden else "Hide concept")
         figs = concept.figures or {}
-        teach = figs.get("teachability")
-        self.teach.set_figures(teach, figs.get("random_vector_baseline"))
+        self.teach.set_figures(figs.get("teachability"), figs.get("random_vector_baseline"))
         self.novelty.set_curve(figs.get("novelty"))
         bits = [
             f"<b>{STATUS_LABELS.get(concept.status, concept.status)}</b>",
@@ -424,22 +360,23 @@ class ConceptCard(QWidget):
         ]
         if concept.hidden:
             bits.insert(0, "<span style='color:#b3261e'><b>hidden</b></span>")
-        moves = []
-        for key, who in (("teacher_move", "teacher played"), ("weaker_move", "weaker network")):
-            if figs.get(key):
-                san = line_san(concept.source_fen, [figs[key]], self.viewer.figurines) if concept.source_fen else []
-                moves.append(f"{who} {san[0] if san else figs[key]}")
         text = " · ".join(bits)
-        if moves:
+        if data.source_moves:
+            moves = data.source_moves
+            if self.viewer.figurines:
+                moves = [" ".join(figurine(w) for w in m.split(" ")) for m in moves]
             text += "<br>Source position: " + ", ".join(moves)
         self.facts.setText(text)
         self._show_proto(self.index if (keep_index and same) else 0, keep_board=keep_index and same)
+        self._fit_board()  # the text above the board may have changed height
 
     def _show_proto(self, index: int, keep_board: bool = False) -> None:
         n = len(self.prototypes)
         if n == 0:
             self.index = 0
             self.proto_label.setText("No prototypes left")
+            self.caption.clear()
+            self.value.clear()
             self.viewer.clear("This concept has no prototypes (all dropped, or none found): "
                               "it cannot be used in sessions.")
             for b in (self.prev_proto, self.next_proto, self.drop):
@@ -447,34 +384,57 @@ class ConceptCard(QWidget):
             return
         self.index = max(0, min(index, n - 1))
         proto = self.prototypes[self.index]
-        shown = self.viewer.prototype
-        if keep_board and shown is not None and shown.id == proto.id:
-            return  # a reload after an edit: leave the board where the user took it
         self.proto_label.setText(f"Prototype {self.index + 1} of {n} ({proto.split} set)")
         self.prev_proto.setEnabled(self.index > 0)
         self.next_proto.setEnabled(self.index < n - 1)
         self.drop.setEnabled(True)
+        if keep_board and self.shown_id == proto.id:
+            return  # a reload after an edit: leave the board where the user took it
         score = f" · concept score {proto.score:.2f}" if proto.score is not None else ""
-        self.viewer.show_prototype(proto, caption=f"Arrow: the teacher's move; thinner arrows: other moves "
-                                   f"by share of the search{score}")
+        self.caption.setText(f"Arrow: the teacher's move; thinner arrows: other moves by share of the "
+                             f"search{score}")
+        side = "White" if chess.Board(proto.fen).turn == chess.WHITE else "Black"
+        self.value.setText(f"Teacher's value for {side} to move: {proto.value:+.2f} (−1 lost … +1 won)"
+                           if proto.value is not None else f"{side} to move")
+        self.shown_id = proto.id
+        self.viewer.set_line(proto.fen, _proto_line(proto), self.line_sans.get(proto.id, []),
+                             arrows=search_arrows(proto.best_move, _shares(proto.visits)), heat=proto.heat)
 
     def _save(self) -> None:
         if self.concept is not None:
-            self.save_requested.emit(self.concept.id, self.name.text(), self.annotation.toPlainText())
+            self.saveRequested.emit(self.concept.id, self.name.text(), self.annotation.toPlainText())
 
     def _toggle_hidden(self) -> None:
         if self.concept is not None:
-            self.hide_requested.emit(self.concept.id, not self.concept.hidden)
+            self.hideRequested.emit(self.concept.id, not self.concept.hidden)
 
     def _drop(self) -> None:
-        if self.prototypes:
-            self.drop_requested.emit(self.prototypes[self.index].id)
+        if not self.prototypes:
+            return
+        proto = self.prototypes[self.index]
+        asked = QMessageBox.question(
+            self, "Drop this prototype?",
+            f"Leave prototype {self.index + 1} of {len(self.prototypes)} out of new sessions?\n\n"
+            "It stays in the store; Undo takes it back.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Cancel)
+        if asked != QMessageBox.StandardButton.Yes:
+            return
+        self.last_dropped = proto.id
+        self.dropRequested.emit(proto.id)
+
+    def dropped(self) -> None:
+        """The drop is in the store: offer to take it back."""
+        self.undo.setVisible(self.last_dropped is not None)
+
+    def _undo_drop(self) -> None:
+        if self.last_dropped is not None:
+            self.undropRequested.emit(self.last_dropped)
+            self.last_dropped = None
+            self.undo.hide()
 
 
 class ConceptExplorer(QWidget):
     """Library browser with filters on the left and the concept card on the right."""
-
-    library_changed = Signal()
 
     COLUMNS = ("Name", "Status", "Gain", "Novel", "Pos.")
 
@@ -485,6 +445,8 @@ class ConceptExplorer(QWidget):
         self.loaded = False
         self._want_id: int | None = None
         self._loading_id: int | None = None
+        self.redraw = Redraw(self, self.refresh)
+        workers.changed.connect(self.on_changes)
 
         self.search = QLineEdit(self)
         self.search.setPlaceholderText("Search names")
@@ -523,6 +485,7 @@ class ConceptExplorer(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.setWordWrap(False)
         self.table.setSortingEnabled(True)
+        self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         for c in range(1, len(self.COLUMNS)):
@@ -546,31 +509,48 @@ class ConceptExplorer(QWidget):
         left_layout.addWidget(self.count)
 
         self.card = ConceptCard(pieces, self)
-        self.card.save_requested.connect(self._save)
-        self.card.hide_requested.connect(self._hide)
-        self.card.drop_requested.connect(self._drop)
+        self.card.saveRequested.connect(self._save)
+        self.card.hideRequested.connect(self._hide)
+        self.card.dropRequested.connect(lambda pid: self._set_dropped(pid, True))
+        self.card.undropRequested.connect(lambda pid: self._set_dropped(pid, False))
         self.card_message = QLabel(self)
         self.card_message.setWordWrap(True)
         self.card_message.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.card_message.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.card_stack = QStackedWidget(self)
-        # No scroll area: the card is laid out to fit 1366x768, and the board shrinks first.
         self.card_stack.addWidget(self.card)
         self.card_stack.addWidget(self.card_message)
 
-        splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        splitter = self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(left)
         splitter.addWidget(self.card_stack)
-        splitter.setStretchFactor(0, 1)
-        splitter.setStretchFactor(1, 3)
+        splitter.setStretchFactor(0, 0)  # a wider window widens the card
+        splitter.setStretchFactor(1, 1)
         splitter.setChildrenCollapsible(False)
-        left.setMinimumWidth(420)  # room for a working name such as "Prevention 24...Nxc4 (block5)"
+        # Room for a working name such as "Prevention 24...Nxc4 (block5)" at 1366 wide; at
+        # 1024 the card needs the width more (long names elide, the tooltip has them whole).
+        left.setMinimumWidth(320)
+        self._sized = False
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
         self._show_card_message("Loading the concept library…")
         self._show_list_message("Loading the concept library…")
 
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._sized:
+            # The list takes about a third, within what its names and filters need.
+            self._sized = True
+            left = max(320, min(460, int(self.width() * 0.34)))
+            self.splitter.setSizes([left, max(1, self.splitter.width() - left)])
+
     # ------------------------------------------------------------------ loading
+    def on_changes(self, changes: Changes) -> None:
+        if changes.concepts:
+            self.redraw.needed()
+        if changes.settings and self.card.concept is not None:
+            self.card.viewer.set_figurines(self.card.viewer.figurines)
+
     def refresh(self, select_id: int | None = None) -> None:
         """Reload the list from the store (in the DB worker)."""
         if select_id is not None:
@@ -624,7 +604,7 @@ class ConceptExplorer(QWidget):
         self.table.setSortingEnabled(False)
         self.table.setRowCount(len(shown))
         for i, r in enumerate(shown):
-            name = QTableWidgetItem(r.name + ("  (hidden)" if r.hidden else ""))
+            name = NaturalItem(r.name + ("  (hidden)" if r.hidden else ""))
             name.setData(Qt.ItemDataRole.UserRole, r.id)
             status = QTableWidgetItem(SHORT_STATUS.get(r.status, r.status))
             status.setToolTip(STATUS_LABELS.get(r.status, r.status))
@@ -648,6 +628,7 @@ class ConceptExplorer(QWidget):
             return
         if not shown:
             self._show_list_message("No concept matches these filters.\nSet a filter back to “Any” to see more.")
+            self._show_card_message("No concept matches these filters.")
             return
         self.list_stack.setCurrentWidget(self.table)
         target = self._want_id if self._want_id is not None else None
@@ -696,19 +677,17 @@ class ConceptExplorer(QWidget):
                         on_success=lambda res: self._card_loaded(res, keep),
                         on_failure=lambda msg: self._show_card_message(f"Could not read this concept: {msg}"))
 
-    def _card_loaded(self, result: tuple[Any, list[Any]], keep_index: bool) -> None:
-        concept, protos = result
+    def _card_loaded(self, data: CardData, keep_index: bool) -> None:
         self._loading_id = None
-        if self._want_id is not None and concept.id != self._want_id:
+        if self._want_id is not None and data.concept.id != self._want_id:
             return  # the user moved on while this was loading
-        self.card.show_concept(concept, protos, keep_index=keep_index)
+        self.card.show_concept(data, keep_index=keep_index)
         self.card_stack.setCurrentIndex(0)
 
     # ------------------------------------------------------------------ curation
     def _after_write(self, message: str) -> None:
+        # The list and the card reload on the Changes(concepts=True) that follows.
         self.card.status.setText(message)
-        self.refresh()
-        self.library_changed.emit()
 
     def _failed_write(self, message: str) -> None:
         self.card.status.setText(f"<span style='color:#b3261e'>Not saved: {message}</span>")
@@ -725,7 +704,7 @@ class ConceptExplorer(QWidget):
             annotate_concept(ctx.db, concept_id, annotation)
 
         self.workers.db(work, name="save concept", on_success=lambda _: self._after_write("Saved."),
-                        on_failure=self._failed_write)
+                        on_failure=self._failed_write, changes=Changes(concepts=True))
 
     def _hide(self, concept_id: int, hidden: bool) -> None:
         def work(ctx: Context) -> None:
@@ -738,17 +717,22 @@ class ConceptExplorer(QWidget):
         self.workers.db(work, name="hide concept",
                         on_success=lambda _: self._after_write("Hidden: left out of new sessions." if hidden
                                                                else "Shown again."),
-                        on_failure=self._failed_write)
+                        on_failure=self._failed_write, changes=Changes(concepts=True))
 
-    def _drop(self, prototype_id: int) -> None:
+    def _set_dropped(self, prototype_id: int, dropped: bool) -> None:
         def work(ctx: Context) -> None:
             from conceptcoach.store.concepts import set_prototype_dropped
 
-            set_prototype_dropped(ctx.db, prototype_id, True)
+            set_prototype_dropped(ctx.db, prototype_id, dropped)
 
-        self.workers.db(work, name="drop prototype",
-                        on_success=lambda _: self._after_write("Prototype dropped."),
-                        on_failure=self._failed_write)
+        def done(_: Any) -> None:
+            self._after_write("Prototype dropped: left out of new sessions." if dropped
+                              else "Prototype taken back into sessions.")
+            if dropped:
+                self.card.dropped()
+
+        self.workers.db(work, name="drop prototype" if dropped else "take back prototype", on_success=done,
+                        on_failure=self._failed_write, changes=Changes(concepts=True))
 
 
-__all__ = ["ConceptCard", "ConceptExplorer", "PrototypeViewer", "line_san"]
+__all__ = ["CardData", "ConceptCard", "ConceptExplorer"]

@@ -2,7 +2,8 @@
 resume a session, and the first-run welcome.
 
 Reads and writes go through core functions on the DB worker; the screen shows results
-and asks the main window (by signal) to open the session runner or the results.
+and asks the main window (by signal) to open the session runner or the results. It
+redraws on ``Changes`` to players, sessions or the library.
 """
 
 from __future__ import annotations
@@ -10,7 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from conceptcoach.desktop.changes import Changes
+from conceptcoach.desktop.screens.widgets import Redraw, plural
 from conceptcoach.desktop.workers import Context, Workers
+from conceptcoach.study.phases import Phase
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -33,12 +37,6 @@ from PySide6.QtWidgets import (
 )
 
 RECENT_SESSIONS = 40
-PHASE_NAMES = {"pre": "pre-test", "learning": "learning", "post": "post-test", "review": "review", "done": "finished"}
-
-
-def _count(n: int, noun: str) -> str:
-    """'1 player', '2 players'."""
-    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 @dataclass(frozen=True)
@@ -49,7 +47,7 @@ class SessionRow:
     created_at: str
     mode: str
     label: str
-    phase: str
+    phase: Phase
     done: int
     total: int
     gain: float | None  # positions per concept (post - pre), concept items only
@@ -111,17 +109,19 @@ Keyboard: Ctrl+1…6 switch screens, Ctrl+N starts a session for the selected pl
 
 
 class HomeScreen(QWidget):
-    new_session_requested = Signal(int)  # player id
-    resume_requested = Signal(int)  # session id
-    results_requested = Signal(int, int)  # player id, session id (0: all of the player's)
-    welcome_dismissed = Signal()
-    players_changed = Signal()
+    newSessionRequested = Signal(int)  # player id
+    resumeRequested = Signal(int)  # session id
+    resultsRequested = Signal(int, int)  # player id, session id (0: all of the player's)
+    welcomeDismissed = Signal()
 
     def __init__(self, workers: Workers, show_welcome: bool = False, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.workers = workers
         self.data: HomeData | None = None
         self.library_pending = False  # the main window is registering the bundled library
+        self._select_after_load: int | None = None  # a player just added
+        self.redraw = Redraw(self, self.refresh)
+        workers.changed.connect(self.on_changes)
 
         self.welcome = QFrame(self)
         self.welcome.setObjectName("welcome")
@@ -151,6 +151,10 @@ class HomeScreen(QWidget):
         self.add_player = QPushButton("Add player", self)
         self.add_player.clicked.connect(self._add_player)
         self.player_name.returnPressed.connect(self._add_player)
+        # Enter in the rating field adds the player too (the spin box passes Return on to its line edit).
+        rating_edit = self.player_rating.findChild(QLineEdit)
+        if rating_edit is not None:
+            rating_edit.returnPressed.connect(self._add_player)
         self.player_message = QLabel(self)
         self.player_message.setWordWrap(True)
         self.players_empty = QLabel("No players yet. Type a name below and press Add player.", self)
@@ -259,12 +263,18 @@ class HomeScreen(QWidget):
         self._update_buttons()
 
     # ------------------------------------------------------------------ data
+    def on_changes(self, changes: Changes) -> None:
+        if changes.players or changes.sessions or changes.concepts:
+            self.redraw.needed()
+
     def refresh(self) -> None:
         self.workers.db(load_home, name="home", on_success=self._loaded,
                         on_failure=lambda msg: self.summary.setText(f"<b>Could not read the store:</b> {msg}"))
 
     def _loaded(self, data: HomeData) -> None:
         selected = set(self.selected_player_ids())
+        if self._select_after_load is not None:
+            selected, self._select_after_load = {self._select_after_load}, None
         self.data = data
         self.players.clear()
         for p in data.players:
@@ -286,8 +296,8 @@ class HomeScreen(QWidget):
         self.groups_stack.setCurrentWidget(self.groups if data.groups else self.groups_empty)
         self.sessions.setRowCount(len(data.sessions))
         for i, s in enumerate(data.sessions):
-            progress = PHASE_NAMES.get(s.phase, s.phase)
-            if s.phase != "done":
+            progress = s.phase.display
+            if s.phase is not Phase.DONE:
                 progress += f" ({s.done}/{s.total})"
             gain = "–" if s.gain is None else f"{s.gain:+.2f} of {s.per_phase:.0f}"
             cells = [s.player, s.created_at[:16].replace("T", " "), s.mode, progress, gain, s.label]
@@ -296,7 +306,8 @@ class HomeScreen(QWidget):
                 cell.setData(Qt.ItemDataRole.UserRole, s.id)
                 self.sessions.setItem(i, c, cell)
         self.sessions_stack.setCurrentWidget(self.sessions if data.sessions else self.sessions_empty)
-        ids = [r.id for r in data.sessions if r.phase in ("post", "done")]
+        # A gain is the post-test against the pre-test: only a finished session has one.
+        ids = [r.id for r in data.sessions if r.phase is Phase.DONE]
         if ids:
             self.workers.db(lambda ctx: load_gains(ctx, ids), name="home gains", on_success=self._gains)
         if data.concepts == 0 and self.library_pending:
@@ -305,9 +316,9 @@ class HomeScreen(QWidget):
             self.summary.setText("<b>The concept library is empty</b>: sessions need concepts. Open "
                                  "<b>Discovery</b> to find some, or reinstall to get the default library.")
         else:
-            self.summary.setText(f"{_count(len(data.players), 'player')} · "
-                                 f"{_count(len(data.sessions), 'recent session')} · "
-                                 f"{_count(data.concepts, 'concept')} in the library")
+            self.summary.setText(f"{plural(len(data.players), 'player')} · "
+                                 f"{plural(len(data.sessions), 'recent session')} · "
+                                 f"{plural(data.concepts, 'concept')} in the library")
         self._update_buttons()
 
     def _gains(self, gains: dict[int, tuple[float, float]]) -> None:
@@ -351,14 +362,14 @@ class HomeScreen(QWidget):
         self.start.setEnabled(one)
         self.player_results.setEnabled(one)
         s = self.selected_session()
-        self.resume.setEnabled(s is not None and s.phase != "done")
+        self.resume.setEnabled(s is not None and s.phase is not Phase.DONE)
         self.session_results.setEnabled(s is not None)
         self.add_group.setEnabled(bool(self.selected_player_ids()))
 
     # ------------------------------------------------------------------ actions
     def _dismiss_welcome(self) -> None:
         self.welcome.hide()
-        self.welcome_dismissed.emit()
+        self.welcomeDismissed.emit()
 
     def _add_player(self) -> None:
         name = self.player_name.text().strip()
@@ -376,22 +387,10 @@ class HomeScreen(QWidget):
             self.player_name.clear()
             self.player_rating.setValue(0)
             self.player_message.setText(f"Added {player.name}.")
-            self.players.clearSelection()
-            self._select_after_load = player.id
-            self.players_changed.emit()
-            self.workers.db(load_home, name="home", on_success=self._loaded_select)
+            self._select_after_load = player.id  # selected when Home redraws on the change
 
-        self.workers.db(work, name="add player", on_success=done,
+        self.workers.db(work, name="add player", on_success=done, changes=Changes(players=True),
                         on_failure=lambda msg: self.player_message.setText(f"Not added: {msg}"))
-
-    def _loaded_select(self, data: HomeData) -> None:
-        target = getattr(self, "_select_after_load", None)
-        self._loaded(data)
-        if target is not None:
-            for i in range(self.players.count()):
-                item = self.players.item(i)
-                item.setSelected(int(item.data(Qt.ItemDataRole.UserRole)) == target)
-            self._update_buttons()
 
     def _add_group(self) -> None:
         name = self.group_name.text().strip()
@@ -407,16 +406,15 @@ class HomeScreen(QWidget):
 
         def done(_group: Any) -> None:
             self.group_name.clear()
-            self.player_message.setText(f"Group {name} added with {len(members)} players.")
-            self.refresh()
+            self.player_message.setText(f"Group {name} added with {plural(len(members), 'player')}.")
 
-        self.workers.db(work, name="add group", on_success=done,
+        self.workers.db(work, name="add group", on_success=done, changes=Changes(players=True),
                         on_failure=lambda msg: self.player_message.setText(f"Group not added: {msg}"))
 
     def _new_session(self) -> None:
         ids = self.selected_player_ids()
         if len(ids) == 1:
-            self.new_session_requested.emit(ids[0])
+            self.newSessionRequested.emit(ids[0])
         else:
             self.player_message.setText("Select one player first (or add one).")
 
@@ -426,18 +424,18 @@ class HomeScreen(QWidget):
     def _player_results(self) -> None:
         ids = self.selected_player_ids()
         if len(ids) == 1:
-            self.results_requested.emit(ids[0], 0)
+            self.resultsRequested.emit(ids[0], 0)
 
     def _open_selected(self) -> None:
         s = self.selected_session()
         if s is None:
             return
-        if s.phase == "done":
-            self.results_requested.emit(s.player_id, s.id)
+        if s.phase is Phase.DONE:
+            self.resultsRequested.emit(s.player_id, s.id)
         else:
-            self.resume_requested.emit(s.id)
+            self.resumeRequested.emit(s.id)
 
     def _session_results(self) -> None:
         s = self.selected_session()
         if s is not None:
-            self.results_requested.emit(s.player_id, s.id)
+            self.resultsRequested.emit(s.player_id, s.id)

@@ -54,6 +54,8 @@ class _Plot(QWidget):
         return c
 
     def _begin(self) -> tuple[QPainter, QRectF]:
+        """Paint the title (wrapped onto a second line when the plot is narrow, never cut)
+        and return the painter and the rectangle left under it."""
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         font = QFont(self.font())
@@ -61,14 +63,55 @@ class _Plot(QWidget):
         p.setFont(font)
         p.setPen(self._text_colour())
         fm = QFontMetricsF(font)
-        p.drawText(QRectF(0, 0, self.width(), fm.height() + 4), _LEFT,
-                   fm.elidedText(self.title, Qt.TextElideMode.ElideRight, self.width()))
+        lines = wrap_text(fm, self.title, self.width(), max_lines=2)
+        for i, line in enumerate(lines):
+            p.drawText(QRectF(0, i * fm.height(), self.width(), fm.height()), _LEFT, line)
+        top = len(lines) * fm.height() + 4
         p.setFont(self.font())
-        return p, QRectF(0, fm.height() + 6, self.width(), self.height() - fm.height() - 6)
+        return p, QRectF(0, top, self.width(), self.height() - top)
 
     def _empty(self, p: QPainter, area: QRectF) -> None:
         p.setPen(self._muted())
         p.drawText(area, _CENTER_WRAP, self.empty_message)
+
+
+def wrap_text(fm: QFontMetricsF, text: str, width: float, max_lines: int = 2) -> list[str]:
+    """``text`` broken at spaces into lines no wider than ``width``; the last allowed line
+    is elided when the text needs more."""
+    words = text.split()
+    lines: list[str] = []
+    current = ""
+    for i, word in enumerate(words):
+        trial = f"{current} {word}" if current else word
+        if fm.horizontalAdvance(trial) <= width or not current:
+            current = trial
+            continue
+        lines.append(current)
+        current = word
+        if len(lines) == max_lines - 1:
+            current = " ".join(words[i:])
+            break
+    if current:
+        lines.append(current)
+    return [fm.elidedText(line, Qt.TextElideMode.ElideRight, width) for line in lines[:max_lines]]
+
+
+def spaced_labels(positions: Sequence[float], widths: Sequence[float], gap: float = 6.0) -> list[int]:
+    """Indices of the axis labels to draw so none overlaps the one before; the last label
+    is always drawn (the one before it gives way). ``positions`` are label centres."""
+    keep: list[int] = []
+    right_edge = float("-inf")
+    for i, (x, w) in enumerate(zip(positions, widths, strict=True)):
+        if x - w / 2 >= right_edge + gap:
+            keep.append(i)
+            right_edge = x + w / 2
+    last = len(positions) - 1
+    if last >= 0 and (not keep or keep[-1] != last):
+        x, w = positions[last], widths[last]
+        while keep and positions[keep[-1]] + widths[keep[-1]] / 2 + gap > x - w / 2:
+            keep.pop()
+        keep.append(last)
+    return keep
 
 
 @dataclass(frozen=True)
@@ -120,7 +163,11 @@ class NoveltyPlot(_Plot):
             self._empty(p, area)
             return
         fm = QFontMetricsF(self.font())
-        plot = area.adjusted(fm.horizontalAdvance("0.00") + 10, 4, -8, -(2 * fm.height() + 10))
+        legend_w = sum(28 + fm.horizontalAdvance(s.label) for s in self._series)
+        # The verdict goes beside the legend when it fits, else on (up to two) lines of its own.
+        verdict_below = legend_w + 8 + fm.horizontalAdvance(self._verdict) > area.width()
+        verdict = wrap_text(fm, self._verdict, area.width(), max_lines=2) if verdict_below else []
+        plot = area.adjusted(fm.horizontalAdvance("0.00") + 10, 4, -8, -((2 + len(verdict)) * fm.height() + 10))
         xs = [x for s in self._series for x in s.xs]
         ys = [y for s in self._series for y in s.ys]
         x0, x1 = min(xs), max(xs) if max(xs) > min(xs) else min(xs) + 1
@@ -149,10 +196,12 @@ class NoveltyPlot(_Plot):
             pt = to_point(x0, y)
             p.drawText(QRectF(area.left(), pt.y() - fm.height() / 2, plot.left() - area.left() - 4, fm.height()),
                        _RIGHT_MIDDLE, f"{y:.2f}")
-        for x in self._series[0].xs:
-            pt = to_point(x, y0)
-            p.drawText(QRectF(pt.x() - 20, plot.bottom() + 2, 40, fm.height()), _HCENTER,
-                       str(int(round(2**x))))
+        labels = [str(int(round(2**x))) for x in self._series[0].xs]
+        centres = [to_point(x, y0).x() for x in self._series[0].xs]
+        for i in spaced_labels(centres, [fm.horizontalAdvance(t) for t in labels]):
+            w = fm.horizontalAdvance(labels[i]) + 2
+            left = min(max(area.left(), centres[i] - w / 2), area.right() - w)  # the end labels stay whole
+            p.drawText(QRectF(left, plot.bottom() + 2, w, fm.height()), _HCENTER, labels[i])
         for s in self._series:
             path = QPainterPath()
             for i, (x, y) in enumerate(zip(s.xs, s.ys, strict=True)):
@@ -169,7 +218,7 @@ class NoveltyPlot(_Plot):
                 p.drawEllipse(to_point(x, y), 2.8, 2.8)
         # Legend and verdict under the axis labels.
         legend_y = plot.bottom() + fm.height() + 6
-        x = plot.left()
+        x = plot.left() if legend_w <= area.right() - plot.left() else area.left()
         for s in self._series:
             p.setPen(QPen(QColor(s.colour), 3))
             p.drawLine(QPointF(x, legend_y + fm.height() / 2), QPointF(x + 16, legend_y + fm.height() / 2))
@@ -177,9 +226,12 @@ class NoveltyPlot(_Plot):
             p.drawText(QPointF(x + 20, legend_y + fm.ascent()), s.label)
             x += 28 + fm.horizontalAdvance(s.label)
         p.setPen(self._muted())
-        p.drawText(QRectF(x + 8, legend_y, max(0.0, area.right() - x - 8), fm.height()),
-                   _RIGHT, fm.elidedText(self._verdict, Qt.TextElideMode.ElideRight,
-                                                                 max(0.0, area.right() - x - 8)))
+        if verdict_below:
+            for k, line in enumerate(verdict):
+                p.drawText(QRectF(area.left(), legend_y + (k + 1) * fm.height() + 2, area.width(), fm.height()),
+                           _LEFT, line)
+        else:
+            p.drawText(QRectF(x + 8, legend_y, max(0.0, area.right() - x - 8), fm.height()), _RIGHT, self._verdict)
 
 
 class TeachabilityBars(_Plot):
@@ -223,7 +275,12 @@ class TeachabilityBars(_Plot):
             self._empty(p, area)
             return
         fm = QFontMetricsF(self.font())
-        plot = area.adjusted(fm.horizontalAdvance("100%") + 8, 4, -6, -(2 * fm.height() + 8))
+        slot_w = (area.width() - fm.horizontalAdvance("100%") - 14) / len(self._bars)
+        label_lines = [wrap_text(fm, label, slot_w - 4, max_lines=2) for label, _v in self._bars]
+        n_label = max(len(lines) for lines in label_lines)
+        caption = wrap_text(fm, self._caption, area.width(), max_lines=2)
+        plot = area.adjusted(fm.horizontalAdvance("100%") + 8, fm.height() + 4, -6,
+                             -((n_label + len(caption)) * fm.height() + 8))
         p.setPen(QPen(self._muted(), 1))
         p.drawLine(plot.bottomLeft(), plot.bottomRight())
         for frac in (0.0, 0.5, 1.0):
@@ -231,7 +288,7 @@ class TeachabilityBars(_Plot):
             p.drawText(QRectF(area.left(), y - fm.height() / 2, plot.left() - area.left() - 4, fm.height()),
                        _RIGHT_MIDDLE, f"{int(frac * 100)}%")
         slot = plot.width() / len(self._bars)
-        for i, (label, value) in enumerate(self._bars):
+        for i, (_label, value) in enumerate(self._bars):
             value = min(1.0, max(0.0, value))
             bar = QRectF(plot.left() + i * slot + slot * 0.18, plot.bottom() - value * plot.height(),
                          slot * 0.64, value * plot.height())
@@ -239,13 +296,13 @@ class TeachabilityBars(_Plot):
             p.setPen(self._text_colour())
             p.drawText(QRectF(bar.left() - 10, bar.top() - fm.height() - 1, bar.width() + 20, fm.height()),
                        _HCENTER, f"{value:.0%}")
-            p.drawText(QRectF(plot.left() + i * slot, plot.bottom() + 2, slot, fm.height()),
-                       _HCENTER,
-                       fm.elidedText(label, Qt.TextElideMode.ElideRight, slot - 2))
+            for k, line in enumerate(label_lines[i]):
+                p.drawText(QRectF(plot.left() + i * slot, plot.bottom() + 2 + k * fm.height(), slot, fm.height()),
+                           _HCENTER, line)
         p.setPen(self._muted())
-        p.drawText(QRectF(area.left(), plot.bottom() + fm.height() + 4, area.width(), fm.height()),
-                   _LEFT,
-                   fm.elidedText(self._caption, Qt.TextElideMode.ElideRight, area.width()))
+        for k, line in enumerate(caption):
+            p.drawText(QRectF(area.left(), plot.bottom() + (n_label + k) * fm.height() + 6, area.width(), fm.height()),
+                       _LEFT, line)
 
 
 @dataclass(frozen=True)

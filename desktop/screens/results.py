@@ -13,8 +13,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from conceptcoach.desktop.changes import Changes
 from conceptcoach.desktop.screens.plots import GainPlot, GainRow
-from conceptcoach.desktop.screens.widgets import fit_table_height
+from conceptcoach.desktop.screens.widgets import (
+    NaturalItem,
+    Redraw,
+    fit_table_height,
+    natural_key,
+    plural,
+)
 from conceptcoach.desktop.workers import Context, Workers
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -82,7 +89,7 @@ def load_results(ctx: Context, player_id: int | None, session_id: int) -> Result
         history = gain_report(db, player_ids=[player_id], n_boot=200).by_session
         for s in list_sessions(db, player_id=player_id):
             g = history.get(s.id)
-            sessions.append((s.id, s.created_at[:16].replace("T", " "), session_state(db, s.id).phase,
+            sessions.append((s.id, s.created_at[:16].replace("T", " "), session_state(db, s.id).phase.display,
                              g.mean_gain_positions if g else None))
     if session_id and session_id not in {s[0] for s in sessions}:
         session_id = ALL_SESSIONS
@@ -97,6 +104,7 @@ def load_results(ctx: Context, player_id: int | None, session_id: int) -> Result
         concepts.append(ConceptGain(
             concept_id=cid, name=name, control=cid in controls or failed, n_units=s.n_units, pre_rate=s.pre_rate,
             post_rate=s.post_rate, gain=s.mean_gain_positions, low=s.ci_low, high=s.ci_high, per_phase=s.per_phase))
+    concepts.sort(key=lambda c: (c.control, natural_key(c.name)))
     attempts = len(list_attempts(db, session_ids=session_ids, player_ids=player_ids))
     return ResultsData(players, player_id, sessions, session_id, concepts, report.overall, report.control,
                        (report.net_gain_positions, report.net_ci_low, report.net_ci_high), attempts)
@@ -114,13 +122,16 @@ def _interval(low: float | None, high: float | None) -> str:
 
 
 class ResultsScreen(QWidget):
-    exported = Signal(str)  # path written
+    exported = Signal(str)  # what was written where
+    exportDirChanged = Signal(str)  # the export folder the user chose (remembered in the settings)
 
     def __init__(self, workers: Workers, export_dir: Path | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.workers = workers
         self.data: ResultsData | None = None
         self._loading = False
+        self.redraw = Redraw(self, self.refresh)
+        workers.changed.connect(self.on_changes)
 
         self.player = QComboBox(self)
         self.player.setMinimumWidth(180)
@@ -167,6 +178,8 @@ class ResultsScreen(QWidget):
         # Exports
         self.folder = QLineEdit(str(export_dir or Path.home() / "ConceptCoach exports"), self)
         self.folder.setAccessibleName("Export folder")
+        self._saved_folder = self.folder.text()
+        self.folder.editingFinished.connect(self._folder_changed)
         choose = QPushButton("Choose…", self)
         choose.clicked.connect(self._choose_folder)
         self.csv = QPushButton("Attempts (CSV)", self)
@@ -227,6 +240,11 @@ class ResultsScreen(QWidget):
         self._update_buttons()
 
     # ------------------------------------------------------------------ loading
+    def on_changes(self, changes: Changes) -> None:
+        # Before a player's results were asked for there is nothing to redraw.
+        if self.data is not None and (changes.sessions or changes.players or changes.concepts):
+            self.redraw.needed()
+
     def show_for(self, player_id: int | None, session_id: int = ALL_SESSIONS) -> None:
         self._loading = True
         self.workers.db(lambda ctx: load_results(ctx, player_id, session_id), name="results",
@@ -266,14 +284,14 @@ class ResultsScreen(QWidget):
         elif data.overall is None:
             self._empty("No gains yet: a gain needs a concept answered in both the pre-test and the post-test. "
                         "Finish a session's post-test, then come back." +
-                        (f" ({data.attempts} answers recorded so far.)" if data.attempts else ""))
+                        (f" ({plural(data.attempts, 'answer')} recorded so far.)" if data.attempts else ""))
         else:
             self.empty.hide()
             o = data.overall
             text = (f"<p style='font-size:large'>Mean gain <b>{o.mean_gain_positions:+.2f}</b> positions out of "
                     f"{o.per_phase:g} per concept{_interval(o.ci_low, o.ci_high)} "
                     f"({100 * o.pre_rate:.0f}% → {100 * o.post_rate:.0f}% of the teacher's moves found; "
-                    f"{o.n_units} concept unit(s), {data.attempts} answers).</p>")
+                    f"{plural(o.n_units, 'concept unit')}, {plural(data.attempts, 'answer')}).</p>")
             if o.wilcoxon_p is not None:
                 text += f"<p>Paired tests: Wilcoxon p = {o.wilcoxon_p:.3f}"
                 if o.permutation_p is not None:
@@ -291,7 +309,7 @@ class ResultsScreen(QWidget):
             cells = [cg.name + (" (control)" if cg.control else ""), f"{100 * cg.pre_rate:.0f}%",
                      f"{100 * cg.post_rate:.0f}%", f"{cg.gain:+.2f}", _ci(cg.low, cg.high), str(cg.n_units)]
             for col, t in enumerate(cells):
-                item = QTableWidgetItem(t)
+                item = NaturalItem(t) if col == 0 else QTableWidgetItem(t)
                 item.setData(Qt.ItemDataRole.UserRole, cg.concept_id)
                 self.table.setItem(i, col, item)
         # Only what has content is shown: an empty state is one sentence, not empty boxes.
@@ -342,6 +360,13 @@ class ResultsScreen(QWidget):
         folder = QFileDialog.getExistingDirectory(self, "Export folder", self.folder.text())
         if folder:
             self.folder.setText(folder)
+            self._folder_changed()
+
+    def _folder_changed(self) -> None:
+        folder = self.folder.text().strip()
+        if folder and folder != self._saved_folder:
+            self._saved_folder = folder
+            self.exportDirChanged.emit(folder)
 
     # ------------------------------------------------------------------ exports
     def export_path(self, kind: str) -> Path:
@@ -350,19 +375,16 @@ class ResultsScreen(QWidget):
         who = next((n for i, n in d.players if i == d.player_id), "player")
         safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in who) or "player"
         scope = f"session{d.session_id}" if d.session_id else "all"
-        names = {
-            "csv": f"{safe}-{scope}-attempts.csv",
-            "json": f"{safe}-session{d.session_id}.json",
-            "pgn": f"concept{self._selected_concept()}-study.pgn",
-            "epd": f"{safe}-{scope}-quiz.epd",
-            "html": f"{safe}-{scope}-report.html",
-        }
-        return Path(self.folder.text()).expanduser() / names[kind]
+        # Every export is named <player>-<scope>-<what>.<format>.
+        what = {"csv": "attempts", "json": "results", "pgn": f"concept{self._selected_concept()}-study",
+                "epd": "quiz", "html": "report"}[kind]
+        return Path(self.folder.text()).expanduser() / f"{safe}-{scope}-{what}.{kind}"
 
     def _export(self, kind: str) -> None:
         d = self.data
         if d is None or d.player_id is None:
             return
+        self._folder_changed()
         path = self.export_path(kind)
         session_ids = [d.session_id] if d.session_id else None
         player_ids = [d.player_id]

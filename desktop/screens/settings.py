@@ -1,6 +1,6 @@
-"""Settings: the network sessions use, the data folder, the board's look (theme, piece
-size, coordinates, animation) and move notation (SAN or figurine). A preview board shows
-the look before it is saved."""
+"""Settings: the network discovery uses, the data folder, the board's look (theme, piece
+size, coordinates, animation), move notation (SAN or figurine) and whether a test answer
+waits for a confirmation. A preview board shows the look before it is saved."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ import chess
 from conceptcoach.desktop.board.theme import THEMES, PieceSet
 from conceptcoach.desktop.board.view import Arrow
 from conceptcoach.desktop.board.widget import BoardWidget, figurine
+from conceptcoach.desktop.changes import Changes
+from conceptcoach.desktop.screens.widgets import Redraw
 from conceptcoach.desktop.settings import PIECE_SIZES, Settings
 from conceptcoach.desktop.workers import Context, Workers
 from PySide6.QtCore import Qt, Signal
@@ -28,7 +30,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-PREVIEW_FEN = "r1bq1rk1/pp2bppp/2n1pn2/3p4/2PP4/2N2N2/PP2BPPP/R2QKB1R w KQ - 0 9"
+# A Queen's Gambit Declined after 8...O-O: White's bishops on c1 (dark) and e2 (light).
+PREVIEW_FEN = "r1bq1rk1/pp2bppp/2n1pn2/3p4/2PP4/2N2N2/PP2BPPP/R1BQK2R w KQ - 0 9"
 
 
 def _load_networks(ctx: Context) -> list[tuple[str, str]]:
@@ -38,7 +41,7 @@ def _load_networks(ctx: Context) -> list[tuple[str, str]]:
 
 
 class SettingsScreen(QWidget):
-    settings_changed = Signal(object)  # Settings
+    settingsChanged = Signal(object)  # Settings
 
     def __init__(self, workers: Workers, settings: Settings, pieces: PieceSet, data_dir: str,
                  parent: QWidget | None = None) -> None:
@@ -46,6 +49,8 @@ class SettingsScreen(QWidget):
         self.workers = workers
         self.settings = settings
         self.current_data_dir = data_dir
+        self.redraw = Redraw(self, self.refresh)
+        workers.changed.connect(self.on_changes)
 
         self.network = QComboBox(self)
         self.network.setToolTip("The teacher network discovery runs with. Sessions always use the network "
@@ -60,7 +65,10 @@ class SettingsScreen(QWidget):
             self.network_role.addItem(label, role)
         self.db_path = ""
         self.data_dir = QLineEdit(settings.data_dir, self)
-        self.data_dir.setPlaceholderText(f"default: {data_dir}")
+        self.data_dir.setAccessibleName("Data folder")
+        self.data_dir_note = QLabel(self)
+        self.data_dir_note.setWordWrap(True)
+        self.data_dir_note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         browse = QPushButton("Choose…", self)
         browse.clicked.connect(self._choose_dir)
         self.theme = QComboBox(self)
@@ -74,6 +82,10 @@ class SettingsScreen(QWidget):
         self.notation.addItem(f"Figurines ({figurine('Nf3')})", "figurine")
         self.coordinates = QCheckBox("Show coordinates on the board", self)
         self.animation = QCheckBox("Animate moves", self)
+        self.confirm_moves = QCheckBox("Confirm each test answer before it counts", self)
+        self.confirm_moves.setToolTip("A move played in a pre-test, post-test or review waits for Confirm (Enter) "
+                                      "or Take back (Esc), so a mis-click is not final; confirmed, it is "
+                                      "committed at once")
         self.save = QPushButton("Save settings", self)
         self.save.clicked.connect(self._save)
         self.status = QLabel(self)
@@ -91,9 +103,8 @@ class SettingsScreen(QWidget):
         net_row.addStretch(1)
         sf.addRow("", net_row)
         sf.addRow("Data folder", dir_row)
-        note = QLabel("A new data folder is used from the next start; the current store stays where it is.", self)
-        note.setWordWrap(True)
-        sf.addRow("", note)
+        sf.addRow("", self.data_dir_note)
+        sf.addRow("", self.confirm_moves)
         look = QGroupBox("Board and notation", self)
         lf = QFormLayout(look)
         lf.addRow("Board theme", self.theme)
@@ -134,8 +145,26 @@ class SettingsScreen(QWidget):
         self.coordinates.toggled.connect(self._preview)
         self.show_settings(settings)
 
+    def set_data_dir_in_use(self, folder: str) -> None:
+        """The folder the open store lives in (shown when the setting is left empty)."""
+        self.current_data_dir = folder
+        self._show_data_dir()
+
+    def _show_data_dir(self) -> None:
+        folder = self.current_data_dir
+        self.data_dir.setPlaceholderText(f"{folder} (the default)" if folder else "the default folder")
+        self.data_dir_note.setText((f"In use now: {folder}. " if folder else "")
+                                   + "A new data folder is used from the next start; the current store stays "
+                                   "where it is.")
+
+    def on_changes(self, changes: Changes) -> None:
+        if changes.networks:
+            self.redraw.needed()
+
     def show_settings(self, settings: Settings) -> None:
         self.settings = settings
+        self._show_data_dir()
+        self.confirm_moves.setChecked(settings.confirm_moves)
         self.theme.setCurrentIndex(max(0, self.theme.findData(settings.board_theme)))
         self.piece_size.setCurrentIndex(max(0, self.piece_size.findData(settings.piece_size)))
         self.notation.setCurrentIndex(max(0, self.notation.findData(settings.notation)))
@@ -176,11 +205,10 @@ class SettingsScreen(QWidget):
 
         def done(info: dict[str, Any]) -> None:
             self.status.setText(f"Registered network “{info['name']}” (role {info['role'] or 'none'}).")
-            self.refresh()
 
         op = self.workers.process("conceptcoach.desktop.network_jobs:register_file",
                                   {"db_path": self.db_path, "path": path, "role": role}, name="register network",
-                                  on_success=done,
+                                  on_success=done, changes=Changes(networks=True),
                                   on_failure=lambda msg: self.status.setText(
                                       f"<span style='color:#b3261e'>{msg.splitlines()[0]}</span>"),
                                   on_finished=lambda: self.add_network.setEnabled(True))
@@ -204,6 +232,7 @@ class SettingsScreen(QWidget):
             "board_theme": self.theme.currentData(), "piece_size": self.piece_size.currentData(),
             "notation": self.notation.currentData(), "coordinates": self.coordinates.isChecked(),
             "animation": self.animation.isChecked(), "data_dir": self.data_dir.text().strip(),
+            "confirm_moves": self.confirm_moves.isChecked(),
         }
         if self.network.currentData():
             values["network"] = self.network.currentData()
@@ -217,5 +246,5 @@ class SettingsScreen(QWidget):
             return
         moved = new.data_dir != self.settings.data_dir
         self.settings = new
-        self.settings_changed.emit(new)
+        self.settingsChanged.emit(new)
         self.status.setText("Saved." + (" The new data folder is used from the next start." if moved else ""))

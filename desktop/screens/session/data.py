@@ -1,0 +1,60 @@
+"""What the session screens read, run on the DB thread (plain data back to the GUI)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from conceptcoach.desktop.workers import Context
+from conceptcoach.study.phases import Phase
+
+
+def load_setup(ctx: Context) -> dict[str, Any]:
+    """Players, groups, the concepts a session can teach and the saved templates."""
+    from conceptcoach.store.concepts import list_concepts
+    from conceptcoach.store.players import list_groups, list_players
+    from conceptcoach.store.sessions import list_templates
+
+    db = ctx.db
+    concepts = [c for c in list_concepts(db) if not c.is_control and c.status != "candidate"]
+    return {"players": list_players(db), "groups": list_groups(db), "concepts": concepts,
+            "templates": list_templates(db)}
+
+
+@dataclass(frozen=True)
+class ItemView:
+    """What the runner needs to show the current item (built on the DB thread)."""
+
+    state: Any  # study.runner.SessionState
+    lesson: Any = None  # study.runner.Lesson for learning items
+    heat: list[float] | None = None
+    prototype_id: int | None = None
+    seconds: float | None = None
+    summary: dict[Phase, Any] | None = None  # when finished: phase -> scoring.PhaseTally, concepts only
+
+
+def item_view(db: Any, session_id: int, state: Any = None) -> ItemView:
+    """The view of the session's current item; ``state`` when the caller has it already
+    (an answer or a study record returns the state after it: no second read)."""
+    from conceptcoach.store.concepts import get_prototype
+    from conceptcoach.study.runner import lesson, phase_tally, session_state
+
+    if state is None:
+        state = session_state(db, session_id)
+    seconds = state.session.spec.get("seconds_per_position")
+    item = state.current
+    if item is None:
+        return ItemView(state, seconds=seconds, summary=phase_tally(db, session_id))
+    proto_id = item.source_id if item.source == "prototype" else None
+    if item.phase != Phase.LEARNING:
+        return ItemView(state, prototype_id=proto_id, seconds=seconds)
+    heat = None
+    if proto_id is not None:
+        try:
+            heat = get_prototype(db, proto_id).heat
+        except KeyError:
+            heat = None
+    return ItemView(state, lesson(db, item), heat, proto_id, seconds)
+
+
+__all__ = ["ItemView", "item_view", "load_setup"]
