@@ -400,6 +400,11 @@ def test_results_exports_every_format(qtbot, app_env, tmp_path: Path) -> None:  
         assert "written to" in r.export_message.text(), r.export_message.text()
         written[kind] = r.export_path(kind)
         assert written[kind].exists()
+    # Every export is named alike: <player>-<scope>-<what>.<format>.
+    concept = r._selected_concept()
+    assert sorted(p.name for p in written.values()) == sorted(
+        f"Dana_Ek-session{sid}-{what}" for what in ("attempts.csv", "results.json", f"concept{concept}-study.pgn",
+                                                    "quiz.epd", "report.html"))
     rows = list(csv.reader(written["csv"].open(encoding="utf-8-sig")))
     assert len(rows) == 1 + 2 * (2 * 2 + 1)
     assert json.loads(written["json"].read_text(encoding="utf-8"))

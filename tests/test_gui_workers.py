@@ -109,3 +109,39 @@ def test_process_job_progress_result_and_cancel(workers, qtbot) -> None:  # type
     assert bad.error
     mon.stop()
     assert mon.stalls == [], f"GUI blocked: {mon.stalls}"
+
+
+def test_an_operation_announces_what_it_changed_once(workers, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """``changes=`` on an operation: ``Workers.changed`` is emitted once after it succeeded
+    (after its own on_success), never when it failed; the value combines and prints."""
+    from conceptcoach.desktop.changes import Changes
+
+    events: list[object] = []
+    workers.changed.connect(lambda c: events.append(("changed", c)))
+    op = workers.db(lambda ctx: 1, on_success=lambda r: events.append(("success", r)), changes=Changes(players=True))
+    qtbot.waitUntil(lambda: op.done, timeout=5000)
+    qtbot.wait(50)
+    assert events == [("success", 1), ("changed", Changes(players=True))]
+
+    def broken(ctx):  # type: ignore[no-untyped-def]
+        raise RuntimeError("no")
+
+    bad = workers.db(broken, changes=Changes(sessions=True))
+    quiet = workers.db(lambda ctx: None)  # writes nothing, says nothing
+    qtbot.waitUntil(lambda: bad.done and quiet.done, timeout=5000)
+    qtbot.wait(50)
+    assert len(events) == 2
+    both = Changes(players=True) | Changes(concepts=True)
+    assert both == Changes(players=True, concepts=True) and str(both) == "players, concepts"
+    assert not Changes() and Changes.everything().settings and str(Changes()) == "nothing"
+    workers.notify(Changes(settings=True))
+    assert events[-1] == ("changed", Changes(settings=True))
+
+
+def test_natural_sort_and_plurals() -> None:
+    from conceptcoach.desktop.screens.widgets import natural_key, plural
+
+    names = ["Plan 38...Rxf2", "Plan 9...Bxh3", "plan 100", "Plan 9...a5", "Outpost 2"]
+    assert sorted(names, key=natural_key) == ["Outpost 2", "Plan 9...a5", "Plan 9...Bxh3", "Plan 38...Rxf2",
+                                              "plan 100"]
+    assert (plural(1, "game"), plural(2, "game"), plural(0, "match", "matches")) == ("1 game", "2 games", "0 matches")
