@@ -30,7 +30,7 @@ def _config(shared_data: Path) -> DiscoveryConfig:
         selfplay_games=4, selfplay_sims=24, selfplay_max_plies=60, max_candidate_positions=16,
         max_pool_positions=48, layers=("block0", "block1"), novelty_positions=48, max_teach=6,
         teach=TeachParams(min_prototypes=3, epochs=2), workers=1, seed=5,
-        static_themes=("queen",), static_positions=120, static_pairs=60,
+        static_themes=("queen",), static_positions=120, static_pairs=60, verify_depth=6,
     )
 
 
@@ -86,6 +86,11 @@ def test_discovery_runs_resumes_and_fills_the_library(store, store_path: Path, t
         if c.status == "novel":
             assert c.figures["novelty"]["novel"] and c.figures["teachability"]["teachable"]
 
+    # Every written prototype carries Stockfish's verdict (or says it is unverified).
+    assert funnel.items > 0 and funnel.verified + funnel.unverified <= funnel.items
+    assert funnel.unverified == 0 or funnel.verified == 0
+    assert all(p.verification is not None for c in concepts for p in list_prototypes(store, c.id))
+
     # Resuming a finished run changes nothing.
     rows_before = store.execute("SELECT COUNT(*) FROM candidates").fetchone()[0]
     again_id, again = run_discovery(store, str(store_path), config)
@@ -118,13 +123,14 @@ def test_the_discovery_screen_and_the_command_line_find_the_same_concepts(tmp_pa
     # The keys the Discovery screen sends (DiscoveryScreen.overrides), then the small scale.
     screen = {"selfplay_games": 4, "selfplay_sims": 24, "max_candidate_positions": 16, "workers": 1, "seed": 5}
     small = {"selfplay_max_plies": 60, "max_pool_positions": 48, "layers": ("block0", "block1"),
-             "novelty_positions": 48, "max_teach": 6, "teach": TeachParams(min_prototypes=3, epochs=2)}
+             "novelty_positions": 48, "max_teach": 6, "teach": TeachParams(min_prototypes=3, epochs=2),
+             "verify_depth": 6}
     discover(str(stores["gui"]), [], {**nets, **screen, **small}, lambda *a: None, lambda: False)
     code = main(["--data-dir", str(stores["cli"].parent), "discover", "--teacher", "tiny-teacher",
                  "--weaker", "tiny-weaker", "--student", "tiny-student-a", "--student", "tiny-student-b",
                  "--games", "4", "--sims", "24", "--max-candidates", "16", "--workers", "1", "--seed", "5",
                  "--pool", "48", "--layers", "block0,block1", "--novelty-positions", "48", "--max-teach", "6",
-                 "--epochs", "2", "--teach-min-prototypes", "3", "--max-plies", "60"])
+                 "--epochs", "2", "--teach-min-prototypes", "3", "--max-plies", "60", "--verify-depth", "6"])
     assert code == 0
     found = {}
     for side in ("gui", "cli"):

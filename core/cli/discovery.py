@@ -41,6 +41,8 @@ def _add_discovery_args(p: argparse.ArgumentParser) -> None:
                    help="compare the novelty curves only where a basis explains at least this fraction "
                         "of the concept (0: every basis size)")
     p.add_argument("--workers", type=int, default=d.workers, help="parallel processes (one torch thread each)")
+    p.add_argument("--verify-depth", type=int, default=d.verify_depth,
+                   help="Stockfish depth for verifying every written prototype (0: leave them unverified)")
     p.add_argument("--static-themes", default="",
                    help="known themes to discover as static concepts, comma-separated (queen, sicilian)")
     p.add_argument("--seed", type=int, default=d.seed)
@@ -61,6 +63,7 @@ def _config(args: argparse.Namespace, human_pgn: tuple[str, ...], human_corpus: 
         teach=replace(d.teach, epochs=args.epochs, min_prototypes=args.teach_min_prototypes),
         max_teach=args.max_teach, novelty_positions=args.novelty_positions,
         novelty_informative=args.novelty_informative, workers=args.workers, seed=args.seed,
+        verify_depth=args.verify_depth,
         static_themes=tuple(t for t in args.static_themes.split(",") if t),
     )
 

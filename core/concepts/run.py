@@ -34,11 +34,16 @@ from conceptcoach.concepts.stages import (
     stage_selfplay,
 )
 from conceptcoach.concepts.verdicts import concept_status
-from conceptcoach.concepts.writing import stage_static, stage_write
+from conceptcoach.concepts.writing import stage_static, stage_verify, stage_write
 from conceptcoach.engine.networks import load_evaluator
 from conceptcoach.progress import ProgressFn, StopFn, never_stop, no_progress
 from conceptcoach.store.candidates import candidate_rows
-from conceptcoach.store.concepts import ConceptStatus, count_concepts
+from conceptcoach.store.concepts import (
+    ConceptStatus,
+    concepts_of_run,
+    count_concepts,
+    list_prototypes,
+)
 from conceptcoach.store.networks import get_network, network_by_role
 from conceptcoach.store.runs import finish_run, get_run, start_run
 from threadpoolctl import threadpool_limits
@@ -62,6 +67,10 @@ class Funnel:
     teachable: int = 0
     novel: int = 0
     written: int = 0
+    items: int = 0  # prototypes of the written concepts
+    verified: int = 0  # the teacher's move confirmed by Stockfish
+    quiz_items: int = 0  # verified and fit for a test
+    unverified: int = 0  # not checked (no Stockfish)
 
     def lines(self) -> list[str]:
         def frac(a: int, b: int) -> str:
@@ -81,6 +90,9 @@ class Funnel:
             f"novel                  {self.novel:7d}  {frac(self.novel, self.teachable)} of teachable"
             f" ({frac(self.teachable - self.novel, self.teachable).strip()} removed)",
             f"written to library     {self.written:7d}",
+            f"prototypes             {self.items:7d}  verified {self.verified} ({frac(self.verified, self.items).strip()}),"
+            f" quiz items {self.quiz_items}, unverified {self.unverified}"
+            + ("  (Stockfish not found: items unverified)" if self.unverified else ""),
         ]
 
 
@@ -104,6 +116,13 @@ def funnel(run: DiscoveryRun) -> Funnel:
             f.teachable += bool(prog.get("teachability", {}).get("teachable"))
             f.novel += "vector" in prog and concept_status(prog) is ConceptStatus.NOVEL
     f.written = count_concepts(run.db, run.run_id, "dynamic")
+    for concept in concepts_of_run(run.db, run.run_id):
+        for p in list_prototypes(run.db, concept.id, include_dropped=True):
+            f.items += 1
+            status = (p.verification or {}).get("status")
+            f.verified += status == "verified"
+            f.quiz_items += p.verified_quiz_item
+            f.unverified += status in (None, "unverified")
     return f
 
 
@@ -158,6 +177,7 @@ def _run_discovery(
     timed("novelty", lambda: stage_novelty(run, evaluator))
     stage_write(run, pool)
     timed("static", lambda: stage_static(run, evaluator, pool))
+    timed("verify", lambda: stage_verify(run))
     result = funnel(run)
     summary = dict((get_run(db, run_id) or {}).get("summary") or {})
     summary.update({"funnel": asdict(result), "timings_s": timings, "selfplay_run": run.selfplay_run,

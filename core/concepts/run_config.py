@@ -22,7 +22,8 @@ from conceptcoach.engine.summary import TreeSummary
 from conceptcoach.progress import Cancelled, ProgressFn, StopFn
 from conceptcoach.store.networks import Network
 
-STAGES = ("import", "selfplay", "candidates", "discovery", "prototypes", "teachability", "novelty", "write")
+STAGES = ("import", "selfplay", "candidates", "discovery", "prototypes", "teachability", "novelty", "write",
+          "verify")
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,9 @@ class DiscoveryConfig:
     static_pairs: int = 1200
     static_top_fraction: float = 0.025  # static prototypes: the top-scoring pool positions
     workers: int = 2
+    #: Stockfish depth for verifying every written prototype (0: leave them unverified).
+    verify_depth: int = 16
+    verify_margin_cp: int = 30
     #: The one seed of the run (see the module docstring).
     seed: int = 0
 

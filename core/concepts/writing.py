@@ -15,7 +15,15 @@ from conceptcoach.concepts.teachability import split_by_game
 from conceptcoach.concepts.verdicts import concept_status, distinct_concepts
 from conceptcoach.engine.encoding import encode_batch
 from conceptcoach.engine.network import Evaluator
-from conceptcoach.store.concepts import ConceptStatus, NewPrototype, add_concept, concept_uid_exists
+from conceptcoach.store.concepts import (
+    ConceptStatus,
+    NewPrototype,
+    add_concept,
+    concept_uid_exists,
+    concepts_of_run,
+    list_prototypes,
+    set_prototype_verification,
+)
 from conceptcoach.store.runs import get_run
 
 #: Moves of the teacher's principal line kept with a prototype.
@@ -113,3 +121,39 @@ def stage_static(run: DiscoveryRun, evaluator: Evaluator, pool: list[PoolItem]) 
                     params={**cfg.to_dict(), "run_id": run.run_id, "theme": theme}, network_id=run.teacher.id,
                     run_id=run.run_id,
                     prototypes=make_prototypes(run, [pool[int(k)] for k in top], [float(score[int(k)]) for k in top]))
+
+
+def stage_verify(run: DiscoveryRun) -> None:
+    """Stockfish's verdict on every prototype the run wrote (concepts/verify.py); items
+    already verified are skipped, so a run resumes. Without Stockfish (or with
+    ``verify_depth`` 0) every item is marked unverified and the run's notes say why."""
+    from conceptcoach.concepts.verify import (
+        Verdict,
+        Verifier,
+        VerifyParams,
+        find_stockfish,
+        unverified,
+    )
+
+    cfg = run.config
+    todo = [p for c in concepts_of_run(run.db, run.run_id) for p in list_prototypes(run.db, c.id, include_dropped=True)
+            if p.verification is None]
+    if not todo:
+        return
+    if cfg.verify_depth <= 0 or find_stockfish() is None:
+        reason = ("verification switched off (verify_depth 0)" if cfg.verify_depth <= 0
+                  else "Stockfish not found: install the Debian package 'stockfish' and run again to verify")
+        for p in todo:
+            set_prototype_verification(run.db, p.id, unverified(reason).to_dict())
+        run.log.append(f"{len(todo)} prototypes unverified: {reason}")
+        return
+    params = VerifyParams(depth=cfg.verify_depth, margin_cp=cfg.verify_margin_cp)
+    cache: dict[tuple[str, str], Verdict] = {}
+    with Verifier(params) as verifier:
+        for i, p in enumerate(todo):
+            key = (p.fen, p.best_move)
+            if key not in cache:
+                cache[key] = verifier.verify(p.fen, p.best_move, p.line, p.value)
+            set_prototype_verification(run.db, p.id, cache[key].to_dict())
+            run.progress(i + 1, len(todo), f"verify: {i + 1}/{len(todo)} prototypes checked by Stockfish")
+            run.check("verification")

@@ -308,3 +308,8 @@ def concept_names(db: sqlite_utils.Database) -> dict[int, str]:
 
 def set_prototype_verification(db: sqlite_utils.Database, prototype_id: int, verdict: dict[str, Any]) -> None:
     db.execute("UPDATE prototypes SET verification = ? WHERE id = ?", [json.dumps(verdict), prototype_id])
+
+
+def concepts_of_run(db: sqlite_utils.Database, run_id: str) -> list[Concept]:
+    """Every concept a discovery run wrote (hidden ones too), by id."""
+    return [c for c in list_concepts(db, include_hidden=True) if c.run_id == run_id]
