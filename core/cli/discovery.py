@@ -182,13 +182,16 @@ def cmd_build_library(args: argparse.Namespace) -> int:
     run_id, funnel = result
     _print_funnel(run_id, funnel)
     concepts = [c for c in list_concepts(db, include_hidden=True) if c.run_id == run_id]
-    novel = sorted((c for c in concepts if c.status == "novel" and c.prototype_count >= args.min_prototypes),
-                   key=lambda c: (-c.figures.get("teachability", {}).get("gain", 0.0), -c.prototype_count, c.id))
-    failed = [c for c in concepts if c.status.startswith("failed") and c.prototype_count >= args.min_prototypes]
+    # A concept ships when a session can test it without reuse: enough distinct positions
+    # whose teacher move Stockfish confirmed (every prototype when items are unverified).
+    items = {c.id: _quiz_items(db, c.id) for c in concepts}
+    novel = sorted((c for c in concepts if c.status == "novel" and items[c.id] >= args.min_prototypes),
+                   key=lambda c: (-c.figures.get("teachability", {}).get("gain", 0.0), -items[c.id], c.id))
+    failed = [c for c in concepts if c.status.startswith("failed") and items[c.id] >= args.min_prototypes]
     static = [c for c in concepts if c.status == "static"]
     chosen = novel[: args.concepts] + failed[: args.controls] + static
     if len(novel) < 12:
-        print(f"warning: only {len(novel)} novel concepts with >= {args.min_prototypes} prototypes "
+        print(f"warning: only {len(novel)} novel concepts with >= {args.min_prototypes} verified quiz items "
               "(the shipped library should hold at least 12); raise --games/--pool or lower the filters",
               file=sys.stderr)
     argv = " ".join(sys.argv[1:])
@@ -207,6 +210,17 @@ def cmd_build_library(args: argparse.Namespace) -> int:
           f"{len(failed[: args.controls])} controls, {len(static)} static; {size / 1e6:.1f} MB)")
     print(json.dumps(funnel.__dict__))
     return 0
+
+
+def _quiz_items(db: sqlite_utils.Database, concept_id: int) -> int:
+    """Distinct positions fit for a test: verified quiz items, or every prototype of a
+    run that could not verify (no Stockfish)."""
+    from conceptcoach.store.concepts import list_prototypes
+
+    protos = list_prototypes(db, concept_id)
+    if all((p.verification or {}).get("status", "unverified") == "unverified" for p in protos):
+        return len({p.fen for p in protos})
+    return len({p.fen for p in protos if p.verified_quiz_item})
 
 
 def _add_heat(db: sqlite_utils.Database, out: Path) -> int:
