@@ -298,3 +298,169 @@ def test_pgn_marks_the_concepts_hottest_squares(store: sqlite_utils.Database, tm
     marks = {a.tail for a in game.arrows() if a.tail == a.head}
     assert marks == {chess.E4, chess.D5, chess.F6}
     assert [m.uci() for m in game.mainline_moves()] == ["e2e4", "e7e5"]
+
+
+# ---- PGN study: the whole line, accepted alternatives, read by python-chess and pgn-extract ---
+
+
+def _first_legal_line(board: chess.Board, first: chess.Move, length: int) -> list[str]:
+    """``first`` and then the first legal move (in UCI order) each ply: a legal line."""
+    b = board.copy()
+    line = []
+    mv: chess.Move | None = first
+    while mv is not None and len(line) < length:
+        line.append(mv.uci())
+        b.push(mv)
+        mv = min(b.legal_moves, key=lambda m: m.uci(), default=None)
+    return line
+
+
+@pytest.fixture
+def study_concept(store: sqlite_utils.Database, study_library) -> tuple[sqlite_utils.Database, int]:  # type: ignore[no-untyped-def]
+    """A concept on six real positions whose prototypes carry every kind of line: the
+    teacher's whole line (six moves), a line that follows another root move, the move
+    alone, and engine verdicts with accepted alternatives."""
+    import numpy as np
+    from conceptcoach.store.concepts import NewPrototype, add_concept
+
+    protos = []
+    for k, (fen, best, line, game) in enumerate(study_library.real_positions(6, next_moves=6)):
+        board = chess.Board(fen)
+        others = sorted((m for m in board.legal_moves if m.uci() != best), key=lambda m: m.uci())
+        verdict = None
+        if k in (0, 3):  # verified: two more moves accepted
+            verdict = {"status": "verified", "best_cp": 40, "accepted": {best: 30, others[0].uci(): 35,
+                                                                          others[1].uci(): 20},
+                       "quiz_item": True, "line": line, "line_cut_at": 4 if k == 3 else None}
+        if k == 1:  # the stored line is the principal variation of another move
+            line = _first_legal_line(board, others[0], 5)
+        if k == 2:
+            line = [best]
+        protos.append(NewPrototype(fen=fen, best_move=best, line=line, value=0.2,
+                                   visits=study_library.visits_for(fen, best), game_key=game, verification=verdict))
+    cid = add_concept(store, uid="pgn-study", name="Knight {outposts} on the rim", layer="block4", kind="dynamic",
+                      status="novel", vector=np.ones(8, dtype=np.float32), prototypes=protos)
+    from conceptcoach.store.concepts import annotate_concept
+
+    annotate_concept(store, cid, "Across 6 positions. Piece moved: knight 50%. A }brace{ in the text.")
+    return store, cid
+
+
+def _expected_chapters(db: sqlite_utils.Database, concept_id: int) -> list[tuple[list[str], list[list[str]]]]:
+    """(mainline, variations) in UCI per prototype, from the store."""
+    out = []
+    for p in list_prototypes(db, concept_id):
+        board = chess.Board(p.fen)
+        legal = []
+        for uci in p.line:
+            mv = chess.Move.from_uci(uci)
+            if mv not in board.legal_moves:
+                break
+            legal.append(uci)
+            board.push(mv)
+        if legal and legal[0] == p.best_move:
+            main, variations = legal, []
+        else:
+            main, variations = [p.best_move], [legal] if legal else []
+        for alt in p.accepted_moves():
+            if alt != p.best_move and not any(v[0] == alt for v in variations):
+                variations.append([alt])
+        out.append((main, variations))
+    return out
+
+
+def test_pgn_study_chapters_carry_whole_lines(study_concept, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    db, cid = study_concept
+    path = tmp_path / "study.pgn"
+    assert write_concept_pgn(db, cid, path) == 6
+    expected = _expected_chapters(db, cid)
+    assert [len(main) for main, _ in expected] == [6, 1, 1, 6, 6, 6]
+    assert [len(v) for _, v in expected] == [2, 1, 0, 2, 0, 0]
+    games = []
+    with open(path, encoding="utf-8") as fh:
+        while (g := chess.pgn.read_game(fh)) is not None:
+            games.append(g)
+    assert len(games) == 6
+    for g, p, (main, variations) in zip(games, list_prototypes(db, cid), expected, strict=True):
+        assert not g.errors
+        assert g.headers["Event"] == "Concept: Knight {outposts} on the rim"
+        assert g.headers["SetUp"] == "1" and g.headers["FEN"] == p.fen
+        assert [m.uci() for m in g.mainline_moves()] == main
+        got_vars = []
+        for v in g.variations[1:]:
+            got_vars.append([v.move.uci(), *[m.uci() for m in v.mainline_moves()]])
+        assert got_vars == variations
+        assert "Across 6 positions. Piece moved: knight 50%." in g.comment
+    assert "Also accepted" in games[0].variations[1].starting_comment
+    assert "principal line follows" in games[1].variations[1].starting_comment
+    assert "engine finds the line losing" in list(games[3].mainline())[4].comment
+
+
+def _pgn_extract() -> str:
+    import shutil
+
+    found = shutil.which("pgn-extract") or ("/usr/games/pgn-extract" if Path("/usr/games/pgn-extract").exists()
+                                            else None)
+    if found is None:
+        pytest.skip("pgn-extract is missing: `make system-deps` installs the Debian package pgn-extract")
+    return found
+
+
+def _pgn_extract_games(exe: str, path: Path, tmp_path: Path, *args: str) -> tuple[list[list[str]], str]:
+    """Games as pgn-extract rewrites them in long algebraic notation (its UCI output drops
+    variations): movetext tokens, lower-cased like UCI, with '(' and ')' kept and move
+    numbers and results dropped; and pgn-extract's log."""
+    import re
+    import subprocess
+
+    out, log = tmp_path / "out.pgn", tmp_path / "log.txt"
+    subprocess.run([exe, "-Wlalg", "--nocomments", "-o", str(out), "-l", str(log), *args, str(path)],
+                   check=True, capture_output=True, timeout=60)
+    games: list[list[str]] = []
+    for block in out.read_text(encoding="utf-8").split("\n\n"):
+        block = block.strip()
+        if block and not block.startswith("["):
+            tokens = block.replace("(", " ( ").replace(")", " ) ").split()
+            games.append([t.lower().rstrip("+#") for t in tokens
+                          if not re.fullmatch(r"\d+\.+", t) and t not in ("*", "1-0", "0-1", "1/2-1/2")])
+    return games, log.read_text(encoding="utf-8")
+
+
+def test_pgn_study_reads_in_pgn_extract(study_concept, played, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A second, independent PGN parser reads every chapter with its whole line and its
+    variations, and reports no error."""
+    exe = _pgn_extract()
+    db, cid = study_concept
+    for concept_id in (cid, played[1][0]):
+        path = tmp_path / f"study{concept_id}.pgn"
+        n = write_concept_pgn(db, concept_id, path)
+        expected = _expected_chapters(db, concept_id)
+        mainlines, log = _pgn_extract_games(exe, path, tmp_path, "--novars")
+        assert f"{n} games matched out of {n}" in log and "Failed" not in log and "Unknown" not in log, log
+        assert mainlines == [main for main, _ in expected]
+        with_vars, _ = _pgn_extract_games(exe, path, tmp_path)
+        for tokens, (main, variations) in zip(with_vars, expected, strict=True):
+            # The first move, then each variation in parentheses, then the rest of the line.
+            want = [main[0]]
+            for v in variations:
+                want += ["(", *v, ")"]
+            assert tokens == want + main[1:]
+
+
+def test_export_file_names_follow_one_pattern() -> None:
+    """Every export is named {player}-{scope}-{what}.{kind}; the PGN study and a concept's
+    worksheet add the concept (the PGN study was 'concept7-study.pgn', unlike the others)."""
+    from conceptcoach.io.exports import EXPORT_KINDS, export_file_name
+
+    names = {kind: export_file_name(kind, player="Anna Kowalska", session_id=3, concept_id=7)
+             for kind in EXPORT_KINDS}
+    assert names == {
+        "csv": "Anna_Kowalska-session3-attempts.csv", "json": "Anna_Kowalska-session3.json",
+        "pgn": "Anna_Kowalska-session3-concept7-study.pgn", "epd": "Anna_Kowalska-session3-quiz.epd",
+        "html": "Anna_Kowalska-session3-report.html", "pdf": "Anna_Kowalska-session3-concept7-worksheet.pdf",
+    }
+    assert all(name.startswith("Anna_Kowalska-session3") for name in names.values())
+    assert export_file_name("pgn", player="Ada", concept_id=2) == "Ada-all-concept2-study.pgn"
+    assert export_file_name("pdf", player="", session_id=4) == "player-session4-worksheet.pdf"
+    with pytest.raises(ValueError, match="unknown export"):
+        export_file_name("docx", player="Ada")

@@ -18,6 +18,7 @@ import json
 import os
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ import chess.pgn
 import chess.svg
 import sqlite_utils
 from conceptcoach.store.attempts import Attempt, list_attempts, list_studied
-from conceptcoach.store.concepts import get_concept, list_prototypes
+from conceptcoach.store.concepts import Concept, Prototype, get_concept, list_prototypes
 from conceptcoach.store.notes import list_notes
 from conceptcoach.store.players import get_player
 from conceptcoach.store.sessions import get_session, session_items
@@ -61,6 +62,32 @@ def spreadsheet_safe(text: str) -> str:
     if not text.startswith(FORMULA_TRIGGERS) or _NUMBER.fullmatch(text):
         return text
     return "'" + text
+
+
+EXPORT_KINDS = ("csv", "json", "pgn", "epd", "html", "pdf")
+
+
+def export_file_name(kind: str, *, player: str = "", session_id: int | None = None,
+                     concept_id: int | None = None) -> str:
+    """The file name an export gets by default: ``{player}-{scope}-{what}.{kind}``, the
+    scope being ``session{N}`` or ``all``; exports of one concept (the PGN study, a
+    concept's worksheet) add ``concept{N}``. The player's name keeps letters, digits,
+    '-' and '_' (others become '_').
+
+        >>> export_file_name("pgn", player="Anna Kowalska", session_id=3, concept_id=7)
+        'Anna_Kowalska-session3-concept7-study.pgn'
+        >>> export_file_name("csv", player="Anna Kowalska")
+        'Anna_Kowalska-all-attempts.csv'
+    """
+    if kind not in EXPORT_KINDS:
+        raise ValueError(f"unknown export {kind!r}; one of {', '.join(EXPORT_KINDS)}")
+    safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in player) or "player"
+    scope = f"session{session_id}" if session_id else "all"
+    if kind == "json":
+        return f"{safe}-session{session_id}.json"
+    concept = f"-concept{concept_id}" if concept_id is not None and kind in ("pgn", "pdf") else ""
+    what = {"csv": "attempts", "pgn": "study", "epd": "quiz", "html": "report", "pdf": "worksheet"}[kind]
+    return f"{safe}-{scope}{concept}-{what}.{kind}"
 
 
 def _names(db: sqlite_utils.Database, attempts: Sequence[Attempt]) -> tuple[dict[int, str], dict[int, str]]:
@@ -177,6 +204,7 @@ def write_session_json(db: sqlite_utils.Database, session_id: int, path: PathLik
 
 
 def _line_nodes(board: chess.Board, line: Sequence[str]) -> list[chess.Move]:
+    """The moves of ``line`` (UCI) playable one after the other from ``board``."""
     moves = []
     b = board.copy()
     for uci in line:
@@ -191,26 +219,93 @@ def _line_nodes(board: chess.Board, line: Sequence[str]) -> list[chess.Move]:
     return moves
 
 
+@dataclass(frozen=True)
+class ChapterLines:
+    """What a study chapter plays from its position: the mainline (the teacher's move and
+    its line) and variations from the root, each with a comment."""
+
+    mainline: list[chess.Move]
+    variations: list[tuple[list[chess.Move], str]]
+    cut_at: int | None = None  # index in the mainline where an engine found the line going wrong
+
+
+def chapter_lines(p: Prototype) -> ChapterLines:
+    """The teacher's whole line as a mainline, and the accepted alternatives as variations.
+
+    The stored line is the search's principal variation: it usually starts with the
+    teacher's move (the mainline is then the whole line), but may follow another root
+    move, which then becomes a variation of its own. Accepted alternatives are the
+    moves an engine's verification found as good (``Prototype.accepted_moves``); an
+    unverified prototype has none."""
+    board = chess.Board(p.fen)
+    best = chess.Move.from_uci(p.best_move)
+    if best not in board.legal_moves:
+        return ChapterLines([], [])
+    stored = _line_nodes(board, p.line)
+    variations: list[tuple[list[chess.Move], str]] = []
+    if stored and stored[0] == best:
+        main = stored
+    elif stored:
+        main = [best]
+        variations.append((stored, f"The teacher's principal line follows {board.san(stored[0])}."))
+    else:
+        after = _line_nodes(board, [p.best_move, *p.line])
+        main = after if len(after) > 1 else [best]
+    evals = (p.verification or {}).get("accepted") or {}
+    best_cp = (p.verification or {}).get("best_cp")
+    for uci in p.accepted_moves():
+        mv = chess.Move.from_uci(uci)
+        if mv == best or mv not in board.legal_moves:
+            continue
+        figure = ""
+        if isinstance(evals, dict) and uci in evals and best_cp is not None:
+            figure = f" ({int(best_cp) - int(evals[uci])} cp below the engine's best)"
+        comment = f"Also accepted{figure}."
+        merged = next((k for k, (line, _) in enumerate(variations) if line[0] == mv), None)
+        if merged is not None:
+            line, note = variations[merged]
+            variations[merged] = (line, f"{comment} {note}")
+        else:
+            variations.append(([mv], comment))
+    cut = (p.verification or {}).get("line_cut_at")
+    cut_at = int(cut) if cut is not None and 0 < int(cut) < len(main) else None
+    return ChapterLines(main, variations, cut_at)
+
+
+def concept_description(concept: Concept) -> str:
+    """The concept in a few sentences: its name and kind, then its description (the
+    coach's annotation, or what discovery measured on its prototypes)."""
+    players = "both sides" if concept.players == "both" else "the side to move"
+    head = (f"{concept.name}: a {concept.kind} concept of layer {concept.layer} ({concept.status}, "
+            f"{concept.polarity}, {players}).")
+    return " ".join(part for part in (head, concept.annotation.strip()) if part)
+
+
 def concept_pgn_text(db: sqlite_utils.Database, concept_id: int) -> str:
-    """A PGN study of a concept: one game (a Lichess study chapter) per prototype, from
-    its FEN, with the teacher's line as moves, arrows ([%cal]) for the teacher's move
-    and the runner-up, the hottest squares of the concept ([%csl]), and the teacher's
-    figures (visit shares, values) in comments."""
+    """A PGN study of a concept in the style Lichess imports: one game (a chapter) per
+    prototype, ``[Event "Concept: name"]``, set up from its FEN, the concept's description
+    and the teacher's figures as the opening comment, the teacher's whole line as the
+    mainline and the accepted alternatives as variations (:func:`chapter_lines`),
+    arrows ([%cal]) for the teacher's move and the runner-up and the concept's hottest
+    squares ([%csl])."""
     concept = get_concept(db, concept_id)
     protos = list_prototypes(db, concept_id)
+    description = concept_description(concept)
     out = io.StringIO()
     for k, p in enumerate(protos, 1):
         board = chess.Board(p.fen)
         game = chess.pgn.Game()
         game.setup(board)
-        game.headers["Event"] = f"Concept Coach: {concept.name}"
+        game.headers["Event"] = f"Concept: {concept.name}"
         game.headers["Site"] = "Concept Coach"
         game.headers["Date"] = "????.??.??"
         game.headers["Round"] = str(k)
         # Older Lichess names chapters "White - Black"; newer reads ChapterName.
         game.headers["White"] = concept.name
-        game.headers["Black"] = f"Prototype {k}/{len(protos)}"
+        game.headers["Black"] = f"Position {k}/{len(protos)}"
+        game.headers["StudyName"] = f"Concept: {concept.name}"
         game.headers["ChapterName"] = f"{concept.name} {k}/{len(protos)}"
+        game.headers["Orientation"] = "white" if board.turn == chess.WHITE else "black"
         game.headers["Annotator"] = "Concept Coach"
         if p.game_key:
             game.headers["Source"] = p.game_key
@@ -223,9 +318,7 @@ def concept_pgn_text(db: sqlite_utils.Database, concept_id: int) -> str:
                 q = v.get("q")
                 figures.append(f"{board.san(mv)} {100 * float(v.get('n', 0)) / total:.0f}%"
                                + (f" (value {float(q):+.2f})" if q is not None else "") if total else board.san(mv))
-        intro = [f"{concept.name} ({concept.kind}, {concept.status}, layer {concept.layer})."]
-        if concept.annotation:
-            intro.append(concept.annotation.strip())
+        intro = [description]
         if p.value is not None:
             intro.append(f"Teacher's value for the side to move: {p.value:+.2f}.")
         if figures:
@@ -243,20 +336,27 @@ def concept_pgn_text(db: sqlite_utils.Database, concept_id: int) -> str:
                 if float(p.heat[sq]) > 0:
                     arrows.append(chess.svg.Arrow(sq, sq, color="red"))
         game.set_arrows(arrows)
-        line = _line_nodes(board, p.line or [p.best_move])
-        if not line or line[0] != best:
-            line = [best]
+        lines = chapter_lines(p)
         node: chess.pgn.GameNode = game
-        for i, mv in enumerate(line):
+        for i, mv in enumerate(lines.mainline):
             node = node.add_variation(mv)
             if i == 0:
                 node.comment = "The teacher's move."
+            if i == lines.cut_at:
+                node.comment = "An engine finds the line losing ground from this move on."
+        for moves, comment in lines.variations:
+            var: chess.pgn.GameNode = game
+            for i, mv in enumerate(moves):
+                var = var.add_variation(mv)
+                if i == 0:
+                    var.starting_comment = comment
         game.headers["Result"] = "*"
         print(game, file=out, end="\n\n")
     return out.getvalue()
 
 
 def write_concept_pgn(db: sqlite_utils.Database, concept_id: int, path: PathLike) -> int:
+    """Write :func:`concept_pgn_text` to ``path``; returns the number of chapters."""
     text = concept_pgn_text(db, concept_id)
     Path(path).write_text(text, encoding="utf-8")
     return text.count("[Event ")
