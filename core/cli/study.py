@@ -258,10 +258,18 @@ def cmd_export(args: argparse.Namespace) -> int:
     from conceptcoach.io import exports
 
     db = _open(args)
-    players = _player_ids(db, args.player) if getattr(args, "player", None) else None
-    sessions = list(args.session) if getattr(args, "session", None) else None
     kind = args.export_kind
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    if kind == "pdf":
+        from conceptcoach.io.worksheet import write_worksheet
+
+        sheet = write_worksheet(db, args.out, session_id=args.session, concept_id=args.concept,
+                                per_page=args.per_page)
+        print(f"{args.out}: {sheet.positions} positions on {sheet.diagram_pages} diagram page(s), "
+              f"answer key on {sheet.answer_pages} (pdf)")
+        return 0
+    players = _player_ids(db, args.player) if getattr(args, "player", None) else None
+    sessions = list(args.session) if getattr(args, "session", None) else None
     if kind == "csv":
         n = exports.write_attempts_csv(db, args.out, session_ids=sessions, player_ids=players)
         what = f"{n} attempts"
@@ -358,7 +366,7 @@ def register(sub: Sub[argparse.ArgumentParser]) -> None:
     p.add_argument("--set", metavar="NAME", help="set name (default: each file's name)")
     p.set_defaults(handler=_guard(cmd_positions_import))
 
-    ex = sub.add_parser("export", help="export results and lessons: csv, json, pgn, epd, html")
+    ex = sub.add_parser("export", help="export results and lessons: csv, json, pgn, epd, html, pdf")
     esub = ex.add_subparsers(dest="export_kind", metavar="FORMAT", required=True)
     p = esub.add_parser("csv", help="one row per attempt (spreadsheet-safe)")
     p.add_argument("out")
@@ -379,5 +387,11 @@ def register(sub: Sub[argparse.ArgumentParser]) -> None:
     p.add_argument("--session", action="append", type=int, metavar="ID")
     p.add_argument("--player", action="append", metavar="ID|NAME")
     p.add_argument("--seed", type=int, default=0, help="bootstrap seed")
+    p = esub.add_parser("pdf", help="a printable worksheet: board diagrams, then the answer key")
+    p.add_argument("out")
+    whose = p.add_mutually_exclusive_group(required=True)
+    whose.add_argument("--session", type=int, metavar="ID", help="the positions of a session, in order")
+    whose.add_argument("--concept", type=int, metavar="ID", help="the positions of a concept")
+    p.add_argument("--per-page", type=int, choices=(4, 6), default=6, help="diagrams per page (default 6)")
     for choice in esub.choices.values():
         choice.set_defaults(handler=_guard(cmd_export))
