@@ -158,11 +158,12 @@ def study_library(shared_data: Path):  # type: ignore[no-untyped-def]
     moves as its line, and a fixed visit spread (teacher's move n=60 q=+0.30, then
     20/+0.10, 10/-0.20, 10/-0.50). ``build(db, concepts, per_concept, failed)`` adds it
     and returns the concept ids; ``wrong_move(fen, expected)`` is the second most visited
-    move; ``real_positions`` and ``visits_for`` are the parts."""
+    move; ``real_positions`` and ``visits_for`` are the parts; ``play(db, sid, scores)``
+    runs a session answering ``scores[(phase, concept)]`` items of each correctly."""
     from types import SimpleNamespace
 
     return SimpleNamespace(build=_build_study_library, real_positions=_real_positions, visits_for=_visits_for,
-                           wrong_move=_wrong_move)
+                           wrong_move=_wrong_move, play=_play_session)
 
 
 CURATED_FIGURES = {
@@ -272,3 +273,66 @@ def screenshots() -> Path:
     folder = screenshots_dir()
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def _play_session(db, sid: int, scores: dict[tuple[str, int], int]) -> None:  # type: ignore[no-untyped-def]
+    """Run session ``sid`` to its end: every learning item studied, and exactly
+    ``scores[(phase, concept)]`` items of each phase and concept answered with the teacher's
+    move (controls count under concept -1), the others with :func:`_wrong_move`."""
+    from conceptcoach.study.runner import answer, mark_studied, session_state
+
+    given: dict[tuple[str, int | None], int] = {}
+    while (st := session_state(db, sid)).current is not None:
+        it = st.current
+        if it.phase == "learning":
+            mark_studied(db, sid, it.id)
+            continue
+        key = (it.phase, it.concept_id)
+        ok = given.get(key, 0) < scores.get((it.phase, it.concept_id or -1), 0)  # type: ignore[arg-type]
+        given[key] = given.get(key, 0) + int(ok)
+        answer(db, sid, it.id, it.expected[0] if ok else _wrong_move(it.fen, it.expected))
+
+
+def _legal_games(text: str):  # type: ignore[no-untyped-def]
+    """The games of a PGN text, each checked: parsed without errors, every move legal,
+    a final result."""
+    from conceptcoach.training.match import read_pgn_games
+
+    parsed = read_pgn_games(text)
+    for game in parsed:
+        assert not game.errors
+        board = game.board()
+        for move in game.mainline_moves():
+            assert board.is_legal(move)
+            board.push(move)
+        assert game.headers["Result"] in ("1-0", "0-1", "1/2-1/2")
+    return parsed
+
+
+@pytest.fixture
+def legal_games():  # type: ignore[no-untyped-def]
+    """``legal_games(pgn_text)``: the games of a PGN text, asserting each parsed without
+    errors, every move legal and a final result."""
+    return _legal_games
+
+
+# A coach's EPD quiz set (7 records): 3 are added (q1, q2 and "no move", which has no best
+# move), "dup" repeats q1's position, and lines 4, 5 and 7 are problems (unreadable, an
+# illegal best move, an empty board); q1's comment is a spreadsheet formula.
+EPD_QUIZ = """\
+# a coach's quiz set
+rnbqkbnr/pppppppp/8/8/4P3/8/PPPP1PPP/RNBQKBNR b KQkq - bm e5; id "q1"; c0 "=cmd|' /C calc'!A0";
+r1bqkbnr/pppp1ppp/2n5/4p3/4P3/5N2/PPPP1PPP/RNBQKB1R w KQkq - bm Bb5 Bc4; pv Bb5 a6 Ba4; id "q2";
+this is not an epd line at all
+rnbqkbnr/pppppppp/8/8/4P3/8/PPPP1PPP/RNBQKBNR b KQkq - bm Ke2; id "illegal";
+
+8/8/8/8/8/8/8/8 w - - id "empty board";
+rnbqkbnr/pppppppp/8/8/4P3/8/PPPP1PPP/RNBQKBNR b KQkq - bm d5; id "dup";
+4k3/8/8/8/8/8/8/4K2R w K - id "no move";
+"""
+
+
+@pytest.fixture
+def epd_text() -> str:
+    """The text of a small EPD quiz file with good and bad lines (see ``EPD_QUIZ``)."""
+    return EPD_QUIZ

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import math
+from collections.abc import Callable
 from pathlib import Path
 
 import chess
@@ -18,7 +19,6 @@ from conceptcoach.training.match import (
     elo_estimate,
     elo_from_score,
     make_openings,
-    read_pgn_games,
     run_match,
 )
 
@@ -59,38 +59,28 @@ def _tiny(tmp_path: Path, name: str, seed: int) -> Path:
     return path
 
 
-def legal_games(text: str) -> list[chess.pgn.Game]:
-    """The games of a PGN text, each checked: parsed without errors, every move legal,
-    a final result."""
-    parsed = read_pgn_games(text)
-    for game in parsed:
-        assert not game.errors
-        board = game.board()
-        for move in game.mainline_moves():
-            assert board.is_legal(move)
-            board.push(move)
-        assert game.headers["Result"] in ("1-0", "0-1", "1/2-1/2")
-    return parsed
+# The ``legal_games`` fixture: a PGN text's games, each checked legal with a result.
+LegalGames = Callable[[str], list[chess.pgn.Game]]
 
 
-def _check_pgn(pgn: Path, games: int) -> list[chess.pgn.Game]:
+def _check_pgn(legal_games: LegalGames, pgn: Path, games: int) -> list[chess.pgn.Game]:
     parsed = legal_games(pgn.read_text())
     assert len(parsed) == games
     return parsed
 
 
-def test_net_vs_net_match_writes_legal_pgn_and_resumes(tmp_path: Path) -> None:
+def test_net_vs_net_match_writes_legal_pgn_and_resumes(tmp_path: Path, legal_games: LegalGames) -> None:
     a, b = _tiny(tmp_path, "a", 1), _tiny(tmp_path, "b", 2)
     openings = [chess.Board().fen(), "rnbqkbnr/pppp1ppp/8/4p3/4P3/8/PPPP1PPP/RNBQKBNR w KQkq - 0 2"]
     cfg = MatchConfig(a=f"net:{a}", b=f"net:{b}:4", games=2, workers=1, max_plies=30, judge_nodes=0)
     pgn = tmp_path / "m.pgn"
     first = run_match(cfg, pgn, openings)
     assert first["result"]["games"] == 2
-    games = _check_pgn(pgn, 2)
+    games = _check_pgn(legal_games, pgn, 2)
     assert games[0].headers["White"] == "a@policy" and games[1].headers["Black"] == "a@policy"
     assert games[0].board().fen() == games[1].board().fen() == openings[0]  # one opening, colours swapped
     more = run_match(MatchConfig(**{**cfg.to_json(), "games": 4}), pgn, openings)
-    games = _check_pgn(pgn, 4)
+    games = _check_pgn(legal_games, pgn, 4)
     assert more["result"]["games"] == 4
     assert [g.headers["Round"] for g in games] == ["1", "2", "3", "4"]
     assert games[2].board().fen() == openings[1]
@@ -98,12 +88,12 @@ def test_net_vs_net_match_writes_legal_pgn_and_resumes(tmp_path: Path) -> None:
     # written at once, and the match stops there (a rerun plays the rest).
     log = io.StringIO()
     cut = run_match(MatchConfig(**{**cfg.to_json(), "games": 8}), pgn, openings, log=log, minutes=1e-9)
-    assert cut["result"]["games"] == 5 and len(_check_pgn(pgn, 5)) == 5
+    assert cut["result"]["games"] == 5 and len(_check_pgn(legal_games, pgn, 5)) == 5
     assert "game 5:" in log.getvalue() and "stopped after" in log.getvalue()
 
 
 @pytest.mark.slow
-def test_match_against_limited_stockfish(tmp_path: Path) -> None:
+def test_match_against_limited_stockfish(tmp_path: Path, legal_games: LegalGames) -> None:
     engine = find_stockfish()
     if engine is None:
         pytest.skip("Stockfish is not installed: install the Debian package 'stockfish' to run match tests")
@@ -115,7 +105,7 @@ def test_match_against_limited_stockfish(tmp_path: Path) -> None:
     summary = run_match(cfg, tmp_path / "sf.pgn", openings)
     assert summary["result"]["games"] == 2
     assert (tmp_path / "sf.pgn.json").exists()
-    games = _check_pgn(tmp_path / "sf.pgn", 2)
+    games = _check_pgn(legal_games, tmp_path / "sf.pgn", 2)
     assert {g.headers["White"] for g in games} == {"tiny@policy", "stockfish-elo1350@0.01s"}
 
 

@@ -5,18 +5,20 @@ from __future__ import annotations
 
 import gzip
 import json
+from collections.abc import Callable
 from pathlib import Path
 
+import chess.pgn
 import pytest
 from conceptcoach.training.match import a_points
-from test_match import legal_games
 
 MODELS = Path(__file__).resolve().parents[1] / "assets" / "models"
 MATCHES = MODELS / "matches"
 
 
 @pytest.mark.slow
-def test_every_match_game_is_legal_and_the_summaries_and_card_agree() -> None:
+def test_every_match_game_is_legal_and_the_summaries_and_card_agree(
+        legal_games: Callable[[str], list[chess.pgn.Game]]) -> None:
     summaries = sorted(MATCHES.glob("*.pgn.json"))
     assert summaries, f"no match summaries in {MATCHES}"
     card = (MODELS / "MODEL_CARD.md").read_text()

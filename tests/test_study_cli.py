@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import chess
 import chess.pgn
@@ -14,8 +15,6 @@ from conceptcoach.cli import main
 from conceptcoach.store.attempts import list_attempts
 from conceptcoach.store.db import open_store
 from conceptcoach.store.sessions import session_items
-from test_positions_import import EPD
-from test_study_library import build_library, wrong_move
 
 
 def _cli(capsys: pytest.CaptureFixture[str], data: Path, *argv: str) -> tuple[int, str, str]:
@@ -24,10 +23,10 @@ def _cli(capsys: pytest.CaptureFixture[str], data: Path, *argv: str) -> tuple[in
     return code, out, err
 
 
-def test_session_by_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_session_by_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str], study_library: SimpleNamespace) -> None:
     data = tmp_path / "data"
     db = open_store(store_path(str(data)))
-    ids = build_library(db, concepts=2, per_concept=8, failed=1)
+    ids = study_library.build(db, concepts=2, per_concept=8, failed=1)
     db.close()
 
     code, out, _ = _cli(capsys, data, "player", "add", "Ada", "--rating", "1850")
@@ -56,7 +55,7 @@ def test_session_by_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
         elif cur["phase"] == "pre" and not it.is_control:
             # A wrong answer in SAN for every concept pre-test position: gain = +2 of 2.
             board = chess.Board(it.fen)
-            san = board.san(chess.Move.from_uci(wrong_move(it.fen, it.expected)))
+            san = board.san(chess.Move.from_uci(study_library.wrong_move(it.fen, it.expected)))
             code, out, _ = _cli(capsys, data, "session", "answer", "1", san, "--ms", "5000")
             assert "not the teacher's move" in out and "partial credit" in out
         else:
@@ -101,10 +100,11 @@ def test_session_by_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert code == 2 and "needs 6" in err and "has 2 unused" in err
 
 
-def test_answer_errors_store_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_answer_errors_store_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                     study_library: SimpleNamespace, epd_text: str) -> None:
     data = tmp_path / "data"
     db = open_store(store_path(str(data)))
-    ids = build_library(db, concepts=1, per_concept=6, failed=0)
+    ids = study_library.build(db, concepts=1, per_concept=6, failed=0)
     db.close()
     _cli(capsys, data, "player", "add", "Ben")
     _cli(capsys, data, "session", "create", "--player", "1", "--concept", str(ids[0]), "--per-phase", "2")
@@ -118,6 +118,6 @@ def test_answer_errors_store_nothing(tmp_path: Path, capsys: pytest.CaptureFixtu
     db.close()
 
     path = tmp_path / "quiz.epd"
-    path.write_text(EPD, encoding="utf-8")
+    path.write_text(epd_text, encoding="utf-8")
     code, out, err = _cli(capsys, data, "positions", "import", str(path), "--set", "Quiz")
     assert code == 1 and "3 added" in out and f"{path}:4:" in err

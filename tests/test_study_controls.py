@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import chess
 import pytest
@@ -32,17 +33,16 @@ from conceptcoach.study.plan import (
 )
 from conceptcoach.study.runner import answer, session_state
 from conceptcoach.study.stats import gain_report
-from test_study_library import build_library
-from test_study_stats import play
 
 
 @pytest.mark.slow
-def test_machine_positions_as_controls(tiny_store: sqlite_utils.Database, store_path: Path) -> None:
+def test_machine_positions_as_controls(tiny_store: sqlite_utils.Database, store_path: Path,
+                                      study_library: SimpleNamespace) -> None:
     db, db_path = tiny_store, store_path
     run_selfplay(db, str(db_path), "tiny", SelfPlayConfig(
         games=1, simulations=12, seed=5, max_plies=16, search=SearchConfig(simulations=12, batch_size=4,
                                                                           root_noise=True)))
-    ids = build_library(db, concepts=1, per_concept=6, failed=0)
+    ids = study_library.build(db, concepts=1, per_concept=6, failed=0)
     p = add_player(db, "Kim")
     spec = PlanSpec([p.id], ids, per_phase=2, control=ControlSpec(count=2, source="machine"), seed=4)
     sid = create_sessions(db, spec).session_ids[0]
@@ -56,7 +56,7 @@ def test_machine_positions_as_controls(tiny_store: sqlite_utils.Database, store_
         assert it.expected == (summary["best_move"],) and chess.Move.from_uci(it.expected[0]) in chess.Board(it.fen).legal_moves
         assert sum(v["n"] for v in it.visits.values()) == sum(c["n"] for c in summary["children"])
     # A control answered with the teacher's move gets the visit share the search gave it.
-    play(db, sid, {})
+    study_library.play(db, sid, {})
     first = next(a for a in list_attempts(db) if a.is_control)
     assert first.visit_share is not None and 0.0 <= first.visit_share <= 1.0
     rep = gain_report(db, session_ids=[sid])
@@ -69,8 +69,8 @@ def test_machine_positions_as_controls(tiny_store: sqlite_utils.Database, store_
     db.conn.close()
 
 
-def test_plan_errors_are_clear(store: sqlite_utils.Database) -> None:
-    ids = build_library(store, concepts=1, per_concept=6, failed=0)
+def test_plan_errors_are_clear(store: sqlite_utils.Database, study_library: SimpleNamespace) -> None:
+    ids = study_library.build(store, concepts=1, per_concept=6, failed=0)
     p = add_player(store, "Max")
     with pytest.raises(PlanError, match="no concept with id 999"):
         create_sessions(store, PlanSpec([p.id], [999]))
@@ -89,8 +89,8 @@ def test_plan_errors_are_clear(store: sqlite_utils.Database) -> None:
         save_template(store, "t", PlanSpec([p.id], ids).to_dict())
 
 
-def test_players_and_groups(store: sqlite_utils.Database) -> None:
-    ids = build_library(store, concepts=1, per_concept=3, failed=0)
+def test_players_and_groups(store: sqlite_utils.Database, study_library: SimpleNamespace) -> None:
+    ids = study_library.build(store, concepts=1, per_concept=3, failed=0)
     a, b = add_player(store, "Nia", rating=1500), add_player(store, "Nia")
     with pytest.raises(KeyError, match="several players are named 'Nia'"):
         find_player(store, "Nia")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from types import SimpleNamespace
 
 import chess
 import numpy as np
@@ -21,11 +22,12 @@ from conceptcoach.study.plan import (
 )
 from conceptcoach.study.runner import OutOfTurn, answer, lesson, mark_studied, session_state
 from conceptcoach.study.scoring import IllegalAnswer, score_answer
-from test_study_library import build_library, visits_for, wrong_move
 
 
-def run_session(db: sqlite_utils.Database, session_id: int, correct_per_item: dict[int, bool] | None = None) -> None:
-    """Walk a session to the end: correct answers unless told otherwise."""
+def run_session(db: sqlite_utils.Database, session_id: int, lib: SimpleNamespace,
+                correct_per_item: dict[int, bool] | None = None) -> None:
+    """Walk a session to the end: correct answers unless told otherwise (wrong ones are
+    ``lib.wrong_move``, ``lib`` being the ``study_library`` fixture)."""
     while True:
         st = session_state(db, session_id)
         if st.current is None:
@@ -35,14 +37,14 @@ def run_session(db: sqlite_utils.Database, session_id: int, correct_per_item: di
             after = mark_studied(db, session_id, it.id, study_ms=1500)
         else:
             ok = True if correct_per_item is None else correct_per_item.get(it.id, True)
-            after = answer(db, session_id, it.id, it.expected[0] if ok else wrong_move(it.fen, it.expected),
+            after = answer(db, session_id, it.id, it.expected[0] if ok else lib.wrong_move(it.fen, it.expected),
                            response_ms=900).state
         # The state returned after a record equals the one derived afresh from the logs.
         assert after == session_state(db, session_id)
 
 
-def test_plan_is_disjoint_shuffled_and_recorded(store: sqlite_utils.Database) -> None:
-    ids = build_library(store)
+def test_plan_is_disjoint_shuffled_and_recorded(store: sqlite_utils.Database, study_library: SimpleNamespace) -> None:
+    ids = study_library.build(store)
     p = add_player(store, "Ada", rating=1800)
     spec = PlanSpec(player_ids=[p.id], concept_ids=ids[:3], per_phase=4, control=ControlSpec(count=2), seed=11)
     planned = create_sessions(store, spec)
@@ -66,11 +68,11 @@ def test_plan_is_disjoint_shuffled_and_recorded(store: sqlite_utils.Database) ->
     assert sum(1 for a, b in zip(learning, learning[1:], strict=False) if a != b) == 3
 
 
-def test_never_reuses_a_position_across_sessions(store: sqlite_utils.Database) -> None:
-    ids = build_library(store, concepts=1, per_concept=14, failed=0)
+def test_never_reuses_a_position_across_sessions(store: sqlite_utils.Database, study_library: SimpleNamespace) -> None:
+    ids = study_library.build(store, concepts=1, per_concept=14, failed=0)
     p = add_player(store, "Ben")
     first = create_sessions(store, PlanSpec([p.id], ids, per_phase=2, seed=1)).session_ids[0]
-    run_session(store, first)
+    run_session(store, first, study_library)
     met = {position_key(a.fen) for a in list_attempts(store, player_ids=[p.id])}
     met |= {position_key(it.fen) for it in session_items(store, first) if it.phase == "learning"}
     assert len(met) == 6
@@ -87,10 +89,10 @@ def test_never_reuses_a_position_across_sessions(store: sqlite_utils.Database) -
     assert create_sessions(store, PlanSpec([q.id], ids, per_phase=3, seed=1)).items_per_session == 9
 
 
-def test_group_plan_excludes_what_any_member_met(store: sqlite_utils.Database) -> None:
-    ids = build_library(store, concepts=1, per_concept=12, failed=0)
+def test_group_plan_excludes_what_any_member_met(store: sqlite_utils.Database, study_library: SimpleNamespace) -> None:
+    ids = study_library.build(store, concepts=1, per_concept=12, failed=0)
     a, b = add_player(store, "A"), add_player(store, "B")
-    run_session(store, create_sessions(store, PlanSpec([a.id], ids, per_phase=2, seed=3)).session_ids[0])
+    run_session(store, create_sessions(store, PlanSpec([a.id], ids, per_phase=2, seed=3)).session_ids[0], study_library)
     both = create_sessions(store, PlanSpec([a.id, b.id], ids, per_phase=2, seed=3))
     s1, s2 = (session_items(store, s) for s in both.session_ids)
     assert [i.fen for i in s1] == [i.fen for i in s2]
@@ -98,8 +100,9 @@ def test_group_plan_excludes_what_any_member_met(store: sqlite_utils.Database) -
     assert not met_by_a & {position_key(i.fen) for i in s1}
 
 
-def test_answers_are_scored_from_the_teachers_search(store: sqlite_utils.Database) -> None:
-    ids = build_library(store, concepts=1, per_concept=12, failed=0)
+def test_answers_are_scored_from_the_teachers_search(store: sqlite_utils.Database,
+                                                     study_library: SimpleNamespace) -> None:
+    ids = study_library.build(store, concepts=1, per_concept=12, failed=0)
     p = add_player(store, "Dana")
     sid = create_sessions(store, PlanSpec([p.id], ids, per_phase=4, seed=5)).session_ids[0]
     st = session_state(store, sid)
@@ -112,7 +115,7 @@ def test_answers_are_scored_from_the_teachers_search(store: sqlite_utils.Databas
     assert a.value_drop == 0.0 and a.partial_credit == 1.0 and a.hints == 1 and a.response_ms == 1234
     it2 = res.state.current
     assert it2 is not None and res.state.index_in_phase == 1
-    wrong = wrong_move(it2.fen, it2.expected)
+    wrong = study_library.wrong_move(it2.fen, it2.expected)
     a2 = answer(store, sid, it2.id, wrong).attempt
     # Second most visited: n=20 of 100, q=+0.10 against +0.30: drop 0.2, keeps 1 - 0.2/2 = 0.9.
     assert not a2.correct and a2.visit_share == pytest.approx(0.2)
@@ -146,9 +149,9 @@ def test_unsearched_answer_uses_the_evaluate_callback() -> None:
     assert score_answer(fen, ("e2e4",), visits, None).answer_uci == ""
 
 
-def test_pause_and_resume_from_the_store_alone(store_path) -> None:  # type: ignore[no-untyped-def]
+def test_pause_and_resume_from_the_store_alone(store_path, study_library: SimpleNamespace) -> None:  # type: ignore[no-untyped-def]
     db = open_store(store_path)
-    ids = build_library(db, concepts=2, per_concept=12, failed=0)
+    ids = study_library.build(db, concepts=2, per_concept=12, failed=0)
     p = add_player(db, "Eve")
     sid = create_sessions(db, PlanSpec([p.id], ids, per_phase=3, learning_per_concept=2, seed=9)).session_ids[0]
     for _ in range(4):
@@ -159,15 +162,15 @@ def test_pause_and_resume_from_the_store_alone(store_path) -> None:  # type: ign
     db2 = open_store(store_path)  # another day, another process
     st = session_state(db2, sid)
     assert st.phase == "pre" and st.index_in_phase == 4 and st.done_items == 4 and st.last_activity
-    run_session(db2, sid)
+    run_session(db2, sid, study_library)
     final = session_state(db2, sid)
     assert final.finished and final.done_items == final.total_items == 6 + 4 + 6
     assert len(list_attempts(db2, session_ids=[sid])) == 12
     db2.conn.close()
 
 
-def test_learning_lesson_and_optional_guess(store: sqlite_utils.Database) -> None:
-    ids = build_library(store, concepts=1, per_concept=12, failed=0)
+def test_learning_lesson_and_optional_guess(store: sqlite_utils.Database, study_library: SimpleNamespace) -> None:
+    ids = study_library.build(store, concepts=1, per_concept=12, failed=0)
     p = add_player(store, "Finn")
     sid = create_sessions(store, PlanSpec([p.id], ids, per_phase=1, learning_per_concept=2, seed=2)).session_ids[0]
     st = session_state(store, sid)
@@ -183,19 +186,19 @@ def test_learning_lesson_and_optional_guess(store: sqlite_utils.Database) -> Non
     assert les.move_san == board.san(chess.Move.from_uci(item.expected[0])) and les.concept_name == "Idea 0"
     assert les.children[0][0] == item.expected[0] and les.children[0][2] == pytest.approx(0.6)
     assert len(les.line_san) == len(item.line) >= 1
-    guess = answer(store, sid, item.id, wrong_move(item.fen, item.expected))
+    guess = answer(store, sid, item.id, study_library.wrong_move(item.fen, item.expected))
     assert guess.attempt.phase == "learning" and guess.state.current == item  # a guess does not advance
     assert mark_studied(store, sid, item.id).index_in_phase == 1
 
 
-def test_review_mode_and_templates(store: sqlite_utils.Database) -> None:
-    ids = build_library(store, concepts=2, per_concept=12, failed=0)
+def test_review_mode_and_templates(store: sqlite_utils.Database, study_library: SimpleNamespace) -> None:
+    ids = study_library.build(store, concepts=2, per_concept=12, failed=0)
     p = add_player(store, "Gus")
     spec = PlanSpec([p.id], ids, per_phase=2, mode="self", seed=4)
     save_template(store, "two ideas", spec.to_dict())
     loaded = PlanSpec.from_dict(get_template(store, "two ideas").plan)
     assert loaded == spec
-    run_session(store, create_sessions(store, loaded).session_ids[0])
+    run_session(store, create_sessions(store, loaded).session_ids[0], study_library)
     rev = create_sessions(store, PlanSpec([p.id], ids, per_phase=3, mode="review", seed=4)).session_ids[0]
     items = session_items(store, rev)
     assert {i.phase for i in items} == {"review"} and len(items) == 6
@@ -203,15 +206,16 @@ def test_review_mode_and_templates(store: sqlite_utils.Database) -> None:
     assert not tested & {position_key(i.fen) for i in items}
 
 
-def test_visits_fixture_is_what_the_docstring_says() -> None:
-    v = visits_for(chess.STARTING_FEN, "e2e4")
+def test_visits_fixture_is_what_the_docstring_says(study_library: SimpleNamespace) -> None:
+    v = study_library.visits_for(chess.STARTING_FEN, "e2e4")
     assert [x["n"] for x in v.values()] == [60, 20, 10, 10] and next(iter(v)) == "e2e4"
 
 
-def test_deleting_an_unstarted_session_frees_its_positions(store: sqlite_utils.Database) -> None:
+def test_deleting_an_unstarted_session_frees_its_positions(store: sqlite_utils.Database,
+                                                           study_library: SimpleNamespace) -> None:
     from conceptcoach.store.sessions import delete_unstarted_session
 
-    ids = build_library(store, concepts=1, per_concept=6, failed=0)
+    ids = study_library.build(store, concepts=1, per_concept=6, failed=0)
     p = add_player(store, "Ola")
     first = create_sessions(store, PlanSpec([p.id], ids, per_phase=2, seed=1)).session_ids[0]
     with pytest.raises(NotEnoughPositions):  # all 6 prototypes are planned in the open session
@@ -227,8 +231,8 @@ def test_deleting_an_unstarted_session_frees_its_positions(store: sqlite_utils.D
         delete_unstarted_session(store, first)
 
 
-def test_time_limit_is_applied_by_the_core(store: sqlite_utils.Database) -> None:
-    ids = build_library(store, concepts=1, per_concept=6, failed=0)
+def test_time_limit_is_applied_by_the_core(store: sqlite_utils.Database, study_library: SimpleNamespace) -> None:
+    ids = study_library.build(store, concepts=1, per_concept=6, failed=0)
     p = add_player(store, "Pia")
     sid = create_sessions(store, PlanSpec([p.id], ids, per_phase=2, seconds_per_position=30, seed=1)).session_ids[0]
     it = session_state(store, sid).current
@@ -265,13 +269,13 @@ def test_network_evaluate_scores_an_unsearched_answer(tiny_net) -> None:  # type
     assert evaluate(mate, "a1a8") == 1.0
 
 
-def test_cli_learning_count_and_delete(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_cli_learning_count_and_delete(tmp_path, capsys, study_library: SimpleNamespace) -> None:  # type: ignore[no-untyped-def]
     from conceptcoach.bootstrap import store_path
     from conceptcoach.cli import main
 
     data = tmp_path / "data"
     db = open_store(store_path(str(data)))
-    ids = build_library(db, concepts=1, per_concept=6, failed=0)
+    ids = study_library.build(db, concepts=1, per_concept=6, failed=0)
     add_player(db, "Quin")
     db.conn.close()
     args = ["--data-dir", str(data), "session", "create", "--player", "Quin", "--concept", str(ids[0]),
@@ -284,17 +288,17 @@ def test_cli_learning_count_and_delete(tmp_path, capsys) -> None:  # type: ignor
     capsys.readouterr()
 
 
-def test_concepts_that_share_prototypes_fit_when_the_positions_allow(store: sqlite_utils.Database) -> None:
+def test_concepts_that_share_prototypes_fit_when_the_positions_allow(store: sqlite_utils.Database,
+                                                                      study_library: SimpleNamespace) -> None:
     # Two concepts from related positions: "Narrow" has exactly 12 prototypes, 6 of
     # which are also prototypes of "Broad" (30). 4+4+4 each fits only if Broad leaves
     # the shared six to Narrow, whatever order the coach lists them in.
     from conceptcoach.store.concepts import NewPrototype, add_concept
-    from test_study_library import real_positions
 
-    pos = real_positions(36)
+    pos = study_library.real_positions(36)
 
     def protos(rows):  # type: ignore[no-untyped-def]
-        return [NewPrototype(fen=f, best_move=b, line=ln, value=0.3, visits=visits_for(f, b), game_key=g)
+        return [NewPrototype(fen=f, best_move=b, line=ln, value=0.3, visits=study_library.visits_for(f, b), game_key=g)
                 for f, b, ln, g in rows]
 
     vec = np.linspace(-1, 1, 16, dtype=np.float32)

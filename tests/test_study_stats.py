@@ -9,6 +9,7 @@ import subprocess
 import sys
 from datetime import timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import sqlite_utils
@@ -19,7 +20,7 @@ from conceptcoach.study.plan import ControlSpec, PlanSpec, create_sessions
 from conceptcoach.study.review import due_reviews, review_cards
 from conceptcoach.study.runner import answer, mark_studied, session_state
 from conceptcoach.study.stats import compute_gains, gain_report
-from test_study_library import build_library, wrong_move
+from conftest import _play_session
 
 # The paper's four grandmasters (METHOD.md section 7): 0/33/25/38% -> 42/58/42/44%.
 # Those percentages are whole positions out of 4 per concept: three players saw 3
@@ -44,23 +45,12 @@ PAPER = {
     "P4": ([2, 1, 2, 1], [2, 2, 2, 1]),
 }
 
-
-def play(db: sqlite_utils.Database, sid: int, scores: dict[tuple[str, int], int]) -> None:
-    """Run a session answering exactly ``scores[(phase, concept)]`` items correctly."""
-    given: dict[tuple[str, int | None], int] = {}
-    while (st := session_state(db, sid)).current is not None:
-        it = st.current
-        if it.phase == "learning":
-            mark_studied(db, sid, it.id)
-            continue
-        key = (it.phase, it.concept_id)
-        ok = given.get(key, 0) < scores.get((it.phase, it.concept_id or -1), 0)  # type: ignore[arg-type]
-        given[key] = given.get(key, 0) + int(ok)
-        answer(db, sid, it.id, it.expected[0] if ok else wrong_move(it.fen, it.expected))
+# Kept for test_exports until it uses the fixtures.
+play = _play_session
 
 
-def paper_store(db: sqlite_utils.Database) -> dict[str, int]:
-    ids = build_library(db, concepts=4, per_concept=12, failed=0)
+def paper_store(db: sqlite_utils.Database, lib: SimpleNamespace) -> dict[str, int]:
+    ids = lib.build(db, concepts=4, per_concept=12, failed=0)
     players = {}
     for name, (pre, post) in PAPER.items():
         p = add_player(db, name)
@@ -69,12 +59,12 @@ def paper_store(db: sqlite_utils.Database) -> dict[str, int]:
         sid = create_sessions(db, PlanSpec([p.id], concepts, per_phase=4, seed=len(name))).session_ids[0]
         scores = {("pre", c): k for c, k in zip(concepts, pre, strict=True)}
         scores |= {("post", c): k for c, k in zip(concepts, post, strict=True)}
-        play(db, sid, scores)
+        lib.play(db, sid, scores)
     return players
 
 
-def test_paper_numbers(store: sqlite_utils.Database) -> None:
-    players = paper_store(store)
+def test_paper_numbers(store: sqlite_utils.Database, study_library: SimpleNamespace) -> None:
+    players = paper_store(store, study_library)
     rep = gain_report(store, seed=0, n_boot=4000)
     o = rep.overall
     assert o is not None and o.n_units == 13 and o.per_phase == 4
@@ -99,8 +89,8 @@ def test_paper_numbers(store: sqlite_utils.Database) -> None:
     assert again.overall == o and rep.control is None and rep.net_gain is None
 
 
-def test_gain_net_of_controls(store: sqlite_utils.Database) -> None:
-    ids = build_library(store, concepts=2, per_concept=12, failed=2)
+def test_gain_net_of_controls(store: sqlite_utils.Database, study_library: SimpleNamespace) -> None:
+    ids = study_library.build(store, concepts=2, per_concept=12, failed=2)
     p = add_player(store, "Hal")
     spec = PlanSpec([p.id], ids[:2], per_phase=4, control=ControlSpec(count=2, source="failed"), seed=8)
     sid = create_sessions(store, spec).session_ids[0]
@@ -123,7 +113,7 @@ def test_gain_net_of_controls(store: sqlite_utils.Database) -> None:
             k = (it.phase, it.concept_id)
             ok = answered.get(k, 0) < scores[(it.phase, it.concept_id)]  # type: ignore[index]
             answered[k] = answered.get(k, 0) + int(ok)
-        answer(store, sid, it.id, it.expected[0] if ok else wrong_move(it.fen, it.expected))
+        answer(store, sid, it.id, it.expected[0] if ok else study_library.wrong_move(it.fen, it.expected))
     rep = gain_report(store, session_ids=[sid])
     assert rep.overall is not None and rep.control is not None
     assert rep.overall.mean_gain == pytest.approx(0.5) and rep.overall.mean_gain_positions == pytest.approx(2.0)
@@ -133,12 +123,12 @@ def test_gain_net_of_controls(store: sqlite_utils.Database) -> None:
     assert rep.net_gain == pytest.approx(0.0) and rep.net_gain_positions == pytest.approx(0.0)
 
 
-def test_review_queue_follows_the_log(store: sqlite_utils.Database) -> None:
-    ids = build_library(store, concepts=2, per_concept=12, failed=0)
+def test_review_queue_follows_the_log(store: sqlite_utils.Database, study_library: SimpleNamespace) -> None:
+    ids = study_library.build(store, concepts=2, per_concept=12, failed=0)
     p = add_player(store, "Ida")
     sid = create_sessions(store, PlanSpec([p.id], ids, per_phase=4, mode="self", seed=1)).session_ids[0]
     # Concept 0 solved 4/4 after study (Easy), concept 1 only 1/4 (Again).
-    play(store, sid, {("post", ids[0]): 4, ("post", ids[1]): 1})
+    study_library.play(store, sid, {("post", ids[0]): 4, ("post", ids[1]): 1})
     cards = {c.concept_id: c for c in review_cards(store, p.id)}
     assert cards[ids[0]].reviews == cards[ids[1]].reviews == 1
     assert cards[ids[0]].last_score == 1.0 and cards[ids[1]].last_score == 0.25
@@ -152,7 +142,7 @@ def test_review_queue_follows_the_log(store: sqlite_utils.Database) -> None:
     assert sorted(later) == sorted(ids)
     # A review session on the due concept moves its card on.
     rev = create_sessions(store, PlanSpec([p.id], [ids[1]], per_phase=4, mode="review", seed=2)).session_ids[0]
-    play(store, rev, {("review", ids[1]): 4})
+    study_library.play(store, rev, {("review", ids[1]): 4})
     assert {c.concept_id: c for c in review_cards(store, p.id)}[ids[1]].reviews == 2
 
 
@@ -169,9 +159,9 @@ while (st := session_state(db, sid)).current is not None:
 
 
 @pytest.mark.slow
-def test_killed_process_loses_no_committed_answer(store_path: Path) -> None:
+def test_killed_process_loses_no_committed_answer(store_path: Path, study_library: SimpleNamespace) -> None:
     db = open_store(store_path)
-    ids = build_library(db, concepts=2, per_concept=24, failed=0)
+    ids = study_library.build(db, concepts=2, per_concept=24, failed=0)
     p = add_player(db, "Jo")
     sid = create_sessions(db, PlanSpec([p.id], ids, per_phase=12, learning_per_concept=0, seed=3)).session_ids[0]
     db.conn.close()
