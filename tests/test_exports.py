@@ -455,7 +455,7 @@ def test_export_file_names_follow_one_pattern() -> None:
     names = {kind: export_file_name(kind, player="Anna Kowalska", session_id=3, concept_id=7)
              for kind in EXPORT_KINDS}
     assert names == {
-        "csv": "Anna_Kowalska-session3-attempts.csv", "json": "Anna_Kowalska-session3.json",
+        "csv": "Anna_Kowalska-session3-attempts.csv", "json": "Anna_Kowalska-session3-results.json",
         "pgn": "Anna_Kowalska-session3-concept7-study.pgn", "epd": "Anna_Kowalska-session3-quiz.epd",
         "html": "Anna_Kowalska-session3-report.html", "pdf": "Anna_Kowalska-session3-concept7-worksheet.pdf",
     }

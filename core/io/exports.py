@@ -83,10 +83,9 @@ def export_file_name(kind: str, *, player: str = "", session_id: int | None = No
         raise ValueError(f"unknown export {kind!r}; one of {', '.join(EXPORT_KINDS)}")
     safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in player) or "player"
     scope = f"session{session_id}" if session_id else "all"
-    if kind == "json":
-        return f"{safe}-session{session_id}.json"
     concept = f"-concept{concept_id}" if concept_id is not None and kind in ("pgn", "pdf") else ""
-    what = {"csv": "attempts", "pgn": "study", "epd": "quiz", "html": "report", "pdf": "worksheet"}[kind]
+    what = {"csv": "attempts", "json": "results", "pgn": "study", "epd": "quiz", "html": "report",
+            "pdf": "worksheet"}[kind]
     return f"{safe}-{scope}{concept}-{what}.{kind}"
 
 
