@@ -27,21 +27,19 @@ from conceptcoach.store.notes import add_note
 from conceptcoach.store.players import add_player
 from conceptcoach.study.plan import ControlSpec, PlanSpec, create_sessions
 from conceptcoach.study.stats import compute_gains, gain_report
-from test_study_library import build_library
-from test_study_stats import play
 
 EVIL_NAMES = ('=HYPERLINK("http://x.example","click")', "<script>alert(1)</script>")
 
 
 @pytest.fixture
-def played(store: sqlite_utils.Database) -> tuple[sqlite_utils.Database, list[int], list[int]]:
-    ids = build_library(store, concepts=3, per_concept=12, failed=1)
+def played(store: sqlite_utils.Database, study_library) -> tuple[sqlite_utils.Database, list[int], list[int]]:  # type: ignore[no-untyped-def]
+    ids = study_library.build(store, concepts=3, per_concept=12, failed=1)
     sessions = []
     for k, name in enumerate(EVIL_NAMES):
         p = add_player(store, name, notes="+notes")
         spec = PlanSpec([p.id], ids[:3], per_phase=4, control=ControlSpec(count=1), seed=20 + k)
         sid = create_sessions(store, spec).session_ids[0]
-        play(store, sid, {("pre", ids[0]): 1, ("post", ids[0]): 3 + k, ("pre", ids[1]): 2, ("post", ids[1]): 2,
+        study_library.play(store, sid, {("pre", ids[0]): 1, ("post", ids[0]): 3 + k, ("pre", ids[1]): 2, ("post", ids[1]): 2,
                           ("pre", ids[2]): 0, ("post", ids[2]): 2})
         sessions.append(sid)
     return store, ids, sessions

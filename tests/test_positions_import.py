@@ -19,7 +19,6 @@ from conceptcoach.store.imports import import_errors
 from conceptcoach.store.players import add_player
 from conceptcoach.store.sessions import session_items
 from conceptcoach.study.plan import ControlSpec, PlanSpec, create_sessions
-from test_study_library import build_library
 
 EPD = """\
 # a coach's quiz set
@@ -117,8 +116,9 @@ def test_missing_file(store: sqlite_utils.Database, tmp_path: Path) -> None:
         import_positions(store, tmp_path / "nope.epd")
 
 
-def test_exports_import_back_and_serve_as_controls(store: sqlite_utils.Database, tmp_path: Path) -> None:
-    ids = build_library(store, concepts=2, per_concept=10, failed=0)
+def test_exports_import_back_and_serve_as_controls(store: sqlite_utils.Database, tmp_path: Path,
+                                                   study_library) -> None:  # type: ignore[no-untyped-def]
+    ids = study_library.build(store, concepts=2, per_concept=10, failed=0)
     protos = list_prototypes(store, ids[1])
     write_epd_quiz(store, [ids[1]], tmp_path / "c1.epd")
     write_concept_pgn(store, ids[1], tmp_path / "c1.pgn")

@@ -7,10 +7,6 @@ from types import SimpleNamespace
 
 import sqlite_utils
 from conceptcoach.store.concepts import list_concepts
-from conftest import _build_study_library
-
-# Kept for test_exports/test_positions_import until they use the fixtures.
-build_library = _build_study_library
 
 
 def test_library_is_real_and_complete(store: sqlite_utils.Database, study_library: SimpleNamespace) -> None:

@@ -20,7 +20,6 @@ from conceptcoach.study.plan import ControlSpec, PlanSpec, create_sessions
 from conceptcoach.study.review import due_reviews, review_cards
 from conceptcoach.study.runner import answer, mark_studied, session_state
 from conceptcoach.study.stats import compute_gains, gain_report
-from conftest import _play_session
 
 # The paper's four grandmasters (METHOD.md section 7): 0/33/25/38% -> 42/58/42/44%.
 # Those percentages are whole positions out of 4 per concept: three players saw 3
@@ -45,8 +44,6 @@ PAPER = {
     "P4": ([2, 1, 2, 1], [2, 2, 2, 1]),
 }
 
-# Kept for test_exports until it uses the fixtures.
-play = _play_session
 
 
 def paper_store(db: sqlite_utils.Database, lib: SimpleNamespace) -> dict[str, int]:
