@@ -370,15 +370,16 @@ class ResultsScreen(QWidget):
 
     # ------------------------------------------------------------------ exports
     def export_path(self, kind: str) -> Path:
+        # The core's one naming pattern ({player}-{scope}-{what}.{kind}); the DB thread has
+        # imported conceptcoach.io.exports at start-up (jobs.preload_core), so this is cheap.
+        from conceptcoach.io.exports import export_file_name
+
         d = self.data
         assert d is not None
         who = next((n for i, n in d.players if i == d.player_id), "player")
-        safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in who) or "player"
-        scope = f"session{d.session_id}" if d.session_id else "all"
-        # Every export is named <player>-<scope>-<what>.<format>.
-        what = {"csv": "attempts", "json": "results", "pgn": f"concept{self._selected_concept()}-study",
-                "epd": "quiz", "html": "report"}[kind]
-        return Path(self.folder.text()).expanduser() / f"{safe}-{scope}-{what}.{kind}"
+        name = export_file_name(kind, player=who, session_id=d.session_id or None,
+                                concept_id=self._selected_concept() if kind == "pgn" else None)
+        return Path(self.folder.text()).expanduser() / name
 
     def _export(self, kind: str) -> None:
         d = self.data
