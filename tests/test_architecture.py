@@ -102,3 +102,14 @@ def test_imports_between_packages_point_one_way() -> None:
                     seen.add(nxt)
                     stack.append((nxt, [*path, nxt]))
     assert cycles == [], cycles
+
+
+def test_one_vocabulary_for_phases_and_statuses() -> None:
+    """The store validates the strings the core enums stand for (it cannot import them)."""
+    from conceptcoach.store.concepts import STATUSES, ConceptStatus
+    from conceptcoach.store.sessions import PHASES, TEST_PHASES
+    from conceptcoach.study.phases import Phase
+
+    assert set(PHASES) == {p.value for p in Phase if p is not Phase.DONE}
+    assert set(TEST_PHASES) == {p.value for p in Phase if p.is_test}
+    assert set(STATUSES) == {s.value for s in ConceptStatus}

@@ -18,6 +18,7 @@ from typing import Any
 
 import chess
 import sqlite_utils
+from conceptcoach.study.phases import Phase
 
 Sub = argparse._SubParsersAction  # noqa: SLF001 - argparse exposes no public name for it
 
@@ -137,7 +138,7 @@ def cmd_session_show(args: argparse.Namespace) -> int:
 
     db = _open(args)
     state = _state_dict(db, args.session)
-    report = compute_gains(list_attempts(db, session_ids=[args.session], phases=("pre", "post")), seed=args.seed)
+    report = compute_gains(list_attempts(db, session_ids=[args.session], phases=(Phase.PRE, Phase.POST)), seed=args.seed)
     names = concept_names(db)
     if args.json:
         print(json.dumps({"state": state, "results": report_dict(report)}, indent=2, default=str))
@@ -164,7 +165,7 @@ def cmd_session_next(args: argparse.Namespace) -> int:
     state = _state_dict(db, args.session)
     cur = state["current"]
     if args.json:
-        if cur is not None and cur["phase"] == "learning":
+        if cur is not None and cur["phase"] == Phase.LEARNING:
             cur["lesson"] = asdict(lesson(db, get_item(db, cur["item"])))
         print(json.dumps(state, indent=2, default=str))
         return 0
@@ -176,7 +177,7 @@ def cmd_session_next(args: argparse.Namespace) -> int:
     print(board.unicode(orientation=board.turn) if args.unicode else board)
     print(f"FEN {cur['fen']}")
     print(f"{'White' if board.turn else 'Black'} to move")
-    if cur["phase"] == "learning":
+    if cur["phase"] == Phase.LEARNING:
         le = lesson(db, get_item(db, cur["item"]))
         print(f"teacher's move: {le.move_san}; line: {' '.join(le.line_san)}")
         for uci, san, share, q in le.children[:5]:
@@ -197,7 +198,7 @@ def cmd_session_answer(args: argparse.Namespace) -> int:
         return _fail(f"session {args.session} is finished; nothing to answer")
     item = st.current
     if args.studied:
-        if item.phase != "learning":
+        if item.phase != Phase.LEARNING:
             return _fail(f"the current item of session {args.session} is a {item.phase}-test position: "
                          "answer it with a move")
         after = mark_studied(db, args.session, item.id, study_ms=args.ms)
@@ -205,7 +206,7 @@ def cmd_session_answer(args: argparse.Namespace) -> int:
         return 0
     if args.move is None:
         return _fail("give a move (UCI or SAN), or --studied for a learning position")
-    if item.phase == "learning":
+    if item.phase == Phase.LEARNING:
         return _fail(f"the current item of session {args.session} is a learning position: "
                      f"study it (conceptcoach session next {args.session}) then mark it with --studied")
     res = answer(db, args.session, item.id, args.move, response_ms=args.ms, hints=args.hints)

@@ -42,6 +42,7 @@ from conceptcoach.store.games import searched_positions_with_choices, stored_sum
 from conceptcoach.store.players import get_player
 from conceptcoach.store.position_sets import set_positions
 from conceptcoach.store.sessions import MODES, NewItem, insert_sessions
+from conceptcoach.study.phases import Phase
 
 CONTROL_SOURCES = ("failed", "machine", "set")
 #: Machine controls skip the first plies (opening moves are not comparable to concept
@@ -113,8 +114,8 @@ class PlanSpec:
     def learning_count(self) -> int:
         return self.per_phase if self.learning_per_concept is None else self.learning_per_concept
 
-    def phases(self) -> tuple[str, ...]:
-        return ("review",) if self.mode == "review" else ("pre", "learning", "post")
+    def phases(self) -> tuple[Phase, ...]:
+        return (Phase.REVIEW,) if self.mode == "review" else (Phase.PRE, Phase.LEARNING, Phase.POST)
 
     def validate(self) -> None:
         if self.mode not in MODES:
@@ -162,7 +163,7 @@ class _Candidate:
     learn_ok: bool | None = None
 
     def fit_for(self, phase: str) -> bool:
-        if phase == "learning":
+        if phase == Phase.LEARNING:
             return self.learn_ok is not False
         return self.quiz_ok is not False
 
@@ -248,7 +249,7 @@ def build_items(db: sqlite_utils.Database, spec: PlanSpec, seed: int) -> list[Ne
             return False
         if c.game_key is not None and games.get(c.game_key, ph) != ph:
             return False  # another phase already uses this game
-        if ph == "learning":
+        if ph == Phase.LEARNING:
             return not (c.line_keys() & test_keys)
         return position_key(c.fen) not in learning_lines
 
@@ -256,7 +257,7 @@ def build_items(db: sqlite_utils.Database, spec: PlanSpec, seed: int) -> list[Ne
         used.add(position_key(c.fen))
         if c.game_key is not None:
             games[c.game_key] = ph
-        if ph == "learning":
+        if ph == Phase.LEARNING:
             learning_lines.update(c.line_keys())
         else:
             test_keys.add(position_key(c.fen))
@@ -285,7 +286,7 @@ def build_items(db: sqlite_utils.Database, spec: PlanSpec, seed: int) -> list[Ne
         chosen: dict[str, list[_Candidate]] = {ph: [] for ph in phases}
         taken: set[int] = set()
         # Tests first (they need verified quiz items, the scarcer kind), then learning.
-        for ph in sorted(phases, key=lambda ph: ph == "learning"):
+        for ph in sorted(phases, key=lambda ph: ph == Phase.LEARNING):
             # Games this phase already uses first, so that games stay free for the others.
             order = sorted(range(len(pool)), key=lambda k: (games.get(pool[k].game_key or "") != ph, k))
             for k in order:
@@ -298,14 +299,14 @@ def build_items(db: sqlite_utils.Database, spec: PlanSpec, seed: int) -> list[Ne
                     place(c, ph)
             if len(chosen[ph]) < counts[ph]:
                 fit = sum(1 for c in pool if c.fit_for(ph))
-                kind = "learning positions" if ph == "learning" else "verified quiz items"
+                kind = "learning positions" if ph == Phase.LEARNING else "verified quiz items"
                 raise NotEnoughPositions(
                     f"{what} ({ph}: {fit} {kind} of {len(pool)} unused positions, "
                     "and no two phases may share a game or a learning line)",
                     needed, len(pool), concept_id, len(taken_here))
         return chosen
 
-    counts = {ph: (spec.learning_count if ph == "learning" else spec.per_phase) for ph in phases}
+    counts = {ph: (spec.learning_count if ph == Phase.LEARNING else spec.per_phase) for ph in phases}
     by_phase: dict[str, list[list[_Candidate]]] = {ph: [] for ph in phases}
     concept_cands: dict[int, list[_Candidate]] = {}
     names: dict[int, str] = {}
@@ -352,7 +353,7 @@ def build_items(db: sqlite_utils.Database, spec: PlanSpec, seed: int) -> list[Ne
 
     items: list[NewItem] = []
     for ph in phases:
-        if ph == "learning":
+        if ph == Phase.LEARNING:
             # Studied concept by concept, concepts in a shuffled order.
             ordered = [c for group in _shuffled(rng, by_phase[ph]) for c in group]
         else:
