@@ -89,3 +89,26 @@ def test_known_ideas_are_not_lessons(store: sqlite_utils.Database, study_library
     player = add_player(store, "Dan")
     with pytest.raises(PlanError, match="checks the method"):
         build_items(store, PlanSpec(player_ids=[player.id], concept_ids=[cid], per_phase=4, seed=1), 1)
+
+
+def test_scoring_accepts_every_accepted_move_and_credits_near_misses_by_the_engine(
+        store: sqlite_utils.Database, study_library) -> None:  # type: ignore[no-untyped-def]
+    from conceptcoach.study.scoring import cp_to_value, score_answer
+
+    ids = study_library.build(store, concepts=1, per_concept=14, failed=0)
+    protos = list_prototypes(store, ids[0])
+    for p in protos:
+        moves = [m.uci() for m in chess.Board(p.fen).legal_moves if m.uci() != p.best_move]
+        evals = {p.best_move: 50, moves[0]: 35, moves[1]: -150}
+        set_prototype_verification(store, p.id, {"status": "verified", "quiz_item": True, "evals": evals,
+                                                 "accepted": {p.best_move: 50, moves[0]: 35}, "line": p.line})
+    player = add_player(store, "Eve")
+    items = build_items(store, PlanSpec(player_ids=[player.id], concept_ids=ids, per_phase=4, seed=2), 2)
+    for it in (it for it in items if it.phase != "learning"):
+        for move in it.expected:  # every accepted move scores as correct
+            s = score_answer(it.fen, it.expected, it.visits, move)
+            assert s.correct and s.partial_credit == 1.0
+        near = next(m for m, v in it.visits.items() if v.get("cp") == -150)
+        s = score_answer(it.fen, it.expected, it.visits, near)
+        assert not s.correct and s.value_drop == pytest.approx(cp_to_value(50) - cp_to_value(-150))
+        assert 0.0 < s.partial_credit < 1.0  # type: ignore[operator]

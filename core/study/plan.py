@@ -198,8 +198,13 @@ def _concept_candidates(db: sqlite_utils.Database, concept_id: int, is_control: 
         accepted = sorted(verdict.get("accepted", {}).items(), key=lambda kv: -kv[1])
         expected = (p.best_move, *[m for m, _ in accepted if m != p.best_move])
         line = tuple(verdict.get("line") or p.line)
+        # The engine's evaluation of every move it searched goes with the item, so that a
+        # near miss is credited from it and the review can show both moves' evaluations.
+        visits = {m: dict(v) for m, v in p.visits.items()}
+        for move, cp in (verdict.get("evals") or {}).items():
+            visits.setdefault(move, {"n": 0.0})["cp"] = float(cp)
         out.append(_Candidate(concept_id, is_control, "prototype", p.id, p.fen, expected, line, p.value,
-                              p.visits, p.game_key, quiz_ok=bool(verdict.get("quiz_item")),
+                              visits, p.game_key, quiz_ok=bool(verdict.get("quiz_item")),
                               learn_ok=verdict.get("status") == "verified"))
     return out
 

@@ -13,6 +13,12 @@ with the position (visits ``{uci: {"n", "q", "p"}}``, Q from the side to move):
   score the answer keeps, ``1 - value_drop / 2`` clipped to [0, 1] (a value v maps
   to an expected score (1 + v) / 2, so a drop of d loses d / 2 of a point).
 
+Items verified by Stockfish carry every accepted move in ``expected`` (all right) and
+the engine's evaluation of each move it searched as ``visits[uci]["cp"]``; where both
+the best accepted move and the answer have one, the drop is measured on the engine's
+evaluation (centipawns mapped to a value by :func:`cp_to_value`) instead of the
+teacher's Q: a near miss gets credit from what an independent engine says.
+
 A move the player tries in a learning position is scored the same way
 (:func:`rate_try`, which adds the teacher's own move and share for comparison);
 :func:`tally_by_phase` counts the concept positions found per phase.
@@ -85,8 +91,13 @@ def score_answer(
     best = expected[0] if expected else None
     q_best = _q(visits, best) if best else None
     drop: float | None = None
+    engine_evals = [cp for cp in (_cp(visits, m) for m in expected) if cp is not None]
+    engine_best = max(engine_evals) if engine_evals else None
+    engine_answer = _cp(visits, uci)
     if correct:
         drop = 0.0
+    elif engine_best is not None and engine_answer is not None:
+        drop = max(0.0, cp_to_value(engine_best) - cp_to_value(engine_answer))
     elif q_best is not None:
         q_ans = _q(visits, uci)
         if q_ans is None and evaluate is not None:
@@ -100,6 +111,19 @@ def score_answer(
     else:
         credit = None
     return Score(uci, san, correct, share, drop, credit)
+
+
+def cp_to_value(cp: float) -> float:
+    """An engine's centipawns as a value in [-1, 1] (expected score 1 / (1 + 10^(-cp/400)),
+    the logistic Elo curve), comparable with the teacher's Q."""
+    return 2.0 / (1.0 + 10.0 ** (-cp / 400.0)) - 1.0
+
+
+def _cp(visits: Mapping[str, Mapping[str, float]], uci: str) -> float | None:
+    child = visits.get(uci)
+    if not child or "cp" not in child:
+        return None
+    return float(child["cp"])
 
 
 def _q(visits: Mapping[str, Mapping[str, float]], uci: str) -> float | None:
