@@ -14,7 +14,11 @@ from conceptcoach.store.schema_concepts import (
     migrate_v6_prototype_verification,
 )
 from conceptcoach.store.schema_engine import migrate_v1_engine, migrate_v4_network_family
-from conceptcoach.store.schema_study import migrate_v2_study, migrate_v5_learning_tries
+from conceptcoach.store.schema_study import (
+    migrate_v2_study,
+    migrate_v5_learning_tries,
+    migrate_v7_note_marks,
+)
 
 Migration = Callable[[sqlite_utils.Database], None]
 
@@ -26,4 +30,5 @@ MIGRATIONS: tuple[Migration, ...] = (
     migrate_v4_network_family,
     migrate_v5_learning_tries,
     migrate_v6_prototype_verification,
+    migrate_v7_note_marks,
 )

@@ -10,6 +10,8 @@ attempt log and needs no table of its own.
 Moves a player tries in a learning position (``learning_tries``) are append-only too,
 and kept apart from the attempt log: they are practice with feedback, not test answers,
 so gains, review and exports never mistake them for one.
+
+Schema v7: a note keeps the arrows and squares the coach drew on its position.
 """
 
 from __future__ import annotations
@@ -186,3 +188,10 @@ def migrate_v5_learning_tries(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX learning_tries_session ON learning_tries(session_id)")
     db.execute("CREATE INDEX learning_tries_player ON learning_tries(player_id)")
     _append_only(db, "learning_tries", "the log of learning tries")
+
+
+def migrate_v7_note_marks(db: sqlite_utils.Database) -> None:
+    """Schema v7: the coach's arrows and marked squares drawn on a position, kept with the
+    note on it (JSON ``{"arrows": ["e2e4", ...], "squares": ["d5", ...]}``, '' for none)."""
+    db.execute("ALTER TABLE notes ADD COLUMN marks TEXT NOT NULL DEFAULT ''")
+    db.execute("CREATE INDEX notes_prototype ON notes(prototype_id)")

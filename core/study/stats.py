@@ -267,3 +267,64 @@ def gain_report(
 
     attempts = list_attempts(db, session_ids=session_ids, player_ids=player_ids, phases=("pre", "post"))
     return compute_gains(attempts, seed=seed, n_boot=n_boot)
+
+
+# ----- progress over time ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SessionScores:
+    """A player's test scores in one session: over its concept positions (``concept_id``
+    None) or over one concept's. A score is the share of the teacher's moves found;
+    None where the phase has no answer yet. Control positions are left out."""
+
+    session_id: int
+    when: str  # time of the session's first test answer (ISO, UTC)
+    concept_id: int | None
+    n_pre: int
+    pre_correct: int
+    n_post: int
+    post_correct: int
+
+    @property
+    def pre_score(self) -> float | None:
+        return self.pre_correct / self.n_pre if self.n_pre else None
+
+    @property
+    def post_score(self) -> float | None:
+        return self.post_correct / self.n_post if self.n_post else None
+
+
+def scores_over_time(attempts: Iterable[AttemptLike]) -> list[SessionScores]:
+    """Pre-test and post-test scores per session, oldest session first: for each session
+    one row over all its concepts (``concept_id`` None), then one per concept. Sessions
+    with a pre-test only (still running) are included, their post score None."""
+    first: dict[int, str] = {}
+    cells: dict[tuple[int, int | None], list[int]] = {}
+    for a in attempts:
+        if a.phase not in ("pre", "post") or a.is_control:
+            continue
+        sid = int(a.session_id)
+        when = str(getattr(a, "answered_at", "") or "")
+        if sid not in first or (when and when < first[sid]):
+            first[sid] = when
+        off = 0 if a.phase == "pre" else 2
+        keys = [(sid, None)] if a.concept_id is None else [(sid, None), (sid, a.concept_id)]
+        for key in keys:
+            cell = cells.setdefault(key, [0, 0, 0, 0])
+            cell[off] += 1
+            cell[off + 1] += int(bool(a.correct))
+    order = sorted(first, key=lambda s: (first[s], s))
+    out: list[SessionScores] = []
+    for sid in order:
+        keys = [(sid, None)] + sorted((k for k in cells if k[0] == sid and k[1] is not None),
+                                      key=lambda k: k[1] or 0)
+        out.extend(SessionScores(sid, first[sid], cid, *cells[(sid, cid)]) for _, cid in keys)
+    return out
+
+
+def player_progress(db: sqlite_utils.Database, player_id: int) -> list[SessionScores]:
+    """:func:`scores_over_time` of one player, from the store's attempt log."""
+    from conceptcoach.store.attempts import list_attempts
+
+    return scores_over_time(list_attempts(db, player_ids=[player_id], phases=("pre", "post")))
