@@ -4,6 +4,10 @@ A concept's score on a position is v . z_l(x) with z_l laid out as channels x 8 
 in the side-to-move frame. Summing v * z over channels gives one number per cell,
 its share of the score; mapped back to board squares (a1 = 0 .. h8 = 63) and scaled
 to [-1, 1], that is the heat the learning view paints on the squares.
+
+Both families lay their planes out the same way (row = rank, column = file, flipped
+top to bottom when Black is to move), so one mapping serves ours and lc0's; positions
+are encoded by the evaluator of the network the concept came from.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from typing import Any
 import chess
 import numpy as np
 import numpy.typing as npt
-from conceptcoach.engine.encoding import encode_batch, square_to_plane_cell
+from conceptcoach.engine.encoding import square_to_plane_cell
 from conceptcoach.engine.network import Evaluator
 
 
@@ -42,7 +46,7 @@ def prototype_heats(
     if not fens:
         return []
     boards = [chess.Board(f) for f in fens]
-    acts = evaluator.activations(encode_batch(boards), [layer])[layer]
+    acts = evaluator.activations(evaluator.encode_batch(boards), [layer])[layer]
     return [square_heat(vector, acts[i], b.turn == chess.WHITE) for i, b in enumerate(boards)]
 
 

@@ -12,6 +12,10 @@ constraint rows are pairs (x+_t, x-_{t,j}) for every depth t > j both lines reac
 
 A pair whose two positions are the same (a transposition) says nothing and would
 make the program infeasible, so it is dropped here and counted in ``dropped``.
+
+Positions are encoded by the teacher's evaluator, whatever its family: an lc0 teacher
+reads each board's move stack (the line from the root, and the game before it when
+:func:`build_rollout` is given the root board of the game).
 """
 
 from __future__ import annotations
@@ -23,7 +27,6 @@ from typing import Any
 import chess
 import numpy as np
 import numpy.typing as npt
-from conceptcoach.engine.encoding import encode_batch
 from conceptcoach.engine.network import Evaluator
 from conceptcoach.engine.summary import TreeSummary
 
@@ -77,10 +80,15 @@ class Rollout:
         return np.asarray(plus, np.int64), np.asarray(minus, np.int64), where
 
 
-def build_rollout(summary: TreeSummary, params: RolloutParams | None = None) -> Rollout:
-    """Replay a stored tree summary's chosen line and qualifying branches."""
+def build_rollout(summary: TreeSummary, params: RolloutParams | None = None,
+                  root: chess.Board | None = None) -> Rollout:
+    """Replay a stored tree summary's chosen line and qualifying branches. ``root`` is
+    the summary's position with the game's moves before it on its stack, for a network
+    that reads history (lc0); by default the position is set up from the FEN alone."""
     p = params or RolloutParams()
-    root = chess.Board(summary.fen)
+    if root is not None and root.fen() != summary.fen:
+        raise ValueError(f"the root board {root.fen()} is not the summary's position {summary.fen}")
+    root = chess.Board(summary.fen) if root is None else root
     boards: list[chess.Board] = [root.copy()]
     chosen = [0]
     board = root.copy()
@@ -111,11 +119,12 @@ def build_rollout(summary: TreeSummary, params: RolloutParams | None = None) -> 
 def rollout_activations(
     evaluator: Evaluator, rollouts: Sequence[Rollout], layers: Sequence[str], batch_size: int = 256
 ) -> list[dict[str, npt.NDArray[np.float32]]]:
-    """Activations of every position of every rollout, per layer (one batched pass)."""
+    """Activations of every position of every rollout, per layer (one batched pass),
+    the positions encoded by ``evaluator`` (its family's planes)."""
     boards = [b for r in rollouts for b in r.boards]
     if not boards:
         return [{layer: np.zeros((0, 0), np.float32) for layer in layers} for _ in rollouts]
-    acts = evaluator.activations(encode_batch(boards), layers, batch_size=batch_size)
+    acts = evaluator.activations(evaluator.encode_batch(boards), layers, batch_size=batch_size)
     out: list[dict[str, npt.NDArray[np.float32]]] = []
     start = 0
     for r in rollouts:

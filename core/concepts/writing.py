@@ -13,7 +13,6 @@ from conceptcoach.concepts.run_config import DiscoveryRun, PoolItem
 from conceptcoach.concepts.stages import dense, solved_programs
 from conceptcoach.concepts.teachability import split_by_game
 from conceptcoach.concepts.verdicts import concept_status, distinct_concepts
-from conceptcoach.engine.encoding import encode_batch
 from conceptcoach.engine.network import Evaluator
 from conceptcoach.store.concepts import (
     ConceptStatus,
@@ -94,7 +93,7 @@ def stage_static(run: DiscoveryRun, evaluator: Evaluator, pool: list[PoolItem]) 
     cfg = run.config
     if not cfg.static_themes or not pool:
         return
-    pool_acts = evaluator.activations(encode_batch([chess.Board(it.summary.fen) for it in pool]), run.layers)
+    pool_acts = evaluator.activations(evaluator.encode_batch([chess.Board(it.summary.fen) for it in pool]), run.layers)
     for i, theme in enumerate(cfg.static_themes):
         uid = f"{run.run_id}:static:{theme}"
         if concept_uid_exists(run.db, uid):
@@ -104,7 +103,7 @@ def stage_static(run: DiscoveryRun, evaluator: Evaluator, pool: list[PoolItem]) 
         if sum(lab.positive for lab in labels) < 20 or sum(not lab.positive for lab in labels) < 20:
             run.log.append(f"static theme {theme}: too few labelled human positions; skipped")
             continue
-        acts = evaluator.activations(encode_batch([chess.Board(lab.fen) for lab in labels]), run.layers)
+        acts = evaluator.activations(evaluator.encode_batch([chess.Board(lab.fen) for lab in labels]), run.layers)
         choice = fit_static_best_layer(acts, labels, cfg.static_pairs, seed=cfg.seed, method=cfg.solver)
         vector = choice.result.solve.vector
         if vector is None:

@@ -6,24 +6,40 @@ edge is followed. Leaves are gathered in batches for the network, with virtual l
 so that one batch explores several lines; terminal positions (mate, stalemate,
 repetition, fifty moves, insufficient material) are scored exactly and never sent
 to the network.
+
+The network is an :class:`~conceptcoach.engine.network.Evaluator` of either family:
+positions are encoded and legal moves indexed through its ``encode`` and ``legal``
+(a plain function of the planes falls back to our encoding). The search pushes moves
+on a copy of the root board that keeps its move stack, so an lc0 network sees the
+game's history at every node.
+
+While the network evaluates one batch (in a helper thread: torch releases the GIL),
+the search gathers the next one (``SearchConfig.overlap``), so python-chess's move
+generation and the tree's bookkeeping run beside the network instead of after it.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 
 import chess
 import numpy as np
 import numpy.typing as npt
-from conceptcoach.engine.encoding import NUM_PLANES, encode_board, legal_move_indices
+from conceptcoach.engine.encoding import encode_board, legal_move_indices
 from conceptcoach.engine.summary import TreeSummary, summarise
 
-# evaluate(planes (B, 21, 8, 8)) -> (policy logits (B, 4672), values (B,))
+# evaluate(planes (B, planes, 8, 8)) -> (policy logits (B, moves), values (B,))
 EvaluateFn = Callable[
     [npt.NDArray[np.float32]], tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]
 ]
+EncodeFn = Callable[[chess.Board], npt.NDArray[np.float32]]
+LegalFn = Callable[[chess.Board], tuple[list[chess.Move], npt.NDArray[np.int64]]]
+# A batch on its way to the network: each leaf's path from the root, the leaf, its
+# legal moves' policy indices.
+Pending = list[tuple[list[tuple["Node", int]], "Node", npt.NDArray[np.int64]]]
 
 
 @dataclass(frozen=True)
@@ -39,6 +55,7 @@ class SearchConfig:
     dirichlet_epsilon: float = 0.25
     root_noise: bool = False
     twofold_draw: bool = True  # a position repeated inside the tree counts as a draw
+    overlap: bool = True  # gather the next batch while the network evaluates this one
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -97,6 +114,10 @@ class MCTS:
         rng: np.random.Generator | None = None,
     ) -> None:
         self.evaluate = evaluate
+        # Our Evaluator and lc0's encode and index moves themselves; a bare function
+        # of the planes is one of ours.
+        self.encode: EncodeFn = getattr(evaluate, "encode", encode_board)
+        self.legal: LegalFn = getattr(evaluate, "legal", legal_move_indices)
         self.config = config or SearchConfig()
         self.rng = rng or np.random.default_rng(0)
         self.board = board.copy()
@@ -107,13 +128,13 @@ class MCTS:
     # -- expansion ---------------------------------------------------------
     def _prepare(self, node: Node, board: chess.Board, in_tree: bool) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]] | None:
         """Set up ``node``'s moves; returns (indices, planes) if it needs the network."""
-        moves, idx = legal_move_indices(board)
+        moves, idx = self.legal(board)
         node.terminal = terminal_value(board, moves, in_tree, self.config.twofold_draw)
         if node.terminal is not None:
             return None
         node.moves = moves
         node.children = [None] * len(moves)
-        return idx, encode_board(board)
+        return idx, self.encode(board)
 
     @staticmethod
     def _set_priors(node: Node, logits: npt.NDArray[np.float32], idx: npt.NDArray[np.int64]) -> None:
@@ -180,70 +201,101 @@ class MCTS:
         self._expand_root()
         self._apply_noise()
         target = simulations if simulations is not None else cfg.simulations
+        if self.root.terminal is not None or target <= 0:
+            return self.summary()
+        shape = self.encode(self.board).shape
+        # Two buffers: the network reads one while the next batch is written into the other.
+        buffers = [np.zeros((cfg.batch_size, *shape), np.float32) for _ in range(2)]
+        executor = ThreadPoolExecutor(max_workers=1) if cfg.overlap else None
+        in_flight: tuple[Future[tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]], Pending] | None = None
         done = 0
+        turn = 0
+        try:
+            while done < target and self.root.terminal is None:
+                if should_stop is not None and should_stop():
+                    break
+                planes = buffers[turn % 2]
+                turn += 1
+                pending, backed_up = self._gather(planes, target - done)
+                done += backed_up + len(pending)
+                if executor is None:
+                    if pending:
+                        self._apply(pending, *self.evaluate(planes[: len(pending)]))
+                    continue
+                submitted = (executor.submit(self.evaluate, planes[: len(pending)]), pending) if pending else None
+                if in_flight is not None:
+                    self._apply(in_flight[1], *in_flight[0].result())
+                in_flight = submitted
+            if in_flight is not None:
+                self._apply(in_flight[1], *in_flight[0].result())
+                in_flight = None
+        finally:
+            if executor is not None:
+                executor.shutdown(wait=True)
+        return self.summary()
+
+    def _gather(self, planes: npt.NDArray[np.float32], budget: int) -> tuple[Pending, int]:
+        """Descend from the root up to ``batch_size`` times (at most ``budget`` playouts),
+        writing new leaves' planes into ``planes``; terminal leaves are backed up at once.
+        Returns the leaves waiting for the network and the number of terminal backups."""
+        cfg = self.config
         board = self.board
         root = self.root
         vl = cfg.virtual_loss
-        planes_buf = np.zeros((cfg.batch_size, NUM_PLANES, 8, 8), np.float32)
-        while done < target and root.terminal is None:
-            if should_stop is not None and should_stop():
-                break
-            pending: list[tuple[list[tuple[Node, int]], Node, npt.NDArray[np.int64]]] = []
-            collisions = 0
-            while len(pending) < cfg.batch_size and done + len(pending) < target:
-                node = root
-                path: list[tuple[Node, int]] = []
-                depth = 0
-                queued = False  # this descent added a new leaf to the batch
-                while True:
-                    if node.terminal is not None:
-                        break
-                    i = self._select_edge(node)
-                    node.n[i] += vl
-                    node.w[i] -= vl
-                    node.visits += vl
-                    path.append((node, i))
-                    board.push(node.moves[i])
-                    depth += 1
-                    child = node.children[i]
-                    if child is None:
-                        child = Node()
-                        node.children[i] = child
-                        prepared = self._prepare(child, board, in_tree=True)
-                        if prepared is not None:
-                            idx, planes = prepared
-                            planes_buf[len(pending)] = planes
-                            child.pending = True
-                            pending.append((path, child, idx))
-                            queued = True
-                            node = child
-                            break
-                        node = child
-                        break
-                    node = child
-                    if node.pending:
-                        break
-                for _ in range(depth):
-                    board.pop()
-                if node.pending and not queued:
-                    # Collision with a leaf already waiting in this batch.
-                    self._undo_virtual(path, vl)
-                    collisions += 1
-                    if collisions > cfg.batch_size:
-                        break
-                    continue
+        pending: Pending = []
+        backed_up = 0
+        collisions = 0
+        while len(pending) < cfg.batch_size and backed_up + len(pending) < budget:
+            node = root
+            path: list[tuple[Node, int]] = []
+            queued = False  # this descent added a new leaf to the batch
+            while True:
                 if node.terminal is not None:
-                    self._backup(path, node, node.terminal, vl)
-                    done += 1
-            if pending:
-                logits, values = self.evaluate(planes_buf[: len(pending)])
-                self.evaluations += len(pending)
-                for k, (path, leaf, idx) in enumerate(pending):
-                    self._set_priors(leaf, logits[k], idx)
-                    leaf.pending = False
-                    self._backup(path, leaf, float(values[k]), vl)
-                done += len(pending)
-        return self.summary()
+                    break
+                i = self._select_edge(node)
+                node.n[i] += vl
+                node.w[i] -= vl
+                node.visits += vl
+                path.append((node, i))
+                board.push(node.moves[i])
+                child = node.children[i]
+                if child is None:
+                    child = Node()
+                    node.children[i] = child
+                    prepared = self._prepare(child, board, in_tree=True)
+                    if prepared is not None:
+                        idx, leaf_planes = prepared
+                        planes[len(pending)] = leaf_planes
+                        child.pending = True
+                        pending.append((path, child, idx))
+                        queued = True
+                    node = child
+                    break
+                node = child
+                if node.pending:
+                    break
+            for _ in range(len(path)):
+                board.pop()
+            if node.pending and not queued:
+                # Collision with a leaf already waiting for the network.
+                self._undo_virtual(path, vl)
+                collisions += 1
+                if collisions > cfg.batch_size:
+                    break
+                continue
+            if node.terminal is not None:
+                self._backup(path, node, node.terminal, vl)
+                backed_up += 1
+        return pending, backed_up
+
+    def _apply(self, pending: Pending, logits: npt.NDArray[np.float32], values: npt.NDArray[np.float32]) -> None:
+        """Priors and values of a batch the network has evaluated, backed up its paths."""
+        vl = self.config.virtual_loss
+        self.evaluations += len(pending)
+        for k, (path, leaf, idx) in enumerate(pending):
+            self._set_priors(leaf, logits[k], idx)
+            leaf.pending = False
+            self._backup(path, leaf, float(values[k]), vl)
 
     def summary(self, depth: int = 10, value_gap: float = 0.20, visit_gap: float = 0.10,
                 max_branches: int = 3, min_branch_visits: int = 2) -> TreeSummary:

@@ -9,12 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import chess
 import numpy as np
 import numpy.typing as npt
 import torch
 import torch.nn.functional as F
 from conceptcoach.engine.config import NetworkConfig
-from conceptcoach.engine.encoding import MOVE_PLANES, NUM_MOVES
+from conceptcoach.engine.encoding import (
+    MOVE_PLANES,
+    NUM_MOVES,
+    encode_batch,
+    encode_board,
+    legal_move_indices,
+)
 from torch import nn
 
 
@@ -76,20 +83,63 @@ class PolicyValueNet(nn.Module):
 
 
 class Evaluator:
-    """Batched CPU inference for search and analysis (no gradients, eval mode)."""
+    """Batched CPU inference of one of our networks (no gradients, eval mode), and the
+    one interface search, analysis, discovery and heat use whatever the family.
+
+    The methods that depend on the family: :meth:`encode` / :meth:`encode_batch`
+    (board to input planes), :meth:`legal` (legal moves and their policy indices),
+    :meth:`layer_names`. The rest is shared: :meth:`__call__` gives policy logits and
+    a value in [-1, 1] for the side to move, :meth:`activations` the flattened
+    activations of named layers. lc0 networks come as
+    :class:`conceptcoach.engine.lc0.evaluator.Lc0Evaluator`, a subclass, from
+    :func:`conceptcoach.engine.networks.load_evaluator`.
+
+    >>> ev = Evaluator(PolicyValueNet())  # doctest: +SKIP
+    >>> logits, values = ev(ev.encode_batch([chess.Board()]))  # doctest: +SKIP
+    >>> moves, idx = ev.legal(chess.Board()); priors = logits[0][idx]  # doctest: +SKIP
+    """
+
+    #: The :class:`~conceptcoach.store.networks.NetworkFamily` value of the network.
+    family = "ours"
 
     def __init__(self, net: PolicyValueNet, threads: int | None = None) -> None:
         if threads is not None:
             torch.set_num_threads(threads)
-        self.net = net.eval()
+        self.net: nn.Module = net.eval()
         self.config = net.config
+        self.width = net.config.channels * 64  # numbers per flattened activation
 
+    # -- what depends on the family ---------------------------------------------------
+    def encode(self, board: chess.Board) -> npt.NDArray[np.float32]:
+        """The input planes of ``board`` (21 x 8 x 8 for ours; lc0 reads its move stack)."""
+        return encode_board(board)
+
+    def encode_batch(self, boards: Sequence[chess.Board]) -> npt.NDArray[np.float32]:
+        """The input planes of several boards, stacked (B, planes, 8, 8)."""
+        return encode_batch(list(boards))
+
+    def legal(self, board: chess.Board) -> tuple[list[chess.Move], npt.NDArray[np.int64]]:
+        """The legal moves of ``board`` and their indices in this network's policy."""
+        return legal_move_indices(board)
+
+    def layer_names(self) -> list[str]:
+        """Layers :meth:`activations` can read: ``stem``, ``block0`` .. ``block{n-1}``."""
+        return self.config.layer_names()
+
+    def _forward(
+        self, x: torch.Tensor, capture: Sequence[str]
+    ) -> tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
+        """Policy logits, values (B,) for the side to move, captured activations."""
+        logits, value, acts = self.net(x, capture=capture)
+        return logits, value, acts
+
+    # -- shared ---------------------------------------------------------------------------
     def __call__(
         self, planes: npt.NDArray[np.float32]
     ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
-        """Policy logits (B, 4672) and values (B,) for a batch of encoded positions."""
+        """Policy logits (B, moves) and values (B,) for a batch of encoded positions."""
         with torch.inference_mode():
-            logits, value, _ = self.net(torch.from_numpy(planes))
+            logits, value, _ = self._forward(torch.from_numpy(planes), ())
         return logits.numpy(), value.numpy()
 
     def activations(
@@ -99,11 +149,11 @@ class Evaluator:
         chunks: dict[str, list[npt.NDArray[np.float32]]] = {name: [] for name in layers}
         with torch.inference_mode():
             for start in range(0, len(planes), batch_size):
-                _, _, acts = self.net(torch.from_numpy(planes[start : start + batch_size]), capture=layers)
+                _, _, acts = self._forward(torch.from_numpy(planes[start : start + batch_size]), layers)
                 for name in layers:
                     chunks[name].append(acts[name].flatten(1).numpy().copy())
         return {
-            name: np.concatenate(parts) if parts else np.zeros((0, self.config.channels * 64), np.float32)
+            name: np.concatenate(parts) if parts else np.zeros((0, self.width), np.float32)
             for name, parts in chunks.items()
         }
 

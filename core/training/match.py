@@ -27,7 +27,6 @@ import chess
 import chess.engine
 import chess.pgn
 import numpy as np
-from conceptcoach.engine.encoding import encode_board, legal_move_indices
 from conceptcoach.training.generate import DEFAULT_STOCKFISH, UciEngine, parse_info
 
 # -- Elo -------------------------------------------------------------------------------
@@ -82,7 +81,9 @@ class Player(Protocol):
 
 @dataclass(frozen=True)
 class PlayerSpec:
-    """``net:PATH[:SIMS]`` (SIMS <= 1: the raw policy's top move) or ``sf:ELO[:SECONDS]``."""
+    """``net:PATH[:SIMS]`` (one of our checkpoints; SIMS <= 1: the raw policy's top move),
+    ``lc0:PATH[:SIMS]`` (an lc0 ``.pb.gz`` network such as Maia, likewise) or
+    ``sf:ELO[:SECONDS]``."""
 
     kind: str
     path: str = ""
@@ -93,45 +94,56 @@ class PlayerSpec:
     @classmethod
     def parse(cls, text: str) -> PlayerSpec:
         parts = text.split(":")
-        if parts[0] == "net" and len(parts) in (2, 3):
-            return cls("net", path=parts[1], sims=int(parts[2]) if len(parts) == 3 else 1)
+        if parts[0] == "lc0" and (len(parts) < 2 or not parts[1].lower().endswith((".pb.gz", ".pb"))):
+            raise ValueError(f"{text!r}: expected lc0:PATH[:SIMS] with PATH an lc0 network file (.pb.gz)")
+        if parts[0] in ("net", "lc0") and len(parts) in (2, 3):
+            return cls(parts[0], path=parts[1], sims=int(parts[2]) if len(parts) == 3 else 1)
         if parts[0] == "sf" and len(parts) in (2, 3):
             elo = int(parts[1])
             if not 1350 <= elo <= 2850:
                 raise ValueError(f"{text}: Stockfish 15.1 accepts UCI_Elo 1350..2850")
             return cls("sf", elo=elo, seconds=float(parts[2]) if len(parts) == 3 else 0.1)
-        raise ValueError(f"{text!r}: expected net:PATH[:SIMS] or sf:ELO[:SECONDS]")
+        raise ValueError(f"{text!r}: expected net:PATH[:SIMS], lc0:PATH[:SIMS] or sf:ELO[:SECONDS]")
 
     def label(self) -> str:
-        if self.kind == "net":
-            return f"{Path(self.path).stem}@{'policy' if self.sims <= 1 else f'{self.sims}sims'}"
+        if self.kind in ("net", "lc0"):
+            stem = Path(self.path).name.removesuffix(".pb.gz") if self.kind == "lc0" else Path(self.path).stem
+            return f"{stem}@{'policy' if self.sims <= 1 else f'{self.sims}sims'}"
         return f"stockfish-elo{self.elo}@{self.seconds}s"
 
 
 class NetPlayer:
-    """The network alone (raw policy) or with MCTS; one torch thread per process."""
+    """A network of either family alone (raw policy) or with MCTS; one torch thread per
+    process. lc0 networks read the game's moves from the board they are given."""
 
     def __init__(self, spec: PlayerSpec) -> None:
         import torch
-        from conceptcoach.engine.checkpoint import load_checkpoint
         from conceptcoach.engine.mcts import SearchConfig
         from conceptcoach.engine.network import Evaluator
 
         torch.set_num_threads(1)
-        net, _ = load_checkpoint(spec.path)
-        self.evaluator = Evaluator(net)
+        self.evaluator: Evaluator
+        if spec.kind == "lc0":
+            from conceptcoach.engine.lc0 import lc0_evaluator
+
+            self.evaluator = lc0_evaluator(spec.path)
+        else:
+            from conceptcoach.engine.checkpoint import load_checkpoint
+
+            net, _ = load_checkpoint(spec.path)
+            self.evaluator = Evaluator(net)
         self.sims = spec.sims
         self.search = SearchConfig(simulations=max(1, spec.sims))
         self.name = spec.label()
 
     def move(self, board: chess.Board) -> chess.Move:
-        moves, idx = legal_move_indices(board)
+        moves, idx = self.evaluator.legal(board)
         if len(moves) == 1:
             # A forced move needs no search; and MCTS.run loops forever on a root with a
             # single legal move (the re-selected pending leaf is never counted as a collision).
             return moves[0]
         if self.sims <= 1:
-            logits, _ = self.evaluator(encode_board(board)[None])
+            logits, _ = self.evaluator(self.evaluator.encode(board)[None])
             return moves[int(np.argmax(logits[0][idx]))]
         from conceptcoach.engine.mcts import MCTS
 
@@ -162,7 +174,7 @@ class StockfishPlayer:
 
 
 def make_player(spec: PlayerSpec, engine_path: str) -> Player:
-    return NetPlayer(spec) if spec.kind == "net" else StockfishPlayer(spec, engine_path)
+    return NetPlayer(spec) if spec.kind in ("net", "lc0") else StockfishPlayer(spec, engine_path)
 
 
 # -- openings ----------------------------------------------------------------------------

@@ -20,6 +20,8 @@ an en-passant pawn put back on its square before the double step.
 
 from __future__ import annotations
 
+from typing import Any
+
 import chess
 import numpy as np
 import numpy.typing as npt
@@ -81,46 +83,86 @@ def _before_double_step(board: chess.Board) -> chess.Board:
     return before
 
 
+# One position of the game as the planes need it: the six piece bitboards, White's and
+# Black's occupancy, side to move, castling rights, rule-50 count.
+_Position = tuple[int, int, int, int, int, int, int, int, bool, int, int]
+
+
+def _position(p: Any) -> _Position:
+    """``p`` is a board or one of python-chess's saved states of one (the same fields)."""
+    if isinstance(p, chess.Board):
+        white, black = p.occupied_co[chess.WHITE], p.occupied_co[chess.BLACK]
+    else:
+        white, black = p.occupied_w, p.occupied_b
+    return (p.pawns, p.knights, p.bishops, p.rooks, p.queens, p.kings,
+            white, black, p.turn, p.castling_rights, p.halfmove_clock)
+
+
+def _key(pos: _Position) -> tuple[int | bool, ...]:
+    return pos[:7] + pos[8:10]  # no black occupancy (implied), no rule-50 count
+
+
+def _positions(board: chess.Board, first: int) -> dict[int, _Position]:
+    """Positions ``first`` .. ``len(board.move_stack)`` of the game (0 is the root).
+
+    python-chess keeps the state before each move on its stack (``Board._stack``, what
+    ``pop`` restores), so earlier positions are read, not replayed: encoding stays as cheap
+    at move 80 as at move 1, which matters for a search that encodes every leaf."""
+    last = len(board.move_stack)
+    states = getattr(board, "_stack", None)
+    out: dict[int, _Position] = {last: _position(board)}
+    if states is not None and len(states) == last:
+        for idx in range(first, last):
+            out[idx] = _position(states[idx])
+    else:  # a python-chess without the state stack: replay from the root
+        replay = board.root()
+        for idx, move in enumerate(board.move_stack):
+            if idx >= first:
+                out[idx] = _position(replay)
+            replay.push(move)
+    if first == 0 and last > 0:
+        # The root's rights as a FEN gave them may name rooks or kings that are not there;
+        # python-chess cleans them at the first push, so every later state is clean.
+        out[0] = out[0][:9] + (board.root().clean_castling_rights(),) + out[0][10:]
+    return out
+
+
 def encode_lc0(board: chess.Board) -> npt.NDArray[np.float32]:
     """The (112, 8, 8) float32 input planes lc0 builds for ``board`` and its move stack.
 
     >>> encode_lc0(chess.Board()).shape
     (112, 8, 8)
     """
-    root = board.root()
-    # Only the last HISTORY positions are drawn, but every one is keyed: a drawn
-    # position is marked when any earlier position of the game had the same key.
     last = len(board.move_stack)
-    drawn: dict[int, chess.Board] = {0: root}
-    keys = [_position_key(root)]
-    replay = root.copy(stack=False)
-    for ply, move in enumerate(board.move_stack, start=1):
-        replay.push(move)
-        keys.append(_position_key(replay))
-        if ply > last - HISTORY:
-            drawn[ply] = replay.copy(stack=False)
+    drawn = range(last, max(-1, last - HISTORY), -1)  # newest first
+    # A position can only repeat one since the last pawn move or capture (both
+    # irreversible), so the keys needed go back that far from each drawn position.
+    clocks = {last: board.halfmove_clock}
+    first = max(0, last - HISTORY + 1)
+    positions = _positions(board, first)
+    for idx in drawn:
+        clocks[idx] = positions[idx][10]
+    window = max(0, min(idx - clocks[idx] for idx in drawn))
+    if window < first:
+        positions = _positions(board, window)
+    keys = {idx: _key(pos) for idx, pos in positions.items()}
 
     us = board.turn
-    them = not us
     mirror = us == chess.BLACK
     masks: list[int] = []
     repeated: list[bool] = []
-    fill = None if _is_standard_start(root) else _before_double_step(root)
-    for slot in range(HISTORY):
-        idx = last - slot
-        if idx >= 0:
-            position = drawn[idx]
-            seen_before = keys[idx] in keys[:idx]
-        elif fill is not None:
-            position, seen_before = fill, False
-        else:
-            break
-        for color in (us, them):
-            for piece in _PIECES:
-                mask = int(position.pieces_mask(piece, color))
-                masks.append(chess.flip_vertical(mask) if mirror else mask)
-        masks.append(0)  # the repetition plane, set below
-        repeated.append(seen_before)
+    for idx in drawn:
+        pos = positions[idx]
+        lo = max(0, idx - clocks[idx])
+        repeated.append(any(keys[j] == keys[idx] for j in range(lo, idx)))
+        masks.extend(_piece_masks(pos, us, mirror))
+    if last < HISTORY - 1:
+        root = board.root() if last else board
+        if not _is_standard_start(root):
+            fill = _position(_before_double_step(root))
+            for _ in range(HISTORY - 1 - last):
+                masks.extend(_piece_masks(fill, us, mirror))
+                repeated.append(False)
 
     planes = np.zeros((NUM_PLANES, 8, 8), dtype=np.float32)
     if masks:
@@ -128,6 +170,7 @@ def encode_lc0(board: chess.Board) -> npt.NDArray[np.float32]:
     for slot, seen_before in enumerate(repeated):
         if seen_before:
             planes[slot * PLANES_PER_POSITION + 12] = 1.0
+    them = not us
     castling = (
         board.has_queenside_castling_rights(us),
         board.has_kingside_castling_rights(us),
@@ -142,3 +185,13 @@ def encode_lc0(board: chess.Board) -> npt.NDArray[np.float32]:
     planes[AUX_BASE + 5] = float(board.halfmove_clock)
     planes[AUX_BASE + 7] = 1.0
     return planes
+
+
+def _piece_masks(pos: _Position, us: bool, mirror: bool) -> list[int]:
+    """13 masks of one history slot: our six piece kinds, theirs, the repetition plane (0)."""
+    ours, theirs = (pos[6], pos[7]) if us == chess.WHITE else (pos[7], pos[6])
+    out = [piece & side for side in (ours, theirs) for piece in pos[:6]]
+    if mirror:
+        out = [chess.flip_vertical(m) for m in out]
+    out.append(0)
+    return out
