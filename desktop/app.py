@@ -274,6 +274,8 @@ class MainWindow(QMainWindow):
         size = self.normalGeometry().size() if self.isMaximized() or self.isFullScreen() else self.size()
         if (size.width(), size.height()) != (self.settings.window_width, self.settings.window_height):
             self.save(self.settings.with_changes(window_width=size.width(), window_height=size.height()))
+        # A note being written on a learning position is saved first (queued before the stop).
+        self.session.runner.save_note()
         # Background work is cancelled; the DB thread finishes the operation it is in
         # (answers are committed one by one, so nothing half-written is left) and closes
         # the store. A first-time import on a busy machine can take seconds: wait for it

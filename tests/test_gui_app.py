@@ -255,6 +255,9 @@ def test_whole_coach_session_through_the_app(qtbot, tmp_path: Path, study_librar
             mouse.play(runner.board, uci)
             played[item.id] = uci
         qtbot.waitUntil(lambda before=view: screen.view is not before, timeout=10_000)
+        if screen.pages.currentWidget() is screen.review:  # a test phase is over: reviewed, then on
+            qtbot.waitUntil(lambda: screen.review.current is not None, timeout=10_000)
+            qtbot.mouseClick(screen.review.continue_btn, Qt.MouseButton.LeftButton)
     assert screen.pages.currentWidget() is screen.done
     sid = screen.view.state.session.id
 
@@ -511,8 +514,13 @@ def test_results_after_a_resumed_session(qtbot, app_env) -> None:  # type: ignor
     item = runner.view.state.current
     before = runner.view
     runner.board.view.try_move(chess.Move.from_uci(item.expected[0]))
-    qtbot.waitUntil(lambda: runner.view is not before and win.session.pages.currentWidget() is win.session.done,
-                    timeout=10_000)
+    # The end of the session: its review (the last answer in it), then its page.
+    qtbot.waitUntil(lambda: runner.view is not before and win.session.pages.currentWidget() is win.session.review
+                    and win.session.review.current is not None, timeout=10_000)
+    last = next(r for r in win.session.review.shown if r.item_id == item.id)
+    assert last.answer_uci == item.expected[0] and last.correct
+    qtbot.mouseClick(win.session.review.continue_btn, Qt.MouseButton.LeftButton)
+    assert win.session.pages.currentWidget() is win.session.done
     qtbot.mouseClick(win.session.done.results_btn, Qt.MouseButton.LeftButton)
     assert win.stack.currentWidget() is win.results
     r = win.results

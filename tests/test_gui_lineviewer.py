@@ -76,3 +76,45 @@ def test_stepping_links_tries_and_autoplay(qtbot) -> None:  # type: ignore[no-un
     assert viewer.line == LINE
     viewer.clear("Nothing here.")
     assert viewer.line == [] and viewer.line_label.text() == "Nothing here." and not viewer.auto_btn.isEnabled()
+
+
+def test_marks_belong_to_the_start_position(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Arrows and circles drawn with the right button at the start position stay with it:
+    hidden along the line, shown again back at the start, replaced by the next position's
+    own (none unless given), and reported (``marksEdited``) so a screen can keep them."""
+    from conceptcoach.desktop.board.lineviewer import LineViewer, mark_names, marks_of
+    from conceptcoach.study.runner import line_san
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    viewer = LineViewer()
+    qtbot.addWidget(viewer)
+    viewer.resize(500, 600)
+    viewer.show()
+    qtbot.waitExposed(viewer)
+    view = viewer.board.view
+    given = marks_of(("f3e5",), ("e5", "c6"))
+    assert given == ([(chess.F3, chess.E5)], [chess.E5, chess.C6])
+    assert mark_names(*given) == (("f3e5",), ("e5", "c6"))
+    viewer.set_line(FEN, LINE, line_san(FEN, LINE), marks=given)
+    assert view.annotations() == ([(chess.F3, chess.E5)], [chess.E5, chess.C6])
+    edited: list[bool] = []
+    viewer.marksEdited.connect(lambda: edited.append(True))
+    vp = view.viewport()
+    pt = lambda sq: view.square_center(sq).toPoint()  # noqa: E731
+    QTest.mousePress(vp, Qt.MouseButton.RightButton, Qt.KeyboardModifier.NoModifier, pt(chess.D2))
+    QTest.mouseRelease(vp, Qt.MouseButton.RightButton, Qt.KeyboardModifier.NoModifier, pt(chess.D4))
+    QTest.mouseClick(vp, Qt.MouseButton.RightButton, Qt.KeyboardModifier.NoModifier, pt(chess.C6))  # erased
+    assert len(edited) == 2
+    assert viewer.marks == ([(chess.F3, chess.E5), (chess.D2, chess.D4)], [chess.E5])
+    viewer.goto(2)
+    assert view.annotations() == ([], [])  # along the line: the start position's marks hidden
+    QTest.mouseClick(vp, Qt.MouseButton.RightButton, Qt.KeyboardModifier.NoModifier, pt(chess.H7))
+    assert len(edited) == 2 and viewer.marks[1] == [chess.E5]  # drawn along the line: not the position's
+    viewer.goto(0)
+    assert view.annotations() == ([(chess.F3, chess.E5), (chess.D2, chess.D4)], [chess.E5])
+    # A left click (a move tried) clears the board's drawings, not the position's marks.
+    QTest.mouseClick(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, pt(chess.A3))
+    assert view.annotations() == ([], []) and viewer.marks[1] == [chess.E5]
+    viewer.set_line(FEN, LINE, line_san(FEN, LINE))  # another position: nothing carried over
+    assert view.annotations() == ([], []) and viewer.marks == ([], [])

@@ -68,6 +68,15 @@ def _session(path: Path, player_id: int, concept_ids: list[int], **plan):  # typ
         db.conn.close()
 
 
+def _past_review(qtbot, screen) -> bool:  # type: ignore[no-untyped-def]
+    """When a test phase ended and its review is shown, go on (the review's button)."""
+    if screen.pages.currentWidget() is not screen.review:
+        return False
+    qtbot.waitUntil(lambda: not screen.review.loading, timeout=10_000)
+    qtbot.mouseClick(screen.review.continue_btn, Qt.MouseButton.LeftButton)
+    return True
+
+
 def _to_phase(qtbot, screen, phase: str, study_library) -> None:  # type: ignore[no-untyped-def]
     """Answer (correctly) or study items until the current one is in ``phase``."""
     runner = screen.runner
@@ -79,6 +88,7 @@ def _to_phase(qtbot, screen, phase: str, study_library) -> None:  # type: ignore
         else:
             runner.board.view.try_move(chess.Move.from_uci(item.expected[0]))
         qtbot.waitUntil(lambda before=before: runner.view is not before, timeout=10_000)
+        _past_review(qtbot, screen)
 
 
 def test_whole_session_by_mouse(qtbot, library_store, tmp_path: Path, study_library, mouse, screen_for) -> None:  # type: ignore[no-untyped-def]
@@ -106,6 +116,7 @@ def test_whole_session_by_mouse(qtbot, library_store, tmp_path: Path, study_libr
         tried: list[tuple[int, str]] = []
         studied = 0
         paused_once = False
+        reviewed = False
         for _ in range(40):
             view = runner.view
             assert view is not None
@@ -151,6 +162,42 @@ def test_whole_session_by_mouse(qtbot, library_store, tmp_path: Path, study_libr
                 mouse.play(runner.board, uci)
                 played[item.id] = (uci, correct)
             qtbot.waitUntil(lambda before=before: runner.view is not before, timeout=10000)
+            if screen.pages.currentWidget() is screen.review and runner.view.state.phase != "done":
+                # The pre-test is over: its review, position by position, before the learning phase.
+                review = screen.review
+                assert runner.view.state.phase == "learning" and not reviewed
+                qtbot.waitUntil(lambda: not review.loading and review.current is not None, timeout=10_000)
+                assert review.continue_btn.text() == "Continue to the learning phase"
+                assert [r.phase for r in review.shown] == ["pre"] * 5 and not review.phase.isVisible()
+                for k, pos in enumerate(review.shown):
+                    uci, correct = played[pos.item_id]
+                    assert review.current is pos and pos.answer_uci == uci and pos.correct == correct
+                    colours = {(a.start, a.end): a.colour for a in review.board.view._arrows}
+                    teacher = chess.Move.from_uci(pos.teacher_uci)
+                    assert colours[(teacher.from_square, teacher.to_square)] == "teacher"
+                    if not correct:
+                        mine = chess.Move.from_uci(uci)
+                        assert colours[(mine.from_square, mine.to_square)] == "red"
+                        assert "✗" in review.verdict.text()
+                    assert review.table.rowCount() >= 2 and review.count.text() == f"{k + 1} / 5"
+                    QTest.keyClick(review.board.view, Qt.Key.Key_Right)
+                assert review.index == 4 and not review.next_btn.isEnabled()
+                QTest.keyClick(review.board.view, Qt.Key.Key_Home)
+                assert review.index == 0
+                reviewed = True
+                qtbot.mouseClick(review.continue_btn, Qt.MouseButton.LeftButton)
+                assert screen.pages.currentWidget() is runner
+        # The end: the whole session reviewed (the post-test first), then its page.
+        assert reviewed and screen.pages.currentWidget() is screen.review
+        review = screen.review
+        qtbot.waitUntil(lambda: not review.loading and review.current is not None, timeout=10_000)
+        assert review.phase.isVisible() and review.phase.currentData() == "post"
+        assert [r.phase for r in review.shown] == ["post"] * 5 and all(r.correct for r in review.shown)
+        assert "<b>Post-test</b>: 5 of 5 positions found" in review.summary.text()
+        review.phase.setCurrentIndex(review.phase.findData("all"))
+        review.phase.activated.emit(review.phase.currentIndex())
+        assert len(review.shown) == 10
+        qtbot.mouseClick(review.continue_btn, Qt.MouseButton.LeftButton)
         assert screen.pages.currentWidget() is screen.done
         sid = runner.view.state.session.id
         # The done page counts concept positions found per test phase (the core's tally).
@@ -339,3 +386,75 @@ def test_test_panel_text_fits_a_small_window(qtbot, library_store, screen_for, s
     assert keys.wordWrap() and keys.height() >= keys.heightForWidth(keys.width())
     assert "P pause (hides the position)" in keys.text()
     assert screen.grab().save(str(screenshots / "session_pretest_1024x700.png"))
+
+
+def test_coach_marks_and_note_come_back_with_the_position(qtbot, library_store, study_library, screen_for) -> None:  # type: ignore[no-untyped-def]
+    """The coach draws an arrow and circles a square on a learning position and writes a
+    note; leaving the session keeps them with the note (store: notes.marks), reopening
+    the session shows them again on the board and in the notes, and the next position
+    starts clean. The explorer's card of the concept shows the note and the marks."""
+    from types import SimpleNamespace
+
+    from conceptcoach.desktop.screens.concept_card import load_card
+    from conceptcoach.store.db import open_store
+    from conceptcoach.store.notes import list_notes
+
+    path, concept_ids, player_id = library_store
+    sid = _session(path, player_id, concept_ids[:1], per_phase=2, seed=6)
+    screen = screen_for(path)
+    runner = screen.runner
+    screen.open_session(sid)
+    qtbot.waitUntil(lambda: runner.view is not None, timeout=10000)
+    _to_phase(qtbot, screen, "learning", study_library)
+    item = runner.view.state.current
+    view = runner.board.view
+    vp = view.viewport()
+    empty = [s for s in chess.SQUARES if view.board.piece_at(s) is None]
+    a, b, c = empty[0], empty[1], empty[-1]
+    QTest.mousePress(vp, Qt.MouseButton.RightButton, Qt.KeyboardModifier.NoModifier, view.square_center(a).toPoint())
+    QTest.mouseRelease(vp, Qt.MouseButton.RightButton, Qt.KeyboardModifier.NoModifier, view.square_center(b).toPoint())
+    QTest.mouseClick(vp, Qt.MouseButton.RightButton, Qt.KeyboardModifier.NoModifier, view.square_center(c).toPoint())
+    runner.learning.notes.setPlainText("The weak square")
+    arrow, square = chess.square_name(a) + chess.square_name(b), chess.square_name(c)
+    assert runner.note_state() == ("The weak square", (arrow,), (square,))
+    left: list[bool] = []
+    screen.homeRequested.connect(lambda: left.append(True))
+    runner.quit_btn.click()  # leaving saves the note with its marks
+    assert left
+
+    def saved() -> list:  # type: ignore[type-arg]
+        db = open_store(path)
+        try:
+            return list_notes(db, session_id=sid)
+        finally:
+            db.conn.close()
+
+    qtbot.waitUntil(lambda: len(saved()) == 1, timeout=10_000)
+    (note,) = saved()
+    assert (note.prototype_id, note.text, note.arrows, note.squares) == (item.source_id, "The weak square",
+                                                                         (arrow,), (square,))
+    # Reopened: the same position with the coach's arrow, circle and note.
+    screen.open_session(sid)
+    qtbot.waitUntil(lambda: runner.view is not None and runner.view.state.current.id == item.id
+                    and runner.view.note is not None, timeout=10000)
+    assert view.annotations() == ([(a, b)], [c])
+    assert runner.learning.notes.toPlainText() == "The weak square" and not runner.learning.note_source.isVisible()
+    runner.viewer.step_forward()
+    assert view.annotations() == ([], [])  # along the line they are hidden, back at the start shown
+    qtbot.waitUntil(lambda: not view.is_animating(), timeout=3000)
+    runner.viewer.goto(0)
+    assert view.annotations() == ([(a, b)], [c])
+    # Erase the circle, go on: the note keeps the arrow only; the next position is clean.
+    QTest.mouseClick(vp, Qt.MouseButton.RightButton, Qt.KeyboardModifier.NoModifier, view.square_center(c).toPoint())
+    before = runner.view
+    runner.next_learning()
+    qtbot.waitUntil(lambda: runner.view is not before, timeout=10000)
+    assert view.annotations() == ([], []) and runner.learning.notes.toPlainText() == ""
+    (note,) = saved()
+    assert (note.arrows, note.squares) == ((arrow,), ())
+    db = open_store(path)
+    try:
+        card = load_card(SimpleNamespace(db=db), concept_ids[0])
+    finally:
+        db.conn.close()
+    assert card.notes[item.source_id].arrows == (arrow,)

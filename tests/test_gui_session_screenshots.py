@@ -103,7 +103,10 @@ def test_session_screenshots(qtbot, tmp_path: Path, study_library, screenshots: 
 
         before = screen.view
         runner.board.view.try_move(chess.Move.from_uci("g1f3"))
-        qtbot.waitUntil(lambda: screen.view is not before and screen.view.state.phase == "learning", timeout=10000)
+        qtbot.waitUntil(lambda: screen.view is not before and screen.view.state.phase == "learning"
+                        and screen.review.current is not None, timeout=10000)
+        screen.grab().save(str(screenshots / "session_review_pre.png"))
+        screen.review.continue_btn.click()
         runner.learning.notes.setPlainText("Na5 trades the b3 bishop: the pair is gone before White's kingside play starts.")
         qtbot.wait(100)
         assert runner.board.view._heat.values, "heat overlay shown"
@@ -125,7 +128,9 @@ def test_session_screenshots(qtbot, tmp_path: Path, study_library, screenshots: 
         qtbot.waitUntil(lambda: screen.view is not before, timeout=10000)
         before = screen.view
         runner.board.view.try_move(chess.Move.from_uci("d2d4"))
-        qtbot.waitUntil(lambda: screen.view is not before and screen.view.state.phase == "done", timeout=10000)
+        qtbot.waitUntil(lambda: screen.view is not before and screen.view.state.phase == "done"
+                        and screen.review.current is not None, timeout=10000)
+        screen.review.continue_btn.click()
         screen.grab().save(str(screenshots / "session_done.png"))
     finally:
         workers.shutdown()

@@ -11,6 +11,11 @@ and shows it.
 A screen may let the player try a move of their own at the start position
 (``set_try_enabled``); the board then leaves the line (``ply == OFF_LINE``) until the
 player steps back to it, and autoplay or Forward start from the beginning again.
+
+Arrows and marks drawn with the right button at the start position belong to that
+position (``marks``, given with ``set_line``; ``marksEdited`` when the user changes
+them): they are shown whenever the board is back at the start and hidden along the
+line. Those drawn further along the line last until the next step.
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-__all__ = ["OFF_LINE", "LineViewer", "numbered", "search_arrows"]
+__all__ = ["OFF_LINE", "LineViewer", "mark_names", "marks_of", "numbered", "search_arrows"]
 
 OFF_LINE = -1  # the board shows a move the player tried, not the line
 AUTOPLAY_PAUSE_MS = 650
@@ -58,6 +63,18 @@ def search_arrows(best: str, shares: Iterable[tuple[str, float]], *, others: int
         out.append(Arrow(m.from_square, m.to_square, "teacher", 0.08 + 0.24 * (mine if mine is not None else 0.5),
                          f"{mine:.0%}" if mine is not None else ""))
     return out
+
+
+def marks_of(arrows: tuple[str, ...], squares: tuple[str, ...]) -> tuple[list[tuple[int, int]], list[int]]:
+    """A note's marks as the board draws them: (from, to) squares and square numbers."""
+    return ([(chess.parse_square(a[:2]), chess.parse_square(a[2:4])) for a in arrows],
+            [chess.parse_square(q) for q in squares])
+
+
+def mark_names(arrows: list[tuple[int, int]], squares: list[int]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The board's marks as a note stores them ('e2e4', 'd5')."""
+    return (tuple(chess.square_name(a) + chess.square_name(b) for a, b in arrows),
+            tuple(chess.square_name(q) for q in squares))
 
 
 def numbered(fen: str, sans: Sequence[str]) -> list[str]:
@@ -87,6 +104,7 @@ class LineViewer(QWidget):
     takes it (``controls_below=False``) to place it in its own layout."""
 
     plyChanged = Signal(int)
+    marksEdited = Signal()  # the user drew or erased an arrow or mark at the start position
 
     def __init__(self, pieces: PieceSet | None = None, parent: QWidget | None = None, *, san_entry: bool = False,
                  controls_below: bool = True) -> None:
@@ -102,6 +120,7 @@ class LineViewer(QWidget):
         self._heat: list[float] | None = None
         self._try = False
         self._empty_text = "No line recorded."
+        self._marks: tuple[list[tuple[int, int]], list[int]] = ([], [])
 
         self.line_label = QLabel()
         self.line_label.setWordWrap(True)
@@ -152,6 +171,7 @@ class LineViewer(QWidget):
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._autoplay_next)
         self.board.view.animationsFinished.connect(self._after_animation)
+        self.board.view.annotationsEdited.connect(self._annotations_edited)
         for key, slot in (("Left", self.step_back), ("Right", self.step_forward), ("Home", lambda: self.goto(0)),
                           ("End", lambda: self.goto(len(self._uci))), ("A", self.auto_btn.toggle),
                           ("F", self.board.view.flip)):
@@ -167,15 +187,18 @@ class LineViewer(QWidget):
         self.board_row.insertWidget(0, widget)
 
     def set_line(self, fen: str, line_uci: Sequence[str], line_san: Sequence[str], *,
-                 arrows: Sequence[Arrow] = (), heat: Sequence[float] | None = None, flip: bool | None = None) -> None:
+                 arrows: Sequence[Arrow] = (), heat: Sequence[float] | None = None, flip: bool | None = None,
+                 marks: tuple[Sequence[tuple[int, int]], Sequence[int]] | None = None) -> None:
         """Show ``fen`` with its line (UCI and the SAN the core computed; the shorter of the
-        two counts). ``arrows`` and ``heat`` are drawn at the start position; ``flip`` None
-        puts the side to move at the bottom."""
+        two counts). ``arrows`` and ``heat`` are drawn at the start position, with the user's
+        own ``marks`` (arrows as (from, to) squares, marked squares; none by default);
+        ``flip`` None puts the side to move at the bottom."""
         self.stop_autoplay()
         self._empty_text = "No line recorded."
         n = min(len(line_uci), len(line_san))
         self._fen, self._uci, self._san = fen, list(line_uci[:n]), list(line_san[:n])
         self._root_arrows, self._heat = list(arrows), list(heat) if heat else None
+        self._marks = ([tuple(a) for a in marks[0]], list(marks[1])) if marks else ([], [])  # type: ignore[misc]
         board = chess.Board(fen)
         self.board.view.set_flipped(board.turn == chess.BLACK if flip is None else flip)
         self._show(0, board, None)
@@ -200,13 +223,25 @@ class LineViewer(QWidget):
     def clear(self, message: str = "No line recorded.") -> None:
         self.stop_autoplay()
         self._fen, self._uci, self._san, self._root_arrows, self._heat = chess.STARTING_FEN, [], [], [], None
+        self._marks = ([], [])
         self._empty_text = message
         self._ply = 0
         self.board.set_board(chess.Board(None))
         self.board.set_arrows([])
         self.board.set_heat(None)
+        self.board.view.set_annotations([], [])
         self._interactive()
         self._update_controls()
+
+    @property
+    def marks(self) -> tuple[list[tuple[int, int]], list[int]]:
+        """The user's arrows (from, to) and marked squares at the start position."""
+        return list(self._marks[0]), list(self._marks[1])
+
+    def _annotations_edited(self) -> None:
+        if self._ply == 0:
+            self._marks = self.board.view.annotations()
+            self.marksEdited.emit()
 
     @property
     def ply(self) -> int:
@@ -254,6 +289,7 @@ class LineViewer(QWidget):
         self.board.set_arrows([])
         self.board.set_heat(None)
         self.board.set_interactive(None)
+        self.board.view.set_annotations([], [])
         self.board.view.play(self._uci[self._ply])
         self._ply += 1
         self._update_controls()
@@ -269,6 +305,7 @@ class LineViewer(QWidget):
         self.board.set_arrows([])
         self.board.set_heat(None)
         self.board.set_interactive(None)
+        self.board.view.set_annotations([], [])
         self._update_controls()
         self.plyChanged.emit(OFF_LINE)
 
@@ -321,6 +358,8 @@ class LineViewer(QWidget):
         self._ply = ply
         self.board.set_board(board, last)
         self._overlays()
+        if ply != 0:
+            self.board.view.set_annotations([], [])  # the start position's marks stay with it
         self._interactive()
         self._update_controls()
         self.plyChanged.emit(ply)
@@ -329,6 +368,7 @@ class LineViewer(QWidget):
         if self._ply == 0:
             self.board.set_arrows(self._root_arrows)
             self.board.set_heat(self._heat)
+            self.board.view.set_annotations(*self._marks)
             return
         self.board.set_heat(None)
         if 0 < self._ply < len(self._uci) and not self.board.view.is_animating():

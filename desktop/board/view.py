@@ -60,6 +60,7 @@ from PySide6.QtWidgets import (
 SQ = 100.0  # scene units per square; the view scales the whole scene to fit
 BOARD = 8 * SQ
 ANIM_MS = 160
+USER_ARROW_WIDTH = 0.16
 
 # Coordinates sit above the pieces (small, in the corners) so they stay readable.
 Z_SQUARE, Z_HEAT, Z_HIGHLIGHT, Z_MARK, Z_PIECE, Z_COORD, Z_DOT, Z_ARROW, Z_DRAG, Z_CHOOSER = (
@@ -245,6 +246,7 @@ class BoardView(QGraphicsView):
     moveMade = Signal(str)
     animationsFinished = Signal()
     userArrowsChanged = Signal()
+    annotationsEdited = Signal()  # the user drew or erased an arrow or a mark (right button)
 
     def __init__(self, pieces: PieceSet | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -372,6 +374,33 @@ class BoardView(QGraphicsView):
 
     def marked_squares(self) -> list[int]:
         return sorted(self._marks)
+
+    def annotations(self) -> tuple[list[tuple[int, int]], list[int]]:
+        """The arrows (from, to) and marked squares the user drew, in drawing order."""
+        return [(a.start, a.end) for a in self.user_arrows], sorted(self._marks)
+
+    def set_annotations(self, arrows: Sequence[tuple[int, int]], squares: Sequence[int]) -> None:
+        """Show these arrows and marks as the user's own (e.g. a coach's, read back from a
+        note), replacing those drawn; ``annotationsEdited`` is not emitted."""
+        if self.annotations() == ([tuple(a) for a in arrows], sorted(set(squares))):
+            return
+        self.user_arrows = [Arrow(a, b, "user", USER_ARROW_WIDTH) for a, b in arrows if a != b]
+        for item in self._marks.values():
+            self._scene.removeItem(item)
+        self._marks.clear()
+        for square in squares:
+            if square not in self._marks:
+                self._add_mark(square)
+        self._sync_arrows()
+        self.userArrowsChanged.emit()
+
+    def _add_mark(self, square: int) -> None:
+        ring = QGraphicsEllipseItem(square_rect(square, self.flipped).adjusted(5, 5, -5, -5))
+        ring.setPen(QPen(rgba(ARROW_COLOURS["user"]), SQ * 0.07))
+        ring.setZValue(Z_MARK)
+        ring.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+        self._scene.addItem(ring)
+        self._marks[square] = ring
 
     def square_center(self, square: int) -> QPointF:
         """Viewport coordinates of a square's centre (for tests and tooltips)."""
@@ -762,20 +791,16 @@ class BoardView(QGraphicsView):
             if item is not None:
                 self._scene.removeItem(item)
             else:
-                ring = QGraphicsEllipseItem(square_rect(square, self.flipped).adjusted(5, 5, -5, -5))
-                ring.setPen(QPen(rgba(ARROW_COLOURS["user"]), SQ * 0.07))
-                ring.setZValue(Z_MARK)
-                ring.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
-                self._scene.addItem(ring)
-                self._marks[square] = ring
+                self._add_mark(square)
         else:
             existing = [a for a in self.user_arrows if a.start == start and a.end == square]
             if existing:
                 self.user_arrows.remove(existing[0])
             else:
-                self.user_arrows.append(Arrow(start, square, "user", 0.16))
+                self.user_arrows.append(Arrow(start, square, "user", USER_ARROW_WIDTH))
             self._sync_arrows()
         self.userArrowsChanged.emit()
+        self.annotationsEdited.emit()
 
     # ----- scaling ---------------------------------------------------------------------------
 

@@ -5,11 +5,11 @@ when there is room, else in one column that scrolls vertically."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import chess
-from conceptcoach.desktop.board.lineviewer import LineViewer, search_arrows
+from conceptcoach.desktop.board.lineviewer import LineViewer, marks_of, search_arrows
 from conceptcoach.desktop.board.theme import PieceSet
 from conceptcoach.desktop.board.widget import figurine
 from conceptcoach.desktop.screens.plots import NoveltyPlot, TeachabilityBars
@@ -48,10 +48,12 @@ class CardData:
     prototypes: list[Any]
     line_sans: dict[int, list[str]]  # prototype id -> its line in SAN (legal prefix)
     source_moves: list[str]  # 'teacher played Nf3', 'weaker network Bd3'
+    notes: dict[int, Any] = field(default_factory=dict)  # prototype id -> the coach's newest note on it
 
 
 def load_card(ctx: Context, concept_id: int) -> CardData:
     from conceptcoach.store.concepts import get_concept, list_prototypes
+    from conceptcoach.store.notes import list_notes
     from conceptcoach.study.runner import line_san
 
     concept = get_concept(ctx.db, concept_id)
@@ -62,7 +64,9 @@ def load_card(ctx: Context, concept_id: int) -> CardData:
         if figs.get(key):
             san = line_san(concept.source_fen, [figs[key]]) if concept.source_fen else []
             moves.append(f"{who} {san[0] if san else figs[key]}")
-    return CardData(concept, protos, {p.id: line_san(p.fen, _proto_line(p)) for p in protos}, moves)
+    ids = {p.id for p in protos}
+    notes = {n.prototype_id: n for n in list_notes(ctx.db) if n.prototype_id in ids}  # the newest wins
+    return CardData(concept, protos, {p.id: line_san(p.fen, _proto_line(p)) for p in protos}, moves, notes)
 
 
 def _proto_line(proto: Any) -> list[str]:
@@ -94,6 +98,7 @@ class ConceptCard(QWidget):
         self.concept: Any = None
         self.prototypes: list[Any] = []
         self.line_sans: dict[int, list[str]] = {}
+        self.notes: dict[int, Any] = {}
         self.index = 0
         self.last_dropped: int | None = None
         self.shown_id: int | None = None  # the prototype on the board
@@ -137,6 +142,11 @@ class ConceptCard(QWidget):
         self.caption.setWordWrap(True)
         self.value = QLabel(self)
         self.value.setWordWrap(True)
+        self.note = QLabel(self)
+        self.note.setWordWrap(True)
+        self.note.setTextFormat(Qt.TextFormat.PlainText)
+        self.note.setStyleSheet("color:#1f5f99;")
+        self.note.hide()
         self.drop = QPushButton("Drop this prototype…", self)
         self.drop.setToolTip("Leave this position out of sessions (e.g. a trivial tactic); it stays in the store "
                              "and can be taken back")
@@ -177,6 +187,7 @@ class ConceptCard(QWidget):
         rl.addLayout(proto_nav)
         rl.addWidget(self.caption)
         rl.addWidget(self.value)
+        rl.addWidget(self.note)
         rl.addWidget(self.viewer, 1)
         rl.addWidget(self.drop, 0, Qt.AlignmentFlag.AlignRight)
 
@@ -259,6 +270,7 @@ class ConceptCard(QWidget):
         self.concept = concept
         self.prototypes = data.prototypes
         self.line_sans = data.line_sans
+        self.notes = data.notes
         self.name.setText(concept.name)
         self.annotation.setPlainText(concept.annotation)
         self.hide_button.setText("Show concept again" if concept.hidden else "Hide concept")
@@ -292,6 +304,7 @@ class ConceptCard(QWidget):
             self.proto_label.setText("No prototypes left")
             self.caption.clear()
             self.value.clear()
+            self.note.hide()
             self.viewer.clear("This concept has no prototypes (all dropped, or none found): "
                               "it cannot be used in sessions.")
             for b in (self.prev_proto, self.next_proto, self.drop):
@@ -312,8 +325,17 @@ class ConceptCard(QWidget):
         self.value.setText(f"Teacher's value for {side} to move: {proto.value:+.2f} (−1 lost … +1 won)"
                            if proto.value is not None else f"{side} to move")
         self.shown_id = proto.id
+        note = self.notes.get(proto.id)
+        marks = None
+        if note is not None:
+            marks = marks_of(tuple(note.arrows), tuple(note.squares))
+            drawn = " (and the arrows and circles on the board)" if note.has_marks else ""
+            where = f"session {note.session_id}" if note.session_id else "the library"
+            self.note.setText(f"Coach's note from {where}, {note.written_at[:10]}{drawn}: {note.text}".rstrip(": "))
+        self.note.setVisible(note is not None)
         self.viewer.set_line(proto.fen, _proto_line(proto), self.line_sans.get(proto.id, []),
-                             arrows=search_arrows(proto.best_move, _shares(proto.visits)), heat=proto.heat)
+                             arrows=search_arrows(proto.best_move, _shares(proto.visits)), heat=proto.heat,
+                             marks=marks)
 
     def _save(self) -> None:
         if self.concept is not None:

@@ -31,12 +31,14 @@ class ItemView:
     prototype_id: int | None = None
     seconds: float | None = None
     summary: dict[Phase, Any] | None = None  # when finished: phase -> scoring.PhaseTally, concepts only
+    note: Any = None  # store.notes.Note: the coach's note and marks on this learning position (newest)
 
 
 def item_view(db: Any, session_id: int, state: Any = None) -> ItemView:
     """The view of the session's current item; ``state`` when the caller has it already
     (an answer or a study record returns the state after it: no second read)."""
     from conceptcoach.store.concepts import get_prototype
+    from conceptcoach.store.notes import position_note
     from conceptcoach.study.runner import lesson, phase_tally, session_state
 
     if state is None:
@@ -48,13 +50,16 @@ def item_view(db: Any, session_id: int, state: Any = None) -> ItemView:
     proto_id = item.source_id if item.source == "prototype" else None
     if item.phase != Phase.LEARNING:
         return ItemView(state, prototype_id=proto_id, seconds=seconds)
-    heat = None
+    heat = note = None
     if proto_id is not None:
         try:
             heat = get_prototype(db, proto_id).heat
         except KeyError:
             heat = None
-    return ItemView(state, lesson(db, item), heat, proto_id, seconds)
+        # This session's note on the position, else the newest the coach wrote on it in
+        # another session (a position taught again to another player).
+        note = position_note(db, proto_id, session_id=session_id) or position_note(db, proto_id)
+    return ItemView(state, lesson(db, item), heat, proto_id, seconds, note=note)
 
 
 __all__ = ["ItemView", "item_view", "load_setup"]

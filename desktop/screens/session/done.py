@@ -15,6 +15,7 @@ class DonePage(QWidget):
 
     resultsRequested = Signal(int, int)
     newSessionRequested = Signal(int)
+    reviewRequested = Signal(int)  # session id
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -28,11 +29,15 @@ class DonePage(QWidget):
         self.results_btn.clicked.connect(self._results)
         self.again_btn = QPushButton("New session")
         self.again_btn.clicked.connect(self._again)
+        self.review_btn = QPushButton("Review the answers")
+        self.review_btn.setToolTip("Each test position with the player's move and the teacher's")
+        self.review_btn.clicked.connect(self._review)
         lay = QVBoxLayout(self)
         lay.addWidget(heading("Session finished"))
         lay.addWidget(self.text)
         row = QHBoxLayout()
         row.addWidget(self.results_btn)
+        row.addWidget(self.review_btn)
         row.addWidget(self.again_btn)
         row.addStretch(1)
         lay.addLayout(row)
@@ -56,6 +61,10 @@ class DonePage(QWidget):
         if self.view is not None:
             session = self.view.state.session
             self.resultsRequested.emit(session.player_id, session.id)
+
+    def _review(self) -> None:
+        if self.view is not None:
+            self.reviewRequested.emit(self.view.state.session.id)
 
     def _again(self) -> None:
         self.newSessionRequested.emit(self.view.state.session.player_id if self.view is not None else 0)

@@ -49,8 +49,13 @@ class LearningPanel(QWidget):
         self.heat_box = QCheckBox("Show the concept's heat on the squares")
         self.heat_box.setChecked(True)
         self.notes = QPlainTextEdit()
-        self.notes.setPlaceholderText("Coach's notes on this position (saved with the session)")
+        self.notes.setPlaceholderText("Coach's notes on this position, saved with the session. Arrows and "
+                                      "circles drawn with the right button on the start position are kept too.")
         self.notes.setMaximumHeight(110)
+        self.note_source = QLabel()
+        self.note_source.setWordWrap(True)
+        self.note_source.setStyleSheet("color:#666;")
+        self.note_source.hide()
         self.next_btn = QPushButton("Next position (Space)")
         self.next_btn.setDefault(True)
         keys = QLabel("Keys: ← → step through the line, Home/End, A autoplay, F flip, P pause, Space next")
@@ -66,6 +71,7 @@ class LearningPanel(QWidget):
         lay.addWidget(self.try_label)
         lay.addWidget(self.heat_box)
         lay.addWidget(heading("Notes", 2))
+        lay.addWidget(self.note_source)
         lay.addWidget(self.notes)
         lay.addStretch(1)
         lay.addWidget(keys)
@@ -79,8 +85,15 @@ class LearningPanel(QWidget):
                  for _uci, s, share, q in lesson.children[:5]]
         self.moves_label.setText("<br>".join(moves) or "No search figures for this position.")
         self.notes.clear()
+        self.note_source.hide()
         self.heat_box.setEnabled(has_heat)
         self.try_label.setText(TRY_HINT)
+
+    def set_note(self, text: str, source: str = "") -> None:
+        """The coach's note read back (``source``: where it was written, when not this session)."""
+        self.notes.setPlainText(text)
+        self.note_source.setText(source)
+        self.note_source.setVisible(bool(source))
 
 
 __all__ = ["LearningPanel", "TRY_HINT", "try_text"]

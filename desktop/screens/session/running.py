@@ -9,7 +9,13 @@ import time
 from typing import Any
 
 import chess
-from conceptcoach.desktop.board.lineviewer import OFF_LINE, LineViewer, search_arrows
+from conceptcoach.desktop.board.lineviewer import (
+    OFF_LINE,
+    LineViewer,
+    mark_names,
+    marks_of,
+    search_arrows,
+)
 from conceptcoach.desktop.board.theme import PieceSet
 from conceptcoach.desktop.board.valuebar import ValueBar
 from conceptcoach.desktop.board.widget import figurine
@@ -107,12 +113,16 @@ class ConfirmBar(QFrame):
         self.hide()
 
 
+NoteState = tuple[str, tuple[str, ...], tuple[str, ...]]  # text, arrows ('e2e4'), squares ('d5')
+
+
 class RunnerPage(QWidget):
     """Runs a session from its current item to its end. ``finished(view)`` when every item
     is done, ``leaveRequested()`` when the coach leaves (the session stays resumable)."""
 
     finished = Signal(object)  # ItemView of the finished session
     leaveRequested = Signal()
+    testPhaseDone = Signal(int, str)  # session id, the test phase just finished (the session goes on)
 
     def __init__(self, workers: Workers, pieces: PieceSet, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -128,6 +138,7 @@ class RunnerPage(QWidget):
         self._paused_total = 0.0
         self._paused_at = 0.0
         self._remaining = 0.0
+        self._note_loaded: NoteState = ("", (), ())  # the learning position's note as read from the store
 
         self.phase_bar = PhaseBar()
         self.prompt = QLabel()
@@ -236,6 +247,7 @@ class RunnerPage(QWidget):
         self.session_id = None
 
     def leave(self) -> None:
+        self.save_note()
         self.stop()
         self.leaveRequested.emit()
 
@@ -259,6 +271,7 @@ class RunnerPage(QWidget):
             return  # an answer that landed after the coach left or opened another session
         self._busy = False
         self._clear_pending()
+        before = self.view.state if self.view is not None else None
         self.view = view
         st = view.state
         self.phase_bar.set_state(st.phase, st.index_in_phase, st.phase_size, st.done_items, st.total_items)
@@ -295,6 +308,23 @@ class RunnerPage(QWidget):
                 self.countdown.stop()
         self.viewer.set_try_enabled(True)  # a test answer, or a try of the player's own
         self.board.view.setFocus()
+        if (before is not None and before.current is not None and before.phase.is_test
+                and st.phase != before.phase):
+            # A test phase is over: the coach reviews it before the session goes on; the
+            # clock of the next position starts when the session is shown again (resume).
+            self.countdown.stop()
+            self.testPhaseDone.emit(st.session.id, before.phase.value)
+
+    def resume(self) -> None:
+        """Shown again after a review: the current position's time starts now."""
+        self._shown_at = time.perf_counter()
+        self._paused_total = 0.0
+        item = self._current()
+        if item is not None and item.phase != Phase.LEARNING and self.view is not None and self.view.seconds:
+            self._remaining = float(self.view.seconds)
+            self._update_clock()
+            self.countdown.start()
+        self.board.view.setFocus()
 
     def _show_lesson(self, view: ItemView, side: str) -> None:
         les, st = view.lesson, view.state
@@ -302,9 +332,16 @@ class RunnerPage(QWidget):
                             f"{side} to play.")
         self.viewer.set_figurines(self.notation == "figurine")
         shares = [(uci, share) for uci, _san, share, _q in les.children]
+        note = view.note
+        self._note_loaded = (note.text, tuple(note.arrows), tuple(note.squares)) if note is not None else ("", (), ())
         self.viewer.set_line(les.fen, les.line_uci, les.line_san, arrows=search_arrows(les.move_uci, shares),
-                             heat=view.heat if self.learning.heat_box.isChecked() else None)
+                             heat=view.heat if self.learning.heat_box.isChecked() else None,
+                             marks=marks_of(*self._note_loaded[1:]))
         self.learning.show_lesson(les, side, bool(view.heat), self._san)
+        if note is not None:
+            other = note.session_id != view.state.session.id
+            self.learning.set_note(note.text, f"Written in session {note.session_id} ({note.written_at[:10]}); "
+                                              "edit it to keep it with this session too." if other else "")
         white_value = None if les.value is None else (les.value if side == "White" else -les.value)
         self.value_bar.set_value(white_value, self.board.view.flipped)
 
@@ -407,18 +444,52 @@ class RunnerPage(QWidget):
             return
         self.viewer.stop_autoplay()
         ms = self._elapsed_ms()
-        note = self.learning.notes.toPlainText().strip()
-        proto = view.prototype_id
+        save = self._note_changes()
 
         def studied(db: Any) -> ItemView:
-            from conceptcoach.store.notes import add_note
             from conceptcoach.study.runner import mark_studied
 
-            if note:
-                add_note(db, note, session_id=sid, prototype_id=proto)
+            if save is not None:
+                save(db)
             return item_view(db, sid, mark_studied(db, sid, item.id, study_ms=ms))
 
         self._run(studied, "studied", Changes(sessions=True))
+
+    # ----- the coach's note and marks on a learning position ----------------------------------------
+
+    def note_state(self) -> NoteState:
+        """The note as the coach left it: text, and the marks drawn at the start position."""
+        return (self.learning.notes.toPlainText().strip(), *mark_names(*self.viewer.marks))
+
+    def _note_changes(self) -> Any:
+        """A store call that saves the current learning position's note and marks when they
+        differ from what was read (None when nothing changed)."""
+        view, sid, item = self.view, self.session_id, self._current()
+        if view is None or sid is None or item is None or item.phase != Phase.LEARNING:
+            return None
+        text, arrows, squares = state = self.note_state()
+        if state == self._note_loaded:
+            return None
+        proto = view.prototype_id
+        self._note_loaded = state
+
+        def save(db: Any) -> None:
+            from conceptcoach.store.notes import add_note, save_position_note
+
+            if proto is not None:
+                save_position_note(db, session_id=sid, prototype_id=proto, text=text, arrows=arrows, squares=squares)
+            elif text or arrows or squares:
+                add_note(db, text, session_id=sid, arrows=arrows, squares=squares)
+
+        return save
+
+    def save_note(self) -> None:
+        """Save the learning position's note and marks now if they changed (leaving the
+        session, closing the window)."""
+        save = self._note_changes()
+        if save is not None:
+            self.workers.db(lambda ctx: save(ctx.db), name="save note", changes=Changes(sessions=True),
+                            on_failure=lambda m: self.error.set("error", f"The note could not be saved: {m}"))
 
     # ----- timer and pause ---------------------------------------------------------------------
 

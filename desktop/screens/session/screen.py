@@ -1,8 +1,11 @@
-"""The Session screen: the setup, a phase running, or the finished session's page.
+"""The Session screen: the setup, a phase running, the review of a test phase, or the
+finished session's page.
 
 Every answer and every studied position is written by the study core on the DB thread
 before the next position is shown, so a session can be closed at any moment and
-resumed from Home where it stopped.
+resumed from Home where it stopped. When a test phase ends the coach reviews it (the
+review page) before the session goes on; at the end the whole session is reviewed,
+then its page shows what was found.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from conceptcoach.desktop.board.theme import PieceSet
 from conceptcoach.desktop.changes import Changes
 from conceptcoach.desktop.screens.session.data import ItemView
 from conceptcoach.desktop.screens.session.done import DonePage
+from conceptcoach.desktop.screens.session.review import ReviewPage
 from conceptcoach.desktop.screens.session.running import RunnerPage
 from conceptcoach.desktop.screens.session.setup import SetupPage
 from conceptcoach.desktop.screens.widgets import Redraw
@@ -38,8 +42,11 @@ class SessionScreen(QWidget):
         self.setup = SetupPage(workers)
         self.runner = RunnerPage(workers, pieces or PieceSet())
         self.done = DonePage()
+        self.review = ReviewPage(workers, self.runner.viewer.board.view.pieces)
+        self._after_review: Any = None  # what the review page's button leads to
+        self._review_player = 0
         self.pages = QStackedWidget()
-        for page in (self.setup, self.runner, self.done):
+        for page in (self.setup, self.runner, self.review, self.done):
             self.pages.addWidget(page)
         lay = QVBoxLayout(self)
         lay.addWidget(self.pages)
@@ -49,8 +56,11 @@ class SessionScreen(QWidget):
         self.setup.sessionCreated.connect(self.open_session)
         self.setup.message.connect(self.message)
         self.runner.finished.connect(self._finished)
+        self.runner.testPhaseDone.connect(self._phase_done)
         self.runner.leaveRequested.connect(self.homeRequested)
+        self.review.continued.connect(self._review_continued)
         self.done.resultsRequested.connect(self.resultsRequested)
+        self.done.reviewRequested.connect(lambda sid: self.show_review(sid, back_to="done"))
         self.done.newSessionRequested.connect(lambda pid: self.new_session(pid or self.default_player_id))
         workers.changed.connect(self.on_changes)
 
@@ -63,6 +73,7 @@ class SessionScreen(QWidget):
     @notation.setter
     def notation(self, value: str) -> None:
         self.runner.notation = value
+        self.review.notation = value
 
     @property
     def confirm_moves(self) -> bool:
@@ -100,7 +111,42 @@ class SessionScreen(QWidget):
 
     def _finished(self, view: ItemView) -> None:
         self.done.show_view(view)
-        self.pages.setCurrentWidget(self.done)
+        last = "review" if view.state.session.mode == "review" else "post"
+        self._after_review = "done"
+        self.review.open(view.state.session.id, phase=last, button="Finish the session",
+                         title="The session is over: review the answers")
+        self.pages.setCurrentWidget(self.review)
+
+    def _phase_done(self, session_id: int, phase: str) -> None:
+        if session_id != self.runner.session_id:
+            return
+        self._after_review = "runner"
+        nxt = self.runner.view.state.phase if self.runner.view is not None else None
+        label = {"learning": "Continue to the learning phase", "post": "Continue to the post-test"}.get(
+            str(nxt), "Continue the session")
+        self.review.open(session_id, phase=phase, only=True, button=label)
+        self.pages.setCurrentWidget(self.review)
+
+    def show_review(self, session_id: int, back_to: str = "results", player_id: int = 0) -> None:
+        """The review of a whole session (every test phase); the page's button leads back
+        to the done page (``back_to='done'``) or to the results of ``player_id``."""
+        if self.pages.currentWidget() is self.runner:
+            self.runner.save_note()
+            self.runner.stop()
+        self._after_review = back_to
+        self._review_player = player_id
+        self.review.open(session_id, button="Back to the results" if back_to == "results" else "Back")
+        self.pages.setCurrentWidget(self.review)
+
+    def _review_continued(self) -> None:
+        where = self._after_review
+        if where == "runner" and self.runner.session_id is not None:
+            self.pages.setCurrentWidget(self.runner)
+            self.runner.resume()
+        elif where == "done":
+            self.pages.setCurrentWidget(self.done)
+        else:
+            self.resultsRequested.emit(self._review_player, self.review.session_id or 0)
 
     # ----- what tests and the main window look at ---------------------------------------------
 
