@@ -160,6 +160,8 @@ class MainWindow(QMainWindow):
         s.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.results.exported.connect(lambda text: self.statusBar().showMessage(text, 10000))
         self.results.exportDirChanged.connect(lambda folder: self.save(self.settings.with_changes(export_dir=folder)))
+        self.results.reviewRequested.connect(self.review_session)
+        self.explorer.exported.connect(lambda text: self.statusBar().showMessage(text, 10000))
         self.settings_screen.settingsChanged.connect(self.save)
 
     def _shortcuts(self) -> None:
@@ -237,6 +239,11 @@ class MainWindow(QMainWindow):
         self.session.open_session(session_id)
         self.go("Session")
 
+    def review_session(self, session_id: int, player_id: int) -> None:
+        """The review page of a finished (or running) session; its button leads back to Results."""
+        self.session.show_review(session_id, back_to="results", player_id=player_id)
+        self.go("Session")
+
     def show_results(self, player_id: int, session_id: int = 0) -> None:
         """Results of ``player_id`` (0: the first player), for ``session_id`` (0: all sessions)."""
         self.results.show_for(player_id or None, session_id)
@@ -268,6 +275,7 @@ class MainWindow(QMainWindow):
         self.session.confirm_moves = settings.confirm_moves
         self.discovery.teacher = settings.network
         self.explorer.card.viewer.set_figurines(settings.figurines)
+        self.explorer.export_dir = Path(settings.export_dir) if settings.export_dir else self.results.default_folder()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         # The size to open at next time (not a full-screen or maximised one).

@@ -61,20 +61,22 @@ def test_startup_shows_the_window_fast_without_torch(tmp_path: Path) -> None:
     assert wall < 120
 
 
-def _finish_session(db_path: Path, player: str, correct_pre: int, correct_post: int) -> int:  # type: ignore[no-untyped-def]
-    """A real session through the study core: answers chosen to give a known gain."""
+def _finish_session(db_path: Path, player: str, correct_pre: int, correct_post: int, seed: int = 11,  # type: ignore[no-untyped-def]
+                    per_phase: int = 2) -> int:
+    """A real session through the study core (of the player of that name, added if new):
+    answers chosen to give a known gain."""
     from conceptcoach.store.concepts import list_concepts
     from conceptcoach.store.db import open_store
-    from conceptcoach.store.players import add_player
+    from conceptcoach.store.players import add_player, list_players
     from conceptcoach.study.plan import ControlSpec, PlanSpec, create_sessions
     from conceptcoach.study.runner import answer, mark_studied, session_state
 
     db = open_store(db_path)
     try:
-        p = add_player(db, player, rating=1650)
+        p = next((q for q in list_players(db) if q.name == player), None) or add_player(db, player, rating=1650)
         concepts = [c.id for c in list_concepts(db) if not c.is_control][:2]
-        planned = create_sessions(db, PlanSpec(player_ids=[p.id], concept_ids=concepts, per_phase=2,
-                                               control=ControlSpec(count=1), seed=11))
+        planned = create_sessions(db, PlanSpec(player_ids=[p.id], concept_ids=concepts, per_phase=per_phase,
+                                               control=ControlSpec(count=1), seed=seed))
         sid = planned.session_ids[0]
         counts = {"pre": 0, "post": 0}
         while True:
@@ -394,7 +396,9 @@ def test_results_exports_every_format(qtbot, app_env, tmp_path: Path) -> None:  
     r.folder.setText(str(tmp_path / "out"))
     r.table.selectRow(0)
     written = {}
-    for kind, button in (("csv", r.csv), ("json", r.json), ("pgn", r.pgn), ("epd", r.epd), ("html", r.html)):
+    r.per_page.setCurrentIndex(r.per_page.findData(4))
+    for kind, button in (("csv", r.csv), ("json", r.json), ("pgn", r.pgn), ("epd", r.epd), ("html", r.html),
+                         ("pdf", r.pdf)):
         assert button.isEnabled(), kind
         r.export_message.clear()
         qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
@@ -407,7 +411,9 @@ def test_results_exports_every_format(qtbot, app_env, tmp_path: Path) -> None:  
     concept = r._selected_concept()
     assert sorted(p.name for p in written.values()) == sorted(
         f"Dana_Ek-session{sid}-{what}" for what in ("attempts.csv", "results.json", f"concept{concept}-study.pgn",
-                                                    "quiz.epd", "report.html"))
+                                                    "quiz.epd", "report.html", "worksheet.pdf"))
+    # The worksheet: a PDF of the session's ten test and five learning positions, four a page.
+    assert written["pdf"].read_bytes().startswith(b"%PDF") and "15 positions" in r.export_message.text()
     rows = list(csv.reader(written["csv"].open(encoding="utf-8-sig")))
     assert len(rows) == 1 + 2 * (2 * 2 + 1)
     assert json.loads(written["json"].read_text(encoding="utf-8"))
@@ -417,6 +423,69 @@ def test_results_exports_every_format(qtbot, app_env, tmp_path: Path) -> None:  
     epd_lines = [ln for ln in written["epd"].read_text(encoding="utf-8").splitlines() if ln.strip()]
     assert epd_lines and all(chess.Board.from_epd(ln)[1].get("bm") for ln in epd_lines)
     HTMLParser().feed(written["html"].read_text(encoding="utf-8"))
+    win.close()
+
+
+def test_progress_due_reviews_answer_review_and_concept_worksheet(qtbot, app_env, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Results over time: the pre/post score of each session (all concepts, or one), the
+    concepts due for review, and the review of a session's answers opened from the
+    history (and back); the concept card prints the concept's worksheet."""
+    first = _finish_session(app_env / "conceptcoach.sqlite", "Anna Kowalska", correct_pre=1, correct_post=4)
+    second = _finish_session(app_env / "conceptcoach.sqlite", "Anna Kowalska", correct_pre=1, correct_post=3, seed=12,
+                             per_phase=1)
+    win = _window(qtbot, app_env)
+    player = next(p.id for p in list_players_of(app_env) if p.name == "Anna Kowalska")
+    win.show_results(player, 0)
+    r = win.results
+    qtbot.waitUntil(lambda: r.data is not None and not r.loading, timeout=20_000)
+    assert r.progress_box.isVisible()
+    # Per session: 4 + 1 control positions per phase, control answered first or not: the
+    # concept scores are read back from the core, the plot shows them in session order.
+    rows = [x for x in r.data.progress if x.concept_id is None]
+    assert [x.session_id for x in rows] == [first, second]
+    points = r.progress.points
+    assert [(p.pre, p.post) for p in points] == [(x.pre_score, x.post_score) for x in rows]
+    assert all(p.post is not None and p.pre is not None and p.post >= p.pre for p in points)
+    assert points[1].label.endswith("(2)")  # the same day: told apart
+    assert r.progress_concept.count() == 1 + 2  # all concepts, then each of the two studied
+    r.progress_concept.setCurrentIndex(1)
+    r.progress_concept.activated.emit(1)
+    cid = r.progress_concept.currentData()
+    assert len(r.progress.points) == 2 and r.progress.points != points
+    assert r.progress.points[0].post == next(x.post_score for x in r.data.progress
+                                             if x.session_id == first and x.concept_id == cid)
+    # The review queue: both concepts, each with its due date and chance of recall.
+    assert r.due.rowCount() == 2 and "Due for review" in r.due_label.text()
+    assert {r.due.item(i, 0).text() for i in range(2)} == {r.data.concept_names[c] for c in (cid,)} | {
+        r.progress_concept.itemText(2)}
+    assert all(r.due.item(i, 2).text().endswith("%") for i in range(2))
+    # The answers of a session, from the history, and back.
+    assert not r.review_btn.isEnabled() or r.data.session_id
+    row = next(i for i in range(r.history.rowCount()) if r.history.item(i, 0).text() == str(first))
+    r.history.selectRow(row)
+    assert r.review_btn.isEnabled()
+    qtbot.mouseClick(r.review_btn, Qt.MouseButton.LeftButton)
+    assert win.stack.currentWidget() is win.session and win.session.pages.currentWidget() is win.session.review
+    review = win.session.review
+    qtbot.waitUntil(lambda: review.current is not None, timeout=10_000)
+    assert len(review.shown) == 10 and review.phase.isVisible() and review.session_id == first
+    assert review.phase.currentData() == "all" and {p.phase for p in review.shown} == {"pre", "post"}
+    assert review.continue_btn.text() == "Back to the results"
+    qtbot.mouseClick(review.continue_btn, Qt.MouseButton.LeftButton)
+    assert win.stack.currentWidget() is win.results
+    qtbot.waitUntil(lambda: r.data is not None and r.data.session_id == first and not r.loading, timeout=20_000)
+    # The concept card prints its worksheet into the export folder.
+    win.explorer.export_dir = tmp_path / "sheets"
+    win.go("Concepts")
+    win.explorer.refresh()
+    card = win.explorer.card
+    qtbot.waitUntil(lambda: card.concept is not None and not win.explorer.loading, timeout=10_000)
+    qtbot.mouseClick(card.worksheet, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "written to" in card.status.text() or "could not" in card.status.text(), timeout=60_000)
+    path = win.explorer.worksheet_path(card.concept.id, card.concept.name)
+    assert "written to" in card.status.text() and path.parent == tmp_path / "sheets"
+    assert path.name.endswith(f"-all-concept{card.concept.id}-worksheet.pdf")
+    assert path.read_bytes().startswith(b"%PDF")
     win.close()
 
 

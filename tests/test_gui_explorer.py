@@ -290,3 +290,32 @@ def test_novelty_plot_shades_the_sizes_left_out_of_the_comparison(qtbot) -> None
     assert shaded.toolTip() and not plain.toolTip()
     shaded.set_curve(plain_curve := {k: v for k, v in curve.items() if k != "informative"})
     assert not shaded.toolTip() and "every k" in shaded._verdict and plain_curve["novel"]
+
+
+def test_progress_plot_draws_sessions_and_says_when_empty(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from conceptcoach.desktop.screens.plots import ProgressPlot, ProgressPoint
+    from conceptcoach.desktop.screens.results import due_text, progress_points
+    from conceptcoach.study.stats import SessionScores
+
+    plot = ProgressPlot()
+    qtbot.addWidget(plot)
+    plot.resize(420, 230)
+    plot.show()
+    empty = plot.grab().toImage()
+    rows = [SessionScores(3, "2025-03-04T10:00:00Z", None, 4, 1, 4, 3), SessionScores(3, "2025-03-04T10:00:00Z", 7,
+                                                                                         2, 0, 2, 2),
+            SessionScores(5, "2025-03-04T15:00:00Z", None, 4, 2, 0, 0), SessionScores(9, "2025-03-11T09:00:00Z",
+                                                                                         None, 4, 3, 4, 4)]
+    points = progress_points(rows, None)
+    assert points == [ProgressPoint("4 Mar", 0.25, 0.75), ProgressPoint("4 Mar (2)", 0.5, None),
+                      ProgressPoint("11 Mar", 0.75, 1.0)]
+    assert progress_points(rows, 7) == [ProgressPoint("4 Mar", 0.0, 1.0)]
+    plot.set_points(points)
+    drawn = plot.grab().toImage()
+    assert drawn != empty
+    from datetime import UTC, datetime
+
+    now = datetime(2025, 3, 4, 12, tzinfo=UTC)
+    assert due_text(datetime(2025, 3, 4, 11, tzinfo=UTC), now) == "due now"
+    assert due_text(datetime(2025, 3, 5, 9, tzinfo=UTC), now) == "tomorrow (5 Mar)"
+    assert due_text(datetime(2025, 3, 9, 9, tzinfo=UTC), now) == "in 5 days (9 Mar)"

@@ -166,7 +166,7 @@ def test_whole_session_by_mouse(qtbot, library_store, tmp_path: Path, study_libr
                 # The pre-test is over: its review, position by position, before the learning phase.
                 review = screen.review
                 assert runner.view.state.phase == "learning" and not reviewed
-                qtbot.waitUntil(lambda: not review.loading and review.current is not None, timeout=10_000)
+                qtbot.waitUntil(lambda: not screen.review.loading and screen.review.current is not None, timeout=10_000)
                 assert review.continue_btn.text() == "Continue to the learning phase"
                 assert [r.phase for r in review.shown] == ["pre"] * 5 and not review.phase.isVisible()
                 for k, pos in enumerate(review.shown):

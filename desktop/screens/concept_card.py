@@ -92,6 +92,7 @@ class ConceptCard(QWidget):
     hideRequested = Signal(int, bool)
     dropRequested = Signal(int)  # prototype id
     undropRequested = Signal(int)  # prototype id
+    worksheetRequested = Signal(int, int)  # concept id, diagrams per page
 
     def __init__(self, pieces: PieceSet, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -120,9 +121,15 @@ class ConceptCard(QWidget):
         self.save.setShortcut(QKeySequence.StandardKey.Save)
         self.hide_button = QPushButton("Hide concept", self)
         self.hide_button.setToolTip("Hidden concepts stay in the store but are left out of new sessions")
+        self.worksheet = QPushButton("Print worksheet (PDF)", self)
+        self.worksheet.setToolTip("The concept's positions as board diagrams to print (six per page), the "
+                                  "answers on the last pages; written to the export folder")
+        self.worksheet.clicked.connect(
+            lambda: self.concept is not None and self.worksheetRequested.emit(self.concept.id, 6))
         self.status = QLabel(self)
         self.status.setObjectName("cardStatus")
         self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.undo = QPushButton("Undo", self)
         self.undo.setToolTip("Take the dropped prototype back into sessions")
         self.undo.hide()
@@ -160,6 +167,7 @@ class ConceptCard(QWidget):
 
         head = QHBoxLayout()
         head.addWidget(self.name, 1)
+        head.addWidget(self.worksheet)
         head.addWidget(self.hide_button)
 
         self.text_panel = QWidget(self)

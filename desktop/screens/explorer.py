@@ -1,6 +1,7 @@
 """The concept explorer: browse and filter the library, read a concept's card, step
-through its prototypes on a board with the teacher's line, and curate (rename,
-annotate, hide a concept, drop a prototype, with a confirmation and undo).
+through its prototypes on a board with the teacher's line, curate (rename, annotate,
+hide a concept, drop a prototype, with a confirmation and undo) and print a concept's
+worksheet (PDF, into the export folder chosen on Results).
 
 Every read and write is a core call run on the DB worker (``Workers.db``); the screen
 only shows results. Writes announce ``Changes(concepts=True)``, on which this screen
@@ -10,6 +11,7 @@ only shows results. Writes announce ``Changes(concepts=True)``, on which this sc
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from conceptcoach.desktop.board.theme import PieceSet
@@ -22,7 +24,7 @@ from conceptcoach.desktop.screens.concept_card import (
 )
 from conceptcoach.desktop.screens.widgets import NaturalItem, Redraw
 from conceptcoach.desktop.workers import Context, Workers
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -112,7 +114,10 @@ class _NumItem(QTableWidgetItem):
 
 
 class ConceptExplorer(QWidget):
-    """Library browser with filters on the left and the concept card on the right."""
+    """Library browser with filters on the left and the concept card on the right.
+    ``exported(text)`` says what a worksheet export wrote where."""
+
+    exported = Signal(str)
 
     COLUMNS = ("Name", "Status", "Gain", "Novel", "Pos.")
 
@@ -191,6 +196,8 @@ class ConceptExplorer(QWidget):
         self.card.hideRequested.connect(self._hide)
         self.card.dropRequested.connect(lambda pid: self._set_dropped(pid, True))
         self.card.undropRequested.connect(lambda pid: self._set_dropped(pid, False))
+        self.card.worksheetRequested.connect(self.print_worksheet)
+        self.export_dir = Path.home() / "ConceptCoach exports"  # the main window passes the chosen one
         self.card_message = QLabel(self)
         self.card_message.setWordWrap(True)
         self.card_message.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -411,6 +418,34 @@ class ConceptExplorer(QWidget):
 
         self.workers.db(work, name="drop prototype" if dropped else "take back prototype", on_success=done,
                         on_failure=self._failed_write, changes=Changes(concepts=True))
+
+    # ------------------------------------------------------------------ worksheet
+    def worksheet_path(self, concept_id: int, name: str) -> Path:
+        from conceptcoach.io.exports import export_file_name
+
+        return self.export_dir.expanduser() / export_file_name("pdf", player=name, concept_id=concept_id)
+
+    def print_worksheet(self, concept_id: int, per_page: int = 6) -> None:
+        """Write the concept's worksheet (its prototypes as diagrams, answers after) to the
+        export folder, on the DB worker where the other exports run."""
+        name = self.card.concept.name if self.card.concept is not None else f"concept{concept_id}"
+        path = self.worksheet_path(concept_id, name)
+
+        def work(ctx: Context) -> str:
+            from conceptcoach.io.worksheet import write_worksheet
+
+            path.parent.mkdir(parents=True, exist_ok=True)
+            sheet = write_worksheet(ctx.db, path, concept_id=concept_id, per_page=per_page)
+            return f"Worksheet of {sheet.positions} positions written to {path}"
+
+        def done(message: str) -> None:
+            self.card.status.setText(message)
+            self.exported.emit(message)
+
+        self.card.status.setText(f"Writing {path.name}…")
+        self.workers.db(work, name="concept worksheet", on_success=done,
+                        on_failure=lambda m: self.card.status.setText(
+                            f"<span style='color:#b3261e'>The worksheet could not be written: {m}</span>"))
 
 
 __all__ = ["ConceptExplorer"]

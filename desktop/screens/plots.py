@@ -370,3 +370,112 @@ class GainPlot(_Plot):
             p.drawLine(QPointF(xpos(r.high), y - 5), QPointF(xpos(r.high), y + 5))
             p.setBrush(colour)
             p.drawEllipse(QPointF(xpos(r.gain), y), 5, 5)
+
+
+PRE_COLOUR = "#d9822b"
+POST_COLOUR = "#2f855a"
+
+
+@dataclass(frozen=True)
+class ProgressPoint:
+    """One session on the progress plot: its label (a date) and its scores (0..1, None: no
+    answer in that phase yet)."""
+
+    label: str
+    pre: float | None
+    post: float | None
+
+
+class ProgressPlot(_Plot):
+    """Pre-test and post-test score per session, oldest first: what the player found
+    before and after studying, session after session."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Pre- and post-test score per session (share of the teacher's moves found)", parent)
+        self._points: list[ProgressPoint] = []
+        self.empty_message = "No test answers yet: a session's pre-test and post-test scores appear here."
+        self.setMinimumHeight(200)
+
+    def sizeHint(self) -> QSize:
+        return QSize(420, 230)
+
+    def set_points(self, points: Sequence[ProgressPoint]) -> None:
+        self._points = list(points)
+        self.update()
+
+    @property
+    def points(self) -> list[ProgressPoint]:
+        return list(self._points)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        p, area = self._begin()
+        if not self._points:
+            self._empty(p, area)
+            return
+        fm = QFontMetricsF(self.font())
+        legend_h = fm.height() + 6
+        plot = area.adjusted(fm.horizontalAdvance("100%") + 10, fm.height() / 2 + 2, -12,
+                             -(fm.height() + 6 + legend_h))
+        n = len(self._points)
+
+        def xpos(i: int) -> float:
+            return plot.center().x() if n == 1 else plot.left() + 12 + i * (plot.width() - 24) / (n - 1)
+
+        def ypos(v: float) -> float:
+            return plot.bottom() - v * plot.height()
+
+        p.setPen(QPen(self._muted(), 1))
+        p.drawLine(plot.bottomLeft(), plot.bottomRight())
+        grid = QColor(self._muted())
+        grid.setAlpha(50)
+        for frac in (0.0, 0.5, 1.0):
+            y = ypos(frac)
+            if frac > 0:
+                p.setPen(QPen(grid, 1, Qt.PenStyle.DotLine))
+                p.drawLine(QPointF(plot.left(), y), QPointF(plot.right(), y))
+            p.setPen(self._muted())
+            p.drawText(QRectF(area.left(), y - fm.height() / 2, plot.left() - area.left() - 4, fm.height()),
+                       _RIGHT_MIDDLE, f"{int(frac * 100)}%")
+        labels = [pt.label for pt in self._points]
+        centres = [xpos(i) for i in range(n)]
+        p.setPen(self._text_colour())
+        for i in spaced_labels(centres, [fm.horizontalAdvance(t) for t in labels]):
+            w = fm.horizontalAdvance(labels[i]) + 2
+            left = min(max(area.left(), centres[i] - w / 2), area.right() - w)
+            p.drawText(QRectF(left, plot.bottom() + 3, w, fm.height()), _HCENTER, labels[i])
+        # Within a session, a faint bar from the pre-test score to the post-test score: the gain.
+        bar = QColor(POST_COLOUR)
+        bar.setAlpha(70)
+        p.setPen(QPen(bar, 6, Qt.PenStyle.SolidLine, Qt.PenCapStyle.FlatCap))
+        for i, pt in enumerate(self._points):
+            if pt.pre is not None and pt.post is not None and pt.pre != pt.post:
+                p.drawLine(QPointF(xpos(i), ypos(pt.pre)), QPointF(xpos(i), ypos(pt.post)))
+        for key, colour, style in (("pre", PRE_COLOUR, Qt.PenStyle.DashLine), ("post", POST_COLOUR,
+                                                                               Qt.PenStyle.SolidLine)):
+            pts = [(i, getattr(pt, key)) for i, pt in enumerate(self._points) if getattr(pt, key) is not None]
+            if not pts:
+                continue
+            path = QPainterPath()
+            for k, (i, v) in enumerate(pts):
+                point = QPointF(xpos(i), ypos(v))
+                if k == 0:
+                    path.moveTo(point)
+                else:
+                    path.lineTo(point)
+            p.setPen(QPen(QColor(colour), 2.2, style))
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.drawPath(path)
+            p.setPen(QPen(QColor(colour), 2))
+            p.setBrush(QColor(colour) if key == "post" else self.palette().base().color())
+            for i, v in pts:
+                p.drawEllipse(QPointF(xpos(i), ypos(v)), 4, 4)
+        # Legend under the dates.
+        y = plot.bottom() + fm.height() + 8
+        x = plot.left()
+        for text, colour, style in (("pre-test", PRE_COLOUR, Qt.PenStyle.DashLine),
+                                    ("post-test", POST_COLOUR, Qt.PenStyle.SolidLine)):
+            p.setPen(QPen(QColor(colour), 2.5, style))
+            p.drawLine(QPointF(x, y + fm.height() / 2), QPointF(x + 20, y + fm.height() / 2))
+            p.setPen(self._text_colour())
+            p.drawText(QPointF(x + 24, y + fm.ascent()), text)
+            x += 40 + fm.horizontalAdvance(text)

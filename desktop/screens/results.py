@@ -1,20 +1,24 @@
 """Results: a player's learning gains per concept with their intervals, the control items,
-the player's session history, and every export of the study core (CSV, JSON, PGN study,
-EPD quiz, HTML report).
+the player's progress over time (pre- and post-test score per session, for all concepts
+or one) with the concepts due for review, the session history (each session's answers
+can be reviewed), and every export of the study core (CSV, JSON, PGN study, EPD quiz,
+HTML report, printable worksheet).
 
 Gains are recomputed from the attempt log by ``conceptcoach.study.stats.gain_report`` on
-the DB worker; exports are written by ``conceptcoach.io.exports`` into a folder the user
-picks, and the screen says what was written where.
+the DB worker, progress by ``stats.player_progress`` and the review queue by
+``study.review.review_cards``; exports are written by ``conceptcoach.io.exports`` (and
+``io.worksheet``) into a folder the user picks, and the screen says what was written where.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from conceptcoach.desktop.changes import Changes
-from conceptcoach.desktop.screens.plots import GainPlot, GainRow
+from conceptcoach.desktop.screens.plots import GainPlot, GainRow, ProgressPlot, ProgressPoint
 from conceptcoach.desktop.screens.widgets import (
     NaturalItem,
     Redraw,
@@ -69,6 +73,10 @@ class ResultsData:
     control: Any
     net: tuple[float | None, float | None, float | None]
     attempts: int
+    progress: list[Any] = field(default_factory=list)  # study.stats.SessionScores, oldest first
+    reviews: list[Any] = field(default_factory=list)  # study.review.ReviewCard, soonest due first
+    concept_names: dict[int, str] = field(default_factory=dict)
+    now: str = ""  # when the review queue was computed (ISO, UTC)
 
 
 def load_results(ctx: Context, player_id: int | None, session_id: int) -> ResultsData:
@@ -106,8 +114,17 @@ def load_results(ctx: Context, player_id: int | None, session_id: int) -> Result
             post_rate=s.post_rate, gain=s.mean_gain_positions, low=s.ci_low, high=s.ci_high, per_phase=s.per_phase))
     concepts.sort(key=lambda c: (c.control, natural_key(c.name)))
     attempts = len(list_attempts(db, session_ids=session_ids, player_ids=player_ids))
+    progress, reviews = [], []
+    now = datetime.now(UTC)
+    if player_id is not None:
+        from conceptcoach.study.review import review_cards
+        from conceptcoach.study.stats import player_progress
+
+        progress = player_progress(db, player_id)
+        reviews = review_cards(db, player_id, now)
     return ResultsData(players, player_id, sessions, session_id, concepts, report.overall, report.control,
-                       (report.net_gain_positions, report.net_ci_low, report.net_ci_high), attempts)
+                       (report.net_gain_positions, report.net_ci_low, report.net_ci_high), attempts,
+                       progress, reviews, {cid: n for cid, (n, _f) in names.items()}, now.isoformat())
 
 
 def _ci(low: float | None, high: float | None) -> str:
@@ -121,9 +138,43 @@ def _interval(low: float | None, high: float | None) -> str:
     return f", 95% interval [{low:+.2f}, {high:+.2f}]"
 
 
+ALL_CONCEPTS = 0
+
+
+def progress_points(rows: list[Any], concept_id: int | None) -> list[ProgressPoint]:
+    """The plot's points: one per session (oldest first) of ``rows`` (SessionScores) for
+    ``concept_id`` (None: all concepts of each session), labelled with the session's day
+    (a second session on one day gets '(2)')."""
+    chosen = [r for r in rows if r.concept_id == concept_id]
+    seen: dict[str, int] = {}
+    out = []
+    for r in chosen:
+        try:
+            day = datetime.fromisoformat(r.when.replace("Z", "+00:00"))
+            label = f"{day.day} {day:%b}"
+        except ValueError:
+            label = f"session {r.session_id}"
+        seen[label] = seen.get(label, 0) + 1
+        out.append(ProgressPoint(label if seen[label] == 1 else f"{label} ({seen[label]})", r.pre_score,
+                                 r.post_score))
+    return out
+
+
+def due_text(due: datetime, now: datetime) -> str:
+    """'due now', 'in 3 days (4 Dec)', 'tomorrow (1 Dec)'."""
+    if due <= now:
+        return "due now"
+    days = (due.date() - now.date()).days
+    when = f"{due.day} {due:%b}"
+    if days <= 0:
+        return f"later today ({due:%H:%M} UTC)"
+    return f"tomorrow ({when})" if days == 1 else f"in {days} days ({when})"
+
+
 class ResultsScreen(QWidget):
     exported = Signal(str)  # what was written where
     exportDirChanged = Signal(str)  # the export folder the user chose (remembered in the settings)
+    reviewRequested = Signal(int, int)  # session id, player id: review that session's answers
 
     def __init__(self, workers: Workers, export_dir: Path | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -174,9 +225,33 @@ class ResultsScreen(QWidget):
         self.history.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.history.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.history.itemDoubleClicked.connect(self._history_open)
+        self.history.itemSelectionChanged.connect(self._update_buttons)
+        self.review_btn = QPushButton("Review the answers", self)
+        self.review_btn.setToolTip("Step through the selected session's test positions: the player's move, "
+                                   "the teacher's and the figures behind them")
+        self.review_btn.clicked.connect(self._review)
+
+        # Progress over time and the review queue
+        self.progress_concept = QComboBox(self)
+        self.progress_concept.setAccessibleName("Concept shown in the progress plot")
+        self.progress_concept.setMinimumWidth(220)
+        self.progress_concept.activated.connect(lambda _i: self._show_progress())
+        self.progress = ProgressPlot(self)
+        self.due_label = QLabel(self)
+        self.due_label.setWordWrap(True)
+        self.due = QTableWidget(0, 5, self)
+        self.due.setHorizontalHeaderLabels(["Concept", "Due", "Recall now", "Reviews", "Last score"])
+        self.due.horizontalHeaderItem(2).setToolTip("The scheduler's estimate of the chance to find the idea now")
+        self.due.verticalHeader().setVisible(False)
+        self.due.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.due.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        dh = self.due.horizontalHeader()
+        dh.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for c in range(1, 5):
+            dh.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
 
         # Exports
-        self.folder = QLineEdit(str(export_dir or Path.home() / "ConceptCoach exports"), self)
+        self.folder = QLineEdit(str(export_dir or self.default_folder()), self)
         self.folder.setAccessibleName("Export folder")
         self._saved_folder = self.folder.text()
         self.folder.editingFinished.connect(self._folder_changed)
@@ -197,8 +272,15 @@ class ResultsScreen(QWidget):
         self.pgn.clicked.connect(lambda: self._export("pgn"))
         self.epd.clicked.connect(lambda: self._export("epd"))
         self.html.clicked.connect(lambda: self._export("html"))
-        self.export_message = QLabel("Session (JSON) exports the session chosen above; Concept study (PGN) "
-                                     "the concept selected in the table.", self)
+        self.pdf = QPushButton("Print worksheet (PDF)", self)
+        self.pdf.setToolTip("The selected session's positions as board diagrams to print, answers on the last pages")
+        self.pdf.clicked.connect(lambda: self._export("pdf"))
+        self.per_page = QComboBox(self)
+        self.per_page.setAccessibleName("Diagrams per page")
+        for n in (6, 4):
+            self.per_page.addItem(f"{n} per page", n)
+        self.export_message = QLabel("Session (JSON) and the worksheet export the session chosen above; "
+                                     "Concept study (PGN) the concept selected in the table.", self)
         self.export_message.setWordWrap(True)
         self.export_message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         exports = self.exports_box = QGroupBox("Export", self)
@@ -212,6 +294,11 @@ class ResultsScreen(QWidget):
         for b in (self.csv, self.json, self.pgn, self.epd, self.html):
             brow.addWidget(b)
         el.addLayout(brow)
+        prow = QHBoxLayout()
+        prow.addWidget(self.pdf)
+        prow.addWidget(self.per_page)
+        prow.addStretch(1)
+        el.addLayout(prow)
         el.addWidget(self.export_message)
 
         self.empty = QLabel(self)
@@ -225,9 +312,28 @@ class ResultsScreen(QWidget):
         bl.addWidget(self.plot)
         bl.addWidget(self.table)
         bl.addWidget(self.controls)
+        progress_box = self.progress_box = QGroupBox("Progress over time", self)
+        pl = QVBoxLayout(progress_box)
+        crow = QHBoxLayout()
+        concept_label = QLabel("Concepts", self)
+        concept_label.setBuddy(self.progress_concept)
+        crow.addWidget(concept_label)
+        crow.addWidget(self.progress_concept)
+        crow.addStretch(1)
+        pl.addLayout(crow)
+        pl.addWidget(self.progress)
+        pl.addWidget(self.due_label)
+        pl.addWidget(self.due)
+        bl.addWidget(progress_box)
         history_box = self.history_box = QGroupBox("History", self)
         hl = QVBoxLayout(history_box)
         hl.addWidget(self.history)
+        hrow = QHBoxLayout()
+        hrow.addWidget(self.review_btn)
+        hint = QLabel("Double-click a session to see its gains above.", self)
+        hint.setStyleSheet("color:#666;")
+        hrow.addWidget(hint, 1)
+        hl.addLayout(hrow)
         bl.addWidget(history_box)
         bl.addWidget(exports)
         bl.addStretch(1)
@@ -238,6 +344,11 @@ class ResultsScreen(QWidget):
         layout.addLayout(top)
         layout.addWidget(scroll, 1)
         self._update_buttons()
+
+    @staticmethod
+    def default_folder() -> Path:
+        """Where exports go until the user picks a folder."""
+        return Path.home() / "ConceptCoach exports"
 
     # ------------------------------------------------------------------ loading
     def on_changes(self, changes: Changes) -> None:
@@ -315,6 +426,8 @@ class ResultsScreen(QWidget):
         # Only what has content is shown: an empty state is one sentence, not empty boxes.
         self.controls.setVisible(data.overall is not None)
         self.history_box.setVisible(bool(data.sessions))
+        self.progress_box.setVisible(data.player_id is not None and bool(data.sessions))
+        self._fill_progress(data)
         self.exports_box.setVisible(data.player_id is not None and data.attempts > 0)
         fit_table_height(self.table, max_rows=12)
         fit_table_height(self.history, max_rows=8)
@@ -331,6 +444,47 @@ class ResultsScreen(QWidget):
                                   "practice. Add control items when planning a session.")
         self._update_buttons()
 
+    def _fill_progress(self, data: ResultsData) -> None:
+        wanted = self.progress_concept.currentData()
+        self.progress_concept.clear()
+        self.progress_concept.addItem("All concepts, per session", ALL_CONCEPTS)
+        ids = sorted({r.concept_id for r in data.progress if r.concept_id is not None},
+                     key=lambda c: natural_key(data.concept_names.get(c, f"concept {c}")))
+        for cid in ids:
+            self.progress_concept.addItem(data.concept_names.get(cid, f"concept {cid}"), cid)
+        self.progress_concept.setCurrentIndex(max(0, self.progress_concept.findData(wanted)))
+        self._show_progress()
+        now = datetime.fromisoformat(data.now) if data.now else datetime.now(UTC)
+        due_now = [c for c in data.reviews if c.due <= now]
+        if not data.reviews:
+            self.due_label.setText("No concept is scheduled for review yet: a concept enters the review queue "
+                                   "once the player has answered its post-test.")
+        else:
+            self.due_label.setText(
+                f"<b>Due for review: {plural(len(due_now), 'concept')}</b> now, "
+                f"{len(data.reviews) - len(due_now)} later (spaced repetition from the post-test scores).")
+        self.due.setVisible(bool(data.reviews))
+        self.due.setRowCount(len(data.reviews))
+        for i, c in enumerate(data.reviews):
+            cells = (c.concept_name, due_text(c.due, now), f"{c.retrievability:.0%}", str(c.reviews),
+                     f"{c.last_score:.0%}")
+            for col, text in enumerate(cells):
+                item = NaturalItem(text) if col == 0 else QTableWidgetItem(text)
+                if col == 1 and c.due <= now:
+                    f = item.font()
+                    f.setBold(True)
+                    item.setFont(f)
+                item.setData(Qt.ItemDataRole.UserRole, c.concept_id)
+                self.due.setItem(i, col, item)
+        fit_table_height(self.due, max_rows=8)
+
+    def _show_progress(self) -> None:
+        d = self.data
+        if d is None:
+            return
+        cid = self.progress_concept.currentData()
+        self.progress.set_points(progress_points(d.progress, None if not cid else int(cid)))
+
     def _empty(self, text: str) -> None:
         self.headline.clear()
         self.empty.setText(text)
@@ -338,6 +492,18 @@ class ResultsScreen(QWidget):
 
     def _history_open(self, item: QTableWidgetItem) -> None:
         self.show_for(self.player.currentData(), int(item.data(Qt.ItemDataRole.UserRole)))
+
+    def selected_history_session(self) -> int | None:
+        """The session picked in the history, else the one chosen above."""
+        items = self.history.selectedItems()
+        if items:
+            return int(items[0].data(Qt.ItemDataRole.UserRole))
+        return self.data.session_id or None if self.data is not None else None
+
+    def _review(self) -> None:
+        sid = self.selected_history_session()
+        if sid and self.data is not None and self.data.player_id is not None:
+            self.reviewRequested.emit(sid, self.data.player_id)
 
     def _selected_concept(self) -> int | None:
         items = self.table.selectedItems()
@@ -351,10 +517,16 @@ class ResultsScreen(QWidget):
         self.json.setEnabled(d is not None and bool(d.session_id))
         self.pgn.setEnabled(self._selected_concept() is not None)
         self.epd.setEnabled(d is not None and bool(d.concepts))
+        self.pdf.setEnabled(d is not None and bool(d.session_id))
+        self.per_page.setEnabled(self.pdf.isEnabled())
+        self.review_btn.setEnabled(self.selected_history_session() is not None)
         if d is not None and not d.session_id:
             self.json.setToolTip("Pick one session above to export it as JSON")
+            self.pdf.setToolTip("Pick one session above to print its worksheet")
         else:
             self.json.setToolTip("The selected session with its results")
+            self.pdf.setToolTip("The selected session's positions as board diagrams to print, answers on the "
+                                "last pages")
 
     def _choose_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Export folder", self.folder.text())
@@ -391,6 +563,7 @@ class ResultsScreen(QWidget):
         player_ids = [d.player_id]
         concept = self._selected_concept()
         concept_ids = [c.concept_id for c in d.concepts if not c.control]
+        per_page = int(self.per_page.currentData() or 6)
 
         def work(ctx: Context) -> str:
             from conceptcoach.io import exports
@@ -409,6 +582,11 @@ class ResultsScreen(QWidget):
             if kind == "epd":
                 n = exports.write_epd_quiz(ctx.db, concept_ids, path)
                 return f"{n} positions written to {path}"
+            if kind == "pdf":
+                from conceptcoach.io.worksheet import write_worksheet
+
+                sheet = write_worksheet(ctx.db, path, session_id=d.session_id, per_page=per_page)
+                return f"worksheet of {plural(sheet.positions, 'position')} written to {path}"
             exports.write_html_report(ctx.db, path, session_ids=session_ids, player_ids=player_ids)
             return f"report written to {path}"
 
