@@ -104,6 +104,38 @@ def import_games(db_path: str, files: list[str], progress: Progress, should_stop
     return out
 
 
+def import_games_with_repairs(db_path: str, files: list[str], progress: Progress,
+                              should_stop: Stop) -> list[dict[str, Any]]:
+    """:func:`import_games`, each summary also listing what the lenient reader repaired in
+    the file's layout (``repairs``: (file, game number, line, what was done)); no game is
+    lost to a repair, the Discovery screen shows them beside the skipped games."""
+    from conceptcoach.io.pgn_import import import_pgn
+    from conceptcoach.store.db import open_store
+
+    db = open_store(db_path)
+    out = []
+    try:
+        for k, f in enumerate(files):
+            name = Path(f).name
+
+            def per_file(done: int, total: int, message: str, k: int = k, name: str = name) -> None:
+                detail = message.removeprefix("import:").strip().removeprefix(f"{name}:").strip()
+                progress(done, total, f"Importing {name} ({k + 1} of {len(files)}): {detail}")
+
+            try:
+                report = import_pgn(db, f, progress=per_file, should_stop=should_stop)
+            except FileNotFoundError as exc:
+                out.append({"file": f, "error": f"{f}: file not found ({exc})", "problems": [], "repairs": []})
+                continue
+            summary = report.summary()
+            summary["problems"] = [(p.file, p.game_number, p.line, p.reason) for p in report.problems]
+            summary["repairs"] = [(p.file, p.game_number, p.line, p.reason) for p in report.repairs]
+            out.append(summary)
+    finally:
+        db.conn.close()
+    return out
+
+
 def discover(db_path: str, files: list[str], overrides: dict[str, Any], progress: Progress,
              should_stop: Stop) -> dict[str, Any]:
     """Run (or resume) concept discovery on the store, importing ``files`` first."""

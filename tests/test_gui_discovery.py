@@ -197,3 +197,41 @@ def test_small_discovery_run_from_the_screen(qtbot, tmp_path: Path) -> None:  # 
         monitor.stop()
         workers.shutdown(timeout_ms=30_000)
     assert not monitor.stalls, f"the GUI thread was blocked: {monitor.stalls}"
+
+
+def test_import_lists_the_repairs_beside_the_skipped_games(qtbot, screen, shared_data: Path, tmp_path: Path,
+                                                           stall) -> None:  # type: ignore[no-untyped-def]
+    """A damaged file (two games run together, text between games, an unterminated tag)
+    and a game with an illegal move: every game that can be read is imported, the skipped
+    one is listed with its reason and each repair of the layout with what was done."""
+    import gzip
+
+    import chess.pgn
+
+    with gzip.open(shared_data / "human" / "masters_wch_candidates_1886-2022.pgn.gz", "rt",
+                   encoding="utf-8", errors="replace") as fh:
+        games = [str(chess.pgn.read_game(fh)) for _ in range(3)]
+    third = games[2]
+    site = third.index('[Site "')
+    end = third.index("\n", site)
+    third = third[:site] + third[site:end].removesuffix('"]') + third[end:]  # unterminated tag
+    bad = (shared_data / "malformed" / "chessalyzer_bad-san-mid-file.pgn").read_text(encoding="utf-8")
+    text = (games[0] + "\n" + games[1] + "\n\nDownloaded from example.org, visit us again!\n\n" + third
+            + "\n\n" + bad)
+    damaged = tmp_path / "damaged.pgn"
+    damaged.write_text(text, encoding="utf-8")
+    screen.files.setText(str(damaged))
+    qtbot.mouseClick(screen.import_button, _left())
+    qtbot.waitUntil(lambda: screen.import_op is None, timeout=60_000)
+    (summary,) = screen.last_import
+    assert summary["bad_games"] >= 1 and len(summary["repairs"]) == 3, summary
+    rows = [[screen.problems.item(r, c).text() for c in range(4)] for r in range(screen.problems.rowCount())]
+    skipped = [r for r in rows if r[3].startswith("Skipped: ")]
+    repaired = [r for r in rows if r[3].startswith("Repaired: ")]
+    assert len(skipped) == summary["bad_games"] and len(repaired) == 3 and rows == skipped + repaired
+    whats = " | ".join(r[3] for r in repaired)
+    assert "no blank line" in whats and "text between games" in whats and "unterminated tag" in whats, whats
+    assert all(r[0] == "damaged.pgn" and int(r[1]) >= 1 and int(r[2]) >= 1 for r in rows)
+    status = screen.import_status.text()
+    assert "3 repairs to the file's layout" in status and "no game was lost" in status
+    assert summary["imported"] == summary["games_read"] - summary["bad_games"]

@@ -20,7 +20,7 @@ from conceptcoach.desktop.changes import Changes
 from conceptcoach.desktop.screens.widgets import plural
 from conceptcoach.desktop.workers import Operation, Workers
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -143,6 +143,7 @@ class DiscoveryScreen(QWidget):
         self.import_op: Operation | None = None
         self.discover_op: Operation | None = None
         self.last_import: list[dict[str, Any]] = []
+        self.last_repairs: list[tuple[str, int, int, str]] = []
         self.last_discovery: dict[str, Any] | None = None
 
         # --- import
@@ -164,7 +165,7 @@ class DiscoveryScreen(QWidget):
                                     "never show, or master games for the default comparison.", self)
         self.import_status.setWordWrap(True)
         self.problems = QTableWidget(0, 4, self)
-        self.problems.setHorizontalHeaderLabels(["File", "Game", "Line", "Why it was skipped"])
+        self.problems.setHorizontalHeaderLabels(["File", "Game", "Line", "What happened"])
         self.problems.verticalHeader().setVisible(False)
         self.problems.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         h = self.problems.horizontalHeader()
@@ -299,7 +300,7 @@ class DiscoveryScreen(QWidget):
         self.problems.setRowCount(0)
         self.problems.hide()
         self.import_op = self.workers.process(
-            "conceptcoach.desktop.jobs:import_games",
+            "conceptcoach.desktop.jobs:import_games_with_repairs",
             {"db_path": self.db_path, "files": [str(Path(f).expanduser()) for f in files]},
             name="import games", on_success=self._imported, on_failure=self._import_failed, changes=Changes(games=True),
             on_progress=self._import_progress, on_finished=self._import_finished)
@@ -319,27 +320,42 @@ class DiscoveryScreen(QWidget):
         self.last_import = summaries
         lines = []
         problems: list[tuple[str, int, int, str]] = []
+        repairs: list[tuple[str, int, int, str]] = []
         for s in summaries:
             if "error" in s:
                 lines.append(f"<span style='{ERROR}'>{s['error']}</span>")
                 continue
+            fixed = len(s.get("repairs", []))
             lines.append(f"<b>{Path(s['file']).name}</b>: {plural(s['games_read'], 'game')} read, "
                          f"{s['imported']} imported, {s['duplicates']} already in the store, {s['bad_games']} "
-                         f"skipped (corpus “{s['corpus']}”).")
+                         f"skipped" + (f", {plural(fixed, 'repair')} to the file's layout" if fixed else "")
+                         + f" (corpus “{s['corpus']}”).")
             problems.extend((str(f), int(g), int(ln), str(why)) for f, g, ln, why in s.get("problems", []))
+            repairs.extend((str(f), int(g), int(ln), str(what)) for f, g, ln, what in s.get("repairs", []))
         if problems:
             were = "game was" if len(problems) == 1 else "games were"
             lines.append(f"{len(problems)} {were} skipped; each is listed below with the reason. "
                          "Fix them in the file and import it again: games already imported are not duplicated.")
+        if repairs:
+            lines.append(f"The reader repaired the file's layout in {plural(len(repairs), 'place')} (listed below "
+                         "after the skipped games): no game was lost to them, but check the games named there.")
         self.import_status.setText("<br>".join(lines))
-        self.problems.setRowCount(len(problems))
-        for i, (file, game, line, reason) in enumerate(problems):
+        self.last_repairs = repairs
+        rows = [(f, g, ln, f"Skipped: {why}") for f, g, ln, why in problems]
+        rows += [(f, g, ln, f"Repaired: {what}") for f, g, ln, what in repairs]
+        self.problems.setRowCount(len(rows))
+        for i, (file, game, line, reason) in enumerate(rows):
             for c, text in enumerate((Path(file).name, str(game), str(line), reason)):
                 item = QTableWidgetItem(text)
                 if c == 0:
                     item.setToolTip(file)
+                elif c == 3:
+                    item.setToolTip(reason)
+                    if reason.startswith("Repaired"):
+                        item.setForeground(QColor("#1f5f99"))
                 self.problems.setItem(i, c, item)
-        self.problems.setVisible(bool(problems))
+        self.problems.setVisible(bool(rows))
+        problems = rows  # the table's height below counts every row
         self.problems.resizeRowsToContents()  # a long reason wraps onto a second line
         # As tall as its rows (up to ten), so a short list leaves no empty box.
         rows = min(len(problems), 10)
