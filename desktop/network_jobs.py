@@ -1,5 +1,7 @@
-"""Child-process job for the Settings screen: register a network checkpoint the user
-chose (reading a checkpoint loads torch, so it never runs in the GUI process).
+"""Child-process job for the Settings screen: register a network file the user chose,
+of either family: one of our checkpoints (.safetensors with its .json) or an lc0
+network (.pb.gz, e.g. a Maia network, which becomes a human model of its rating).
+Reading a network loads torch, so it never runs in the GUI process.
 
 Qt-free: ``Workers.process`` runs ``conceptcoach.desktop.network_jobs:register_file``
 through ``conceptcoach.desktop.jobs.child_main``.
@@ -13,8 +15,9 @@ from typing import Any
 
 def register_file(db_path: str, path: str, role: str, progress: Callable[[int, int, str], None],
                   should_stop: Callable[[], bool]) -> dict[str, Any]:
-    """Register the checkpoint ``path`` (its .json metadata beside it) with ``role``
-    ('' keeps the role written in the checkpoint). Returns its name, role and sha256."""
+    """Register the network file ``path`` with ``role`` ('' keeps the checkpoint's own
+    role; for an lc0 file, human for Maia and other otherwise). Returns its name, role,
+    family, sha256 and the rating a Maia network models (or None)."""
     from conceptcoach.engine.checkpoint import CheckpointError
     from conceptcoach.engine.networks import register_file as register_network_file
     from conceptcoach.store.db import open_store
@@ -25,8 +28,10 @@ def register_file(db_path: str, path: str, role: str, progress: Callable[[int, i
         record = register_network_file(db, path, role=role or None)
     except (CheckpointError, OSError, ValueError) as exc:
         # One line for the window; the checkpoint module's messages say which file and why.
-        raise ValueError(f"{path} is not a usable Concept Coach checkpoint: {exc}") from exc
+        raise ValueError(f"{path} is not a usable network (a Concept Coach checkpoint or an lc0 .pb.gz): "
+                         f"{exc}") from exc
     finally:
         db.conn.close()
     progress(1, 1, "registered")
-    return {"name": record.name, "role": record.role, "sha256": record.sha256}
+    return {"name": record.name, "role": record.role, "family": record.family.value, "sha256": record.sha256,
+            "rating": record.metadata.get("rating")}

@@ -320,3 +320,16 @@ def test_policy_indices_by_table_equal_the_rules() -> None:
 def test_our_encoding_through_the_evaluator_is_unchanged(tiny_net: PolicyValueNet) -> None:
     board = _game(ITALIAN)
     assert np.array_equal(Evaluator(tiny_net).encode(board), encode_board(board))
+
+
+def test_the_settings_job_registers_an_lc0_file(store_path: Path, maia_path: Path, tmp_path: Path) -> None:
+    from conceptcoach.desktop.network_jobs import register_file as register_job
+
+    steps: list[str] = []
+    result = register_job(str(store_path), str(maia_path), "", lambda d, t, m: steps.append(m), lambda: False)
+    assert (result["name"], result["family"], result["role"], result["rating"]) == ("maia-1900", "lc0", "human", 1900)
+    assert steps[-1] == "registered"
+    junk = tmp_path / "junk.pb.gz"
+    junk.write_bytes(b"\x1f\x8b not really")
+    with pytest.raises(ValueError, match="junk.pb.gz is not a usable network"):
+        register_job(str(store_path), str(junk), "teacher", lambda d, t, m: None, lambda: False)
