@@ -112,3 +112,27 @@ def test_scoring_accepts_every_accepted_move_and_credits_near_misses_by_the_engi
         s = score_answer(it.fen, it.expected, it.visits, near)
         assert not s.correct and s.value_drop == pytest.approx(cp_to_value(50) - cp_to_value(-150))
         assert 0.0 < s.partial_credit < 1.0  # type: ignore[operator]
+
+
+def test_plans_prefer_items_suited_to_the_players_rating_and_say_why(
+        store: sqlite_utils.Database, study_library) -> None:  # type: ignore[no-untyped-def]
+    from conceptcoach.store.concepts import set_prototype_human
+    from conceptcoach.store.sessions import session_items
+    from conceptcoach.study.plan import create_sessions
+
+    ids = study_library.build(store, concepts=1, per_concept=24, failed=0)
+    protos = list_prototypes(store, ids[0])
+    for i, p in enumerate(protos):
+        # A third found by almost everyone at 1500, a third by almost no one, a third in between.
+        p1500 = (0.97, 0.02, 0.5)[i % 3]
+        set_prototype_human(store, p.id, {"1100": p1500 - 0.01, "1500": p1500, "1900": p1500 + 0.01})
+    player = add_player(store, "Fay", rating=1500)
+    planned = create_sessions(store, PlanSpec(player_ids=[player.id], concept_ids=ids, per_phase=2,
+                                              learning_per_concept=2, seed=4))
+    items = session_items(store, planned.session_ids[0])
+    assert len(items) == 6
+    protos = list_prototypes(store, ids[0])
+    for it in items:
+        proto = next(p for p in protos if p.id == it.source_id)
+        assert proto.find_probability_at(1500) == pytest.approx(0.5)
+        assert "players rated 1500" in it.why and "suited" in it.why

@@ -37,6 +37,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     u.add_argument("--library", default=None, metavar="DIR", help="a library folder (default: assets/library)")
     u.add_argument("--write", action="store_true", help="write the library without the duplicates")
     u.set_defaults(handler=cmd_dedupe)
+    h = steps.add_parser("humans", help="store how likely players of each rating find every item's answer "
+                         "(the Maia ladder), and each concept's behavioural novelty")
+    h.add_argument("--ladder", required=True, metavar="DIR", help="folder with maia-1100.pb.gz ... maia-1900.pb.gz")
+    h.add_argument("--library", default=None, metavar="DIR", help="a library folder (default: assets/library)")
+    h.add_argument("--rare", type=float, default=0.2,
+                   help="behaviourally novel when the mean find-probability is below this")
+    h.add_argument("--write", action="store_true", help="write the figures into the library")
+    h.set_defaults(handler=cmd_humans)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -148,5 +156,48 @@ def cmd_dedupe(args: argparse.Namespace) -> int:
     print(f"{len(keep)} of {len(concepts)} concepts kept")
     if args.write:
         body["concepts"] = [concepts[i] for i in keep]
+        print(f"written into {write_library_body(lib_dir, body)}")
+    return 0
+
+
+def load_ladder(folder: Path) -> list[Any]:
+    """The Maia networks of a folder as human models, weakest first."""
+    from conceptcoach.engine.human_model import HumanModel
+    from conceptcoach.engine.networks import inspect_file
+
+    files = sorted(Path(folder).glob("maia-*.pb.gz"))
+    if not files:
+        raise ValueError(f"{folder}: no Maia network (maia-RATING.pb.gz) found")
+    return sorted((HumanModel.from_network(inspect_file(f)) for f in files), key=lambda m: m.rating)
+
+
+def cmd_humans(args: argparse.Namespace) -> int:
+    import torch
+    from conceptcoach.concepts.human_difficulty import HumanParams, add_human_figures
+    from conceptcoach.concepts.library import write_library_body
+    from conceptcoach.concepts.library_check import read_library_concepts
+    from conceptcoach.engine.checkpoint import CheckpointError
+    from conceptcoach.paths import library_dir
+
+    torch.set_num_threads(1)
+    lib_dir = Path(args.library) if args.library else library_dir()
+    try:
+        body, concepts = read_library_concepts(lib_dir)
+        models = load_ladder(Path(args.ladder))
+    except (ValueError, CheckpointError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    status, _ = run_with_bar(lambda bar: add_human_figures(concepts, models, HumanParams(rare=args.rare),
+                                                           progress=bar), unit="position")
+    if status:
+        return status
+    ratings = [str(m.rating) for m in models]
+    print("mean find-probability by rating: " + "  ".join(ratings))
+    for c in concepts:
+        b = c.get("figures", {}).get("behavioural_novelty")
+        if b:
+            row = "  ".join(f"{b['by_rating'][r]:.2f}" for r in ratings)
+            print(f"  {row}  {'novel ' if b['novel'] else 'known '} {c['name']}")
+    if args.write:
         print(f"written into {write_library_body(lib_dir, body)}")
     return 0

@@ -63,7 +63,7 @@ def write_library(
             "prototypes": [
                 {"fen": p.fen, "best_move": p.best_move, "line": p.line, "value": p.value, "visits": p.visits,
                  "score": p.score, "split": p.split, "game_key": p.game_key, "heat": p.heat,
-                 "verification": p.verification}
+                 "verification": p.verification, "human": p.human}
                 for p in list_prototypes(db, cid)
             ],
         })
@@ -136,7 +136,8 @@ def load_default_library(db: sqlite_utils.Database, lib_dir: Path) -> int:
             prototypes=[NewPrototype(fen=p["fen"], best_move=p["best_move"], line=p.get("line", []),
                                      value=p.get("value"), visits=p.get("visits", {}), score=p.get("score"),
                                      split=p.get("split", "train"), game_key=p.get("game_key"),
-                                     heat=p.get("heat"), verification=p.get("verification"))
+                                     heat=p.get("heat"), verification=p.get("verification"),
+                                     human=p.get("human"))
                         for p in c.get("prototypes", [])],
         )
         added += 1

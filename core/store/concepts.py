@@ -79,6 +79,16 @@ class Prototype:
     dropped: bool = False
     #: An independent engine's verdict (core/concepts/verify.py), None if never verified.
     verification: dict[str, Any] | None = None
+    #: {rating: probability that a player of that rating finds the teacher's move} (Maia).
+    human: dict[str, float] | None = None
+
+    def find_probability_at(self, rating: int | None) -> float | None:
+        """The probability that a player of ``rating`` finds the answer, interpolated
+        between the human models' ratings (clamped to the ends); None when unknown."""
+        if not self.human or rating is None:
+            return None
+        points = sorted((int(r), float(p)) for r, p in self.human.items())
+        return float(np.interp(rating, [r for r, _ in points], [p for _, p in points]))
 
     @property
     def verified_quiz_item(self) -> bool:
@@ -109,6 +119,7 @@ class NewPrototype:
     split: str = "train"
     game_key: str | None = None
     verification: dict[str, Any] | None = None
+    human: dict[str, float] | None = None
 
 
 def vector_to_blob(vector: npt.NDArray[np.floating[Any]]) -> bytes:
@@ -138,6 +149,7 @@ def _prototype(row: dict[str, Any]) -> Prototype:
         heat=json.loads(row["heat"]) if row["heat"] else None, split=row["split"],
         game_key=row["game_key"], dropped=bool(row["dropped"]),
         verification=json.loads(row["verification"]) if row.get("verification") else None,
+        human=json.loads(row["human"]) if row.get("human") else None,
     )
 
 
@@ -184,10 +196,11 @@ def add_concept(
         for p in prototypes:
             conn.execute(
                 "INSERT OR IGNORE INTO prototypes (concept_id, fen, game_key, best_move, line, value, visits,"
-                " score, heat, split, verification) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " score, heat, split, verification, human) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (concept_id, p.fen, p.game_key, p.best_move, " ".join(p.line), p.value, json.dumps(p.visits),
                  p.score, json.dumps(list(p.heat)) if p.heat is not None else None, p.split,
-                 json.dumps(p.verification) if p.verification is not None else None),
+                 json.dumps(p.verification) if p.verification is not None else None,
+                 json.dumps(p.human) if p.human is not None else None),
             )
     return concept_id
 
@@ -313,3 +326,7 @@ def set_prototype_verification(db: sqlite_utils.Database, prototype_id: int, ver
 def concepts_of_run(db: sqlite_utils.Database, run_id: str) -> list[Concept]:
     """Every concept a discovery run wrote (hidden ones too), by id."""
     return [c for c in list_concepts(db, include_hidden=True) if c.run_id == run_id]
+
+
+def set_prototype_human(db: sqlite_utils.Database, prototype_id: int, human: dict[str, float]) -> None:
+    db.execute("UPDATE prototypes SET human = ? WHERE id = ?", [json.dumps(human), prototype_id])

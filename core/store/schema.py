@@ -14,6 +14,7 @@ from conceptcoach.store.schema_concepts import (
     migrate_v6_prototype_verification,
 )
 from conceptcoach.store.schema_engine import migrate_v1_engine, migrate_v4_network_family
+from conceptcoach.store.schema_humans import migrate_v8_human_models
 from conceptcoach.store.schema_study import (
     migrate_v2_study,
     migrate_v5_learning_tries,
@@ -31,4 +32,5 @@ MIGRATIONS: tuple[Migration, ...] = (
     migrate_v5_learning_tries,
     migrate_v6_prototype_verification,
     migrate_v7_note_marks,
+    migrate_v8_human_models,
 )

@@ -49,6 +49,8 @@ class NewItem:
     line: tuple[str, ...] = ()
     value: float | None = None
     visits: dict[str, dict[str, float]] = field(default_factory=dict)
+    #: Why the plan chose it (e.g. "found by 34% of players rated 1500 (Maia)").
+    why: str = ""
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,7 @@ def _item(row: dict[str, Any]) -> SessionItem:
         concept_id=row["concept_id"], is_control=bool(row["is_control"]), source=row["source"],
         source_id=row["source_id"], fen=row["fen"], expected=tuple(row["expected"].split()),
         line=tuple(row["line"].split()), value=row["value"], visits=json.loads(row["visits"] or "{}"),
+        why=row.get("why") or "",
     )
 
 
@@ -110,9 +113,9 @@ def insert_sessions(
             for it in items:
                 conn.execute(
                     "INSERT INTO session_items (session_id, phase, ord, concept_id, is_control, source, source_id,"
-                    " fen, expected, line, value, visits) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " fen, expected, line, value, visits, why) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (sid, it.phase, it.ord, it.concept_id, int(it.is_control), it.source, it.source_id, it.fen,
-                     " ".join(it.expected), " ".join(it.line), it.value, json.dumps(it.visits)),
+                     " ".join(it.expected), " ".join(it.line), it.value, json.dumps(it.visits), it.why),
                 )
     return ids
 

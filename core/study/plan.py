@@ -161,6 +161,8 @@ class _Candidate:
     #: None: never verified; else whether an engine found it fit for a test / for learning.
     quiz_ok: bool | None = None
     learn_ok: bool | None = None
+    #: The probability that players of the plan's rating find the answer (Maia), if known.
+    find_p: float | None = None
 
     def fit_for(self, phase: str) -> bool:
         if phase == Phase.LEARNING:
@@ -185,13 +187,20 @@ def _shuffled(rng: np.random.Generator, items: Sequence[Any]) -> list[Any]:
     return [items[i] for i in order]
 
 
-def _concept_candidates(db: sqlite_utils.Database, concept_id: int, is_control: bool) -> list[_Candidate]:
+#: Items suit a rating when players of it find the answer this often (Maia): neither
+#: found by almost everyone nor by almost no one.
+SUITED = (0.1, 0.9)
+
+
+def _concept_candidates(db: sqlite_utils.Database, concept_id: int, is_control: bool,
+                        rating: int | None = None) -> list[_Candidate]:
     out = []
     for p in list_prototypes(db, concept_id):
         verdict = p.verification
+        find_p = p.find_probability_at(rating)
         if verdict is None or verdict.get("status") == "unverified":
             out.append(_Candidate(concept_id, is_control, "prototype", p.id, p.fen, (p.best_move,), tuple(p.line),
-                                  p.value, p.visits, p.game_key))
+                                  p.value, p.visits, p.game_key, find_p=find_p))
             continue
         # Every move within the margin is right; the teacher's move comes first. The line
         # shown is the verified one (cut before the first move that goes wrong).
@@ -205,7 +214,7 @@ def _concept_candidates(db: sqlite_utils.Database, concept_id: int, is_control: 
             visits.setdefault(move, {"n": 0.0})["cp"] = float(cp)
         out.append(_Candidate(concept_id, is_control, "prototype", p.id, p.fen, expected, line, p.value,
                               visits, p.game_key, quiz_ok=bool(verdict.get("quiz_item")),
-                              learn_ok=verdict.get("status") == "verified"))
+                              learn_ok=verdict.get("status") == "verified", find_p=find_p))
     return out
 
 
@@ -233,11 +242,16 @@ def _set_candidates(db: sqlite_utils.Database, set_id: int) -> list[_Candidate]:
 def build_items(db: sqlite_utils.Database, spec: PlanSpec, seed: int) -> list[NewItem]:
     """Choose and order the items of a plan (no writes). Raises :class:`PlanError`."""
     spec.validate()
+    ratings = []
     for pid in spec.player_ids:
         try:
-            get_player(db, pid)
+            player = get_player(db, pid)
         except KeyError as exc:
             raise PlanError(str(exc.args[0])) from exc
+        if player.rating is not None:
+            ratings.append(player.rating)
+    # Items suited to the players' rating are preferred (one session serves them all).
+    rating = int(round(sum(ratings) / len(ratings))) if ratings else None
     rng = np.random.default_rng(seed)
     phases = spec.phases()
     review = spec.mode == "review"
@@ -284,7 +298,7 @@ def build_items(db: sqlite_utils.Database, spec: PlanSpec, seed: int) -> list[Ne
             (reusable if k in seen else shared if k in wanted_later else fresh).append(c)
         # Unseen positions first, and among them those no concept still to be placed
         # needs; a review may fall back on positions only studied.
-        pool = _shuffled(rng, fresh) + _shuffled(rng, shared) + _shuffled(rng, reusable)
+        pool = [c for group in (fresh, shared, reusable) for c in _by_suitability(_shuffled(rng, group))]
         needed = sum(counts.values())
         if len(pool) < needed:
             raise NotEnoughPositions(what, needed, len(pool), concept_id, len(taken_here))
@@ -324,7 +338,7 @@ def build_items(db: sqlite_utils.Database, spec: PlanSpec, seed: int) -> list[Ne
             raise PlanError(f"concept {cid} ({concept.name!r}) is a known idea that checks the method, "
                             "not a lesson: choose a discovered concept")
         names[cid] = concept.name
-        concept_cands[cid] = _concept_candidates(db, cid, False)
+        concept_cands[cid] = _concept_candidates(db, cid, False, rating)
     # Concepts of one source position share prototypes. The concept with the fewest
     # prototypes is served first, and each takes positions the others still need last,
     # so a session with all of them fits whenever the positions allow it.
@@ -339,7 +353,7 @@ def build_items(db: sqlite_utils.Database, spec: PlanSpec, seed: int) -> list[Ne
         ccounts = {ph: spec.control.count for ph in phases}
         if spec.control.source == "failed":
             failed = [c for c in list_concepts(db, include_hidden=True) if c.is_control and c.id not in spec.concept_ids]
-            cands = [x for c in failed for x in _concept_candidates(db, c.id, True)]
+            cands = [x for c in failed for x in _concept_candidates(db, c.id, True, rating)]
             what = f"the control pool ({len(failed)} concept(s) that failed a filter)"
         elif spec.control.source == "machine":
             cands = _machine_candidates(db)
@@ -366,8 +380,27 @@ def build_items(db: sqlite_utils.Database, spec: PlanSpec, seed: int) -> list[Ne
         for i, c in enumerate(ordered):
             c = _with_search(db, c)
             items.append(NewItem(ph, i, c.concept_id, c.is_control, c.source, c.source_id, c.fen, c.expected,
-                                 c.line, c.value, c.visits))
+                                 c.line, c.value, c.visits, why=_why(c, rating)))
     return items
+
+
+def _suited(c: _Candidate) -> bool | None:
+    return None if c.find_p is None else SUITED[0] <= c.find_p <= SUITED[1]
+
+
+def _by_suitability(cands: list[_Candidate]) -> list[_Candidate]:
+    """Suited items first, then those with no human figures, then the rest (stable)."""
+    rank = {True: 0, None: 1, False: 2}
+    return sorted(cands, key=lambda c: rank[_suited(c)])
+
+
+def _why(c: _Candidate, rating: int | None) -> str:
+    if c.find_p is None:
+        return "" if rating is None else "no human-model figures for this item"
+    share = f"found by {100 * c.find_p:.0f}% of players rated {rating} (Maia)"
+    if _suited(c):
+        return f"{share}: suited to the rating ({100 * SUITED[0]:.0f}-{100 * SUITED[1]:.0f}%)"
+    return f"{share}: outside {100 * SUITED[0]:.0f}-{100 * SUITED[1]:.0f}%, taken as too few suited items were left"
 
 
 def create_sessions(db: sqlite_utils.Database, spec: PlanSpec, network_id: int | None = None) -> PlannedSessions:
