@@ -136,3 +136,20 @@ def test_plans_prefer_items_suited_to_the_players_rating_and_say_why(
         proto = next(p for p in protos if p.id == it.source_id)
         assert proto.find_probability_at(1500) == pytest.approx(0.5)
         assert "players rated 1500" in it.why and "suited" in it.why
+
+
+def test_results_put_the_pre_test_score_beside_maias_prediction(
+        store: sqlite_utils.Database, study_library) -> None:  # type: ignore[no-untyped-def]
+    from conceptcoach.store.concepts import set_prototype_human
+    from conceptcoach.study.plan import create_sessions
+    from conceptcoach.study.prediction import pre_test_predictions
+
+    ids = study_library.build(store, concepts=1, per_concept=14, failed=0)
+    for p in list_prototypes(store, ids[0]):
+        set_prototype_human(store, p.id, {"1100": 0.2, "1900": 0.6})
+    player = add_player(store, "Gus", rating=1500)
+    sid = create_sessions(store, PlanSpec(player_ids=[player.id], concept_ids=ids, per_phase=4, seed=5)).session_ids[0]
+    study_library.play(store, sid, {("pre", ids[0]): 3, ("post", ids[0]): 4})
+    [pred] = pre_test_predictions(store, sid)
+    assert (pred.concept_id, pred.items, pred.answered, pred.found, pred.rating) == (ids[0], 4, 4, 3, 1500)
+    assert pred.predicted == pytest.approx(4 * 0.4) and pred.predicted_share == pytest.approx(0.4)
