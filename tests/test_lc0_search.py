@@ -132,16 +132,6 @@ def test_mcts_with_lc0_finds_mate_and_never_evaluates_a_finished_game(maia: Lc0E
     assert mated.run().value == -1.0 and mated.evaluations == 0
 
 
-def test_overlapped_and_serial_searches_are_each_deterministic(tiny_net: PolicyValueNet) -> None:
-    board = _game(ITALIAN[:4])
-    for overlap in (True, False):
-        cfg = SearchConfig(simulations=200, batch_size=8, overlap=overlap)
-        a = MCTS(Evaluator(tiny_net), board, cfg).run()
-        b = MCTS(Evaluator(tiny_net), board, cfg).run()
-        assert a.children == b.children and a.visits == 200
-        assert np.allclose([c.n for c in a.children], np.round([c.n for c in a.children]))
-
-
 def test_a_plain_function_is_still_one_of_ours(tiny_net: PolicyValueNet) -> None:
     seen: list[int] = []
 

@@ -120,3 +120,32 @@ def test_a_root_with_one_legal_move_is_searched(tiny_net: PolicyValueNet) -> Non
     assert board.legal_moves.count() == 1
     summary = MCTS(Evaluator(tiny_net), board, SearchConfig(simulations=100, batch_size=16)).run()
     assert summary.best_move == "h8g8" and summary.visits == 100
+
+
+def test_leaves_are_expanded_only_when_a_playout_passes_through(tiny_net: PolicyValueNet) -> None:
+    # Moves and priors of a leaf are generated the first time a playout goes through it:
+    # the many leaves visited once keep the network's logits and no move list.
+    board = chess.Board("r1bqkbnr/pppp1ppp/2n5/4p3/4P3/5N2/PPPP1PPP/RNBQKB1R w KQkq - 2 3")
+    search = MCTS(Evaluator(tiny_net), board, SearchConfig(simulations=300, batch_size=8))
+    summary = search.run()
+    waiting = expanded = 0
+    stack = [search.root]
+    while stack:
+        node = stack.pop()
+        if node.logits is not None:
+            waiting += 1
+            assert node.moves == [] and node.visits == 1.0 and node.terminal is None
+        elif node.moves:
+            expanded += 1
+            assert len(node.priors) == len(node.moves) == len(node.children)
+            assert abs(float(node.priors.sum()) - 1.0) < 1e-4
+        stack.extend(c for c in node.children if c is not None)
+    assert waiting > 0 and expanded > 1 and waiting + expanded <= search.evaluations
+    assert MCTS(Evaluator(tiny_net), board, SearchConfig(simulations=300, batch_size=8)).run() == summary
+    # A kept leaf becomes a root that is expanded then, with the visit it had.
+    search = MCTS(Evaluator(tiny_net), board, SearchConfig(simulations=40, batch_size=8))
+    move = chess.Move.from_uci(next(c.move for c in search.run().children if c.n == 1))
+    child = search.root.child(move)
+    assert child is not None and child.logits is not None
+    search.advance(move)
+    assert search.root is child and search.run(20).visits == 20 and child.moves

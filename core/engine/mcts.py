@@ -2,7 +2,10 @@
 
 Nodes hold their edges as small numpy arrays (moves, priors, visit counts, value
 sums from the node's side to move); children are created lazily, the first time an
-edge is followed. Leaves are gathered in batches for the network, with virtual loss
+edge is followed, and a leaf's legal moves and priors are worked out only when a
+playout first passes through it: the network's logits wait on the leaf until then, so
+the many leaves visited once cost a terminal check and an encoding, not a full move
+generation. Leaves are gathered in batches for the network, with virtual loss
 so that one batch explores several lines; terminal positions (mate, stalemate,
 repetition, fifty moves, insufficient material) are scored exactly and never sent
 to the network.
@@ -12,17 +15,12 @@ positions are encoded and legal moves indexed through its ``encode`` and ``legal
 (a plain function of the planes falls back to our encoding). The search pushes moves
 on a copy of the root board that keeps its move stack, so an lc0 network sees the
 game's history at every node.
-
-While the network evaluates one batch (in a helper thread: torch releases the GIL),
-the search gathers the next one (``SearchConfig.overlap``), so python-chess's move
-generation and the tree's bookkeeping run beside the network instead of after it.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
 import chess
@@ -37,9 +35,8 @@ EvaluateFn = Callable[
 ]
 EncodeFn = Callable[[chess.Board], npt.NDArray[np.float32]]
 LegalFn = Callable[[chess.Board], tuple[list[chess.Move], npt.NDArray[np.int64]]]
-# A batch on its way to the network: each leaf's path from the root, the leaf, its
-# legal moves' policy indices.
-Pending = list[tuple[list[tuple["Node", int]], "Node", npt.NDArray[np.int64]]]
+# A batch on its way to the network: each leaf's path from the root, and the leaf.
+Pending = list[tuple[list[tuple["Node", int]], "Node"]]
 
 
 @dataclass(frozen=True)
@@ -55,7 +52,6 @@ class SearchConfig:
     dirichlet_epsilon: float = 0.25
     root_noise: bool = False
     twofold_draw: bool = True  # a position repeated inside the tree counts as a draw
-    overlap: bool = True  # gather the next batch while the network evaluates this one
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -64,11 +60,13 @@ class SearchConfig:
 class Node:
     """A position in the tree. Edge statistics are from this node's side to move."""
 
-    __slots__ = ("moves", "priors", "n", "w", "children", "visits", "value_sum", "terminal", "pending")
+    __slots__ = ("moves", "priors", "cp", "n", "w", "children", "visits", "value_sum", "terminal", "pending",
+                 "logits")
 
     def __init__(self) -> None:
         self.moves: list[chess.Move] = []
         self.priors: npt.NDArray[np.float32] = np.zeros(0, np.float32)
+        self.cp: npt.NDArray[np.float64] = np.zeros(0)  # c_puct * priors, for selection
         self.n: npt.NDArray[np.float64] = np.zeros(0)
         self.w: npt.NDArray[np.float64] = np.zeros(0)
         self.children: list[Node | None] = []
@@ -76,6 +74,8 @@ class Node:
         self.value_sum = 0.0  # from this node's side to move
         self.terminal: float | None = None  # exact value for the side to move, if decided
         self.pending = False  # waiting for the network in the current batch
+        # The network's policy logits of an evaluated leaf whose moves are not generated yet.
+        self.logits: npt.NDArray[np.float32] | None = None
 
     @property
     def expanded(self) -> bool:
@@ -91,8 +91,10 @@ class Node:
         return None
 
 
-def terminal_value(board: chess.Board, moves: list[chess.Move], in_tree: bool, twofold: bool) -> float | None:
-    """Exact value for the side to move if the game is over in ``board``, else None."""
+def terminal_value(board: chess.Board, moves: Sequence[chess.Move] | bool, in_tree: bool,
+                   twofold: bool) -> float | None:
+    """Exact value for the side to move if the game is over in ``board``, else None.
+    ``moves``: the legal moves, or whether there is one."""
     if not moves:
         return -1.0 if board.is_check() else 0.0
     if board.halfmove_clock >= 100 or board.is_insufficient_material():
@@ -126,22 +128,31 @@ class MCTS:
         self._noise_applied = False
 
     # -- expansion ---------------------------------------------------------
-    def _prepare(self, node: Node, board: chess.Board, in_tree: bool) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]] | None:
-        """Set up ``node``'s moves; returns (indices, planes) if it needs the network."""
-        moves, idx = self.legal(board)
-        node.terminal = terminal_value(board, moves, in_tree, self.config.twofold_draw)
+    def _prepare(self, node: Node, board: chess.Board, in_tree: bool) -> npt.NDArray[np.float32] | None:
+        """Score a new leaf exactly if the game is over there; otherwise its planes for the
+        network (its moves wait for :meth:`_expand`)."""
+        has_move = any(True for _ in board.generate_legal_moves())
+        node.terminal = terminal_value(board, has_move, in_tree, self.config.twofold_draw)
         if node.terminal is not None:
             return None
+        return self.encode(board)
+
+    def _expand(self, node: Node, board: chess.Board) -> None:
+        """Legal moves and priors of an evaluated leaf (``board`` is its position), the
+        first time a playout passes through it."""
+        assert node.logits is not None
+        moves, idx = self.legal(board)
         node.moves = moves
         node.children = [None] * len(moves)
-        return idx, self.encode(board)
+        self._set_priors(node, node.logits, idx)
+        node.logits = None
 
-    @staticmethod
-    def _set_priors(node: Node, logits: npt.NDArray[np.float32], idx: npt.NDArray[np.int64]) -> None:
+    def _set_priors(self, node: Node, logits: npt.NDArray[np.float32], idx: npt.NDArray[np.int64]) -> None:
         sel = logits[idx].astype(np.float64)
         sel -= sel.max()
         p = np.exp(sel)
         node.priors = (p / p.sum()).astype(np.float32)
+        node.cp = (self.config.c_puct * node.priors).astype(np.float64)
         node.n = np.zeros(len(idx))
         node.w = np.zeros(len(idx))
 
@@ -149,13 +160,16 @@ class MCTS:
         root = self.root
         if root.expanded and (root.terminal is not None or root.priors.size):
             return
-        prepared = self._prepare(root, self.board, in_tree=False)
-        if prepared is None:
+        if root.logits is not None:  # a leaf of the previous search, evaluated already
+            self._expand(root, self.board)
             return
-        idx, planes = prepared
+        planes = self._prepare(root, self.board, in_tree=False)
+        if planes is None:
+            return
         logits, values = self.evaluate(planes[None])
         self.evaluations += 1
-        self._set_priors(root, logits[0], idx)
+        root.logits = logits[0]
+        self._expand(root, self.board)
         root.visits = 1.0
         root.value_sum = float(values[0])
 
@@ -166,16 +180,18 @@ class MCTS:
         noise = self.rng.dirichlet([self.config.dirichlet_alpha] * len(root.moves))
         eps = self.config.dirichlet_epsilon
         root.priors = ((1 - eps) * root.priors + eps * noise).astype(np.float32)
+        root.cp = (self.config.c_puct * root.priors).astype(np.float64)
         self._noise_applied = True
 
     # -- selection and backup ---------------------------------------------
     def _select_edge(self, node: Node) -> int:
-        cfg = self.config
-        n, w = node.n, node.w
-        parent_q = node.q()
-        q = np.where(n > 0, w / np.maximum(n, 1e-9), parent_q - cfg.fpu_reduction)
-        u = cfg.c_puct * node.priors * (math.sqrt(node.visits) / (1.0 + n))
-        return int(np.argmax(q + u))
+        """PUCT: argmax of Q + c_puct * P * sqrt(N) / (1 + n), unvisited edges at the
+        parent's Q less the first-play reduction (in place: this runs every tree level)."""
+        n = node.n
+        score = node.cp * (math.sqrt(node.visits) / (1.0 + n))
+        fpu = np.full(len(n), node.q() - self.config.fpu_reduction)
+        score += np.divide(node.w, n, out=fpu, where=n > 0)
+        return int(score.argmax())
 
     def _backup(self, path: list[tuple[Node, int]], leaf: Node, value: float, vl: float) -> None:
         """``value`` is from the leaf's side to move; undoes ``vl`` virtual loss on the path."""
@@ -204,34 +220,15 @@ class MCTS:
         if self.root.terminal is not None or target <= 0:
             return self.summary()
         shape = self.encode(self.board).shape
-        # Two buffers: the network reads one while the next batch is written into the other.
-        buffers = [np.zeros((cfg.batch_size, *shape), np.float32) for _ in range(2)]
-        executor = ThreadPoolExecutor(max_workers=1) if cfg.overlap else None
-        in_flight: tuple[Future[tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]], Pending] | None = None
+        planes = np.zeros((cfg.batch_size, *shape), np.float32)
         done = 0
-        turn = 0
-        try:
-            while done < target and self.root.terminal is None:
-                if should_stop is not None and should_stop():
-                    break
-                planes = buffers[turn % 2]
-                turn += 1
-                pending, backed_up = self._gather(planes, target - done)
-                done += backed_up + len(pending)
-                if executor is None:
-                    if pending:
-                        self._apply(pending, *self.evaluate(planes[: len(pending)]))
-                    continue
-                submitted = (executor.submit(self.evaluate, planes[: len(pending)]), pending) if pending else None
-                if in_flight is not None:
-                    self._apply(in_flight[1], *in_flight[0].result())
-                in_flight = submitted
-            if in_flight is not None:
-                self._apply(in_flight[1], *in_flight[0].result())
-                in_flight = None
-        finally:
-            if executor is not None:
-                executor.shutdown(wait=True)
+        while done < target and self.root.terminal is None:
+            if should_stop is not None and should_stop():
+                break
+            pending, backed_up = self._gather(planes, target - done)
+            done += backed_up + len(pending)
+            if pending:
+                self._apply(pending, *self.evaluate(planes[: len(pending)]))
         return self.summary()
 
     def _gather(self, planes: npt.NDArray[np.float32], budget: int) -> tuple[Pending, int]:
@@ -252,6 +249,8 @@ class MCTS:
             while True:
                 if node.terminal is not None:
                     break
+                if node.logits is not None:
+                    self._expand(node, board)
                 i = self._select_edge(node)
                 node.n[i] += vl
                 node.w[i] -= vl
@@ -262,12 +261,11 @@ class MCTS:
                 if child is None:
                     child = Node()
                     node.children[i] = child
-                    prepared = self._prepare(child, board, in_tree=True)
-                    if prepared is not None:
-                        idx, leaf_planes = prepared
+                    leaf_planes = self._prepare(child, board, in_tree=True)
+                    if leaf_planes is not None:
                         planes[len(pending)] = leaf_planes
                         child.pending = True
-                        pending.append((path, child, idx))
+                        pending.append((path, child))
                         queued = True
                     node = child
                     break
@@ -292,8 +290,8 @@ class MCTS:
         """Priors and values of a batch the network has evaluated, backed up its paths."""
         vl = self.config.virtual_loss
         self.evaluations += len(pending)
-        for k, (path, leaf, idx) in enumerate(pending):
-            self._set_priors(leaf, logits[k], idx)
+        for k, (path, leaf) in enumerate(pending):
+            leaf.logits = logits[k]
             leaf.pending = False
             self._backup(path, leaf, float(values[k]), vl)
 
@@ -320,5 +318,6 @@ class MCTS:
         """Play ``move`` and keep its subtree as the new root (tree reuse)."""
         child = self.root.child(move)
         self.board.push(move)
-        self.root = child if child is not None and child.terminal is None and child.moves else Node()
+        keep = child is not None and child.terminal is None and (child.moves or child.logits is not None)
+        self.root = child if keep and child is not None else Node()
         self._noise_applied = False

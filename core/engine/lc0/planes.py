@@ -155,18 +155,20 @@ def encode_lc0(board: chess.Board) -> npt.NDArray[np.float32]:
         pos = positions[idx]
         lo = max(0, idx - clocks[idx])
         repeated.append(any(keys[j] == keys[idx] for j in range(lo, idx)))
-        masks.extend(_piece_masks(pos, us, mirror))
+        masks.extend(_piece_masks(pos, us))
     if last < HISTORY - 1:
         root = board.root() if last else board
         if not _is_standard_start(root):
             fill = _position(_before_double_step(root))
             for _ in range(HISTORY - 1 - last):
-                masks.extend(_piece_masks(fill, us, mirror))
+                masks.extend(_piece_masks(fill, us))
                 repeated.append(False)
 
     planes = np.zeros((NUM_PLANES, 8, 8), dtype=np.float32)
     if masks:
-        planes[: len(masks)] = _bitboard_planes(masks)
+        drawn_planes = _bitboard_planes(masks)
+        # Black to move: the board mirrored top to bottom (rank 8 becomes row 0).
+        planes[: len(masks)] = drawn_planes[:, ::-1] if mirror else drawn_planes
     for slot, seen_before in enumerate(repeated):
         if seen_before:
             planes[slot * PLANES_PER_POSITION + 12] = 1.0
@@ -187,11 +189,9 @@ def encode_lc0(board: chess.Board) -> npt.NDArray[np.float32]:
     return planes
 
 
-def _piece_masks(pos: _Position, us: bool, mirror: bool) -> list[int]:
+def _piece_masks(pos: _Position, us: bool) -> list[int]:
     """13 masks of one history slot: our six piece kinds, theirs, the repetition plane (0)."""
     ours, theirs = (pos[6], pos[7]) if us == chess.WHITE else (pos[7], pos[6])
     out = [piece & side for side in (ours, theirs) for piece in pos[:6]]
-    if mirror:
-        out = [chess.flip_vertical(m) for m in out]
     out.append(0)
     return out
