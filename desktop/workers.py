@@ -328,7 +328,12 @@ class StallMonitor(QObject):
     programs: on a shared two-core test machine this alone reaches 150 ms) is not the
     application's doing and is subtracted, where Linux reports it. Everything else counts:
     the GUI thread computing, sleeping, waiting for a lock, or waiting for the interpreter
-    lock held by one of our threads. Raw gaps are kept in ``gaps``."""
+    lock held by one of our threads. Raw gaps are kept in ``gaps``.
+
+    For each raw gap over the limit the GUI thread's own CPU time across it is kept too
+    (``cpu_gaps``: raw ms, GUI-thread CPU ms, when; ``time.thread_time``): :meth:`busy`
+    lists the gaps in which the GUI thread itself computed longer than a limit, as opposed
+    to waiting (for a descheduled worker holding the interpreter lock, or for a CPU)."""
 
     def __init__(self, interval_ms: int = 20, limit_ms: float = 100.0, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -336,6 +341,8 @@ class StallMonitor(QObject):
         self.limit_ms = limit_ms
         self.stalls: list[tuple[float, float]] = []
         self.gaps: list[tuple[float, float, float]] = []  # (raw gap ms, runqueue wait ms, when)
+        self.cpu_gaps: list[tuple[float, float, float]] = []  # (raw gap ms, GUI-thread CPU ms, when)
+        self._last_cpu = 0.0
         self._timer = QTimer(self)
         self._timer.setInterval(interval_ms)
         self._timer.timeout.connect(self._beat)
@@ -347,6 +354,7 @@ class StallMonitor(QObject):
     def start(self) -> None:
         self._last = time.perf_counter()
         self._last_wait = _runqueue_wait_ns()
+        self._last_cpu = time.thread_time()
         self._timer.start()
 
     def stop(self) -> None:
@@ -355,6 +363,8 @@ class StallMonitor(QObject):
     def _beat(self) -> None:
         now = time.perf_counter()
         wait = _runqueue_wait_ns()
+        cpu = time.thread_time()
+        cpu_ms, self._last_cpu = (cpu - self._last_cpu) * 1000.0, cpu
         raw = (now - self._last) * 1000.0 - self.interval_ms
         starved = (wait - self._last_wait) / 1e6 if wait is not None and self._last_wait is not None else 0.0
         self._last, self._last_wait = now, wait
@@ -363,5 +373,12 @@ class StallMonitor(QObject):
         self.max_gap_ms = max(self.max_gap_ms, gap)
         if raw > self.limit_ms:
             self.gaps.append((raw, starved, now))
+            self.cpu_gaps.append((raw, cpu_ms, now))
         if gap > self.limit_ms:
             self.stalls.append((gap, now))
+
+    def busy(self, limit_ms: float | None = None) -> list[tuple[float, float, float]]:
+        """The gaps over ``limit_ms`` (default: the monitor's limit) in which the GUI thread
+        itself was on a CPU for longer than ``limit_ms``: (raw ms, CPU ms, when)."""
+        limit = self.limit_ms if limit_ms is None else limit_ms
+        return [g for g in self.cpu_gaps if g[0] > limit and g[1] > limit]

@@ -458,3 +458,41 @@ def test_coach_marks_and_note_come_back_with_the_position(qtbot, library_store, 
     finally:
         db.conn.close()
     assert card.notes[item.source_id].arrows == (arrow,)
+
+
+def test_setup_lists_lessons_with_their_test_positions(qtbot, tmp_path: Path, study_library, screen_for) -> None:  # type: ignore[no-untyped-def]
+    """The setup offers only concepts a session can teach (no known idea: the core refuses
+    them as lessons), says how many positions of each an engine passed for tests, and
+    warns before a plan asks for more than that."""
+    import numpy as np
+    from conceptcoach.store.concepts import (
+        NewPrototype,
+        add_concept,
+        list_prototypes,
+        set_prototype_verification,
+    )
+    from conceptcoach.store.db import open_store
+    from conceptcoach.store.players import add_player
+
+    path = tmp_path / "store.sqlite"
+    db = open_store(path)
+    ids = study_library.build(db, concepts=2, per_concept=8, failed=1)
+    fen, best, line, key = study_library.real_positions(1, skip=300)[0]
+    add_concept(db, uid="known", name="Known idea: castled king", layer="block3", kind="static", status="static",
+                vector=np.ones(16, dtype=np.float32), prototypes=[NewPrototype(fen=fen, best_move=best, game_key=key)])
+    for i, p in enumerate(list_prototypes(db, ids[0])):
+        set_prototype_verification(db, p.id, {"status": "verified", "quiz_item": i < 3, "accepted": {p.best_move: 0}})
+    add_player(db, "Ada")
+    db.conn.close()
+    screen = screen_for(path)
+    setup = screen.setup
+    screen.new_session()
+    qtbot.waitUntil(lambda: setup.concept_list.count() > 0, timeout=10_000)
+    texts = [setup.concept_list.item(i).text() for i in range(setup.concept_list.count())]
+    assert len(texts) == 2 and not any("Known idea" in t for t in texts)
+    assert texts[0].startswith("Idea 0") and texts[0].endswith("3 for tests]") and texts[1].endswith("8 for tests]")
+    setup.concept_list.item(0).setCheckState(Qt.CheckState.Checked)
+    setup.per_phase.setValue(2)
+    assert "Too few positions for tests at 2 per phase: Idea 0" in setup.summary.text()
+    setup.per_phase.setValue(1)
+    assert "Too few" not in setup.summary.text()

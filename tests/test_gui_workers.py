@@ -86,6 +86,23 @@ def test_stall_monitor_sees_a_blocked_gui(qtbot) -> None:  # type: ignore[no-unt
     qtbot.wait(60)
     mon.stop()
     assert len(mon.stalls) > before and mon.stalls[-1][0] > 100
+    # Asleep, the GUI thread was blocked but not busy: no CPU time of its own in the gap.
+    assert mon.busy(100) == [] and mon.cpu_gaps and mon.cpu_gaps[-1][1] < 100
+
+
+def test_stall_monitor_tells_a_busy_gui_thread_from_a_waiting_one(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from conceptcoach.desktop.workers import StallMonitor
+
+    mon = StallMonitor(limit_ms=150)
+    mon.start()
+    qtbot.wait(60)
+    end = time.thread_time() + 0.3
+    while time.thread_time() < end:  # the GUI thread computes for 300 ms of its own CPU time
+        pass
+    qtbot.wait(60)
+    mon.stop()
+    (raw, cpu, _when), = mon.busy()
+    assert raw >= cpu > 250
 
 
 def test_process_job_progress_result_and_cancel(workers, qtbot) -> None:  # type: ignore[no-untyped-def]

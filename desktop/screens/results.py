@@ -181,6 +181,7 @@ class ResultsScreen(QWidget):
         self.workers = workers
         self.data: ResultsData | None = None
         self._loading = False
+        self._request = 0  # the newest load asked for; older ones are dropped when they land
         self.redraw = Redraw(self, self.refresh)
         workers.changed.connect(self.on_changes)
 
@@ -358,9 +359,24 @@ class ResultsScreen(QWidget):
 
     def show_for(self, player_id: int | None, session_id: int = ALL_SESSIONS) -> None:
         self._loading = True
+        # What is asked now supersedes a redraw still pending from a change made while the
+        # screen was hidden, and any load still in flight: only the newest is shown (a
+        # redraw of the previous player's results landed after "See the results").
+        self.redraw.pending = False
+        self._request += 1
+        request = self._request
+
+        def loaded(data: ResultsData) -> None:
+            if request == self._request:
+                self._loaded(data)
+
+        def failed(msg: str) -> None:
+            if request == self._request:
+                self._loading = False
+                self.headline.setText(f"<b>Could not compute the results:</b> {msg}")
+
         self.workers.db(lambda ctx: load_results(ctx, player_id, session_id), name="results",
-                        on_success=self._loaded,
-                        on_failure=lambda msg: self.headline.setText(f"<b>Could not compute the results:</b> {msg}"))
+                        on_success=loaded, on_failure=failed)
 
     def refresh(self) -> None:
         d = self.data

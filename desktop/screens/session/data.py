@@ -10,15 +10,23 @@ from conceptcoach.study.phases import Phase
 
 
 def load_setup(ctx: Context) -> dict[str, Any]:
-    """Players, groups, the concepts a session can teach and the saved templates."""
-    from conceptcoach.store.concepts import list_concepts
+    """Players, groups, the concepts a session can teach, how many positions of each can
+    go into a test (``test_positions``: the engine-verified quiz items where the library
+    carries verdicts, else every position) and the saved templates."""
+    from conceptcoach.store.concepts import list_concepts, list_prototypes
     from conceptcoach.store.players import list_groups, list_players
     from conceptcoach.store.sessions import list_templates
 
     db = ctx.db
-    concepts = [c for c in list_concepts(db) if not c.is_control and c.status != "candidate"]
+    # Known ideas (static concepts) check the method; the core refuses them as lessons.
+    concepts = [c for c in list_concepts(db) if not c.is_control and c.status != "candidate" and c.kind != "static"]
+    tests: dict[int, int] = {}
+    for c in concepts:
+        protos = list_prototypes(db, c.id)
+        verified = any(p.verification for p in protos)
+        tests[c.id] = sum(p.verified_quiz_item for p in protos) if verified else len(protos)
     return {"players": list_players(db), "groups": list_groups(db), "concepts": concepts,
-            "templates": list_templates(db)}
+            "templates": list_templates(db), "test_positions": tests}
 
 
 @dataclass(frozen=True)

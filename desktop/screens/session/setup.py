@@ -149,12 +149,17 @@ class SetupPage(QWidget):
         checked = set(self.checked_concepts())
         self.concept_list.blockSignals(True)
         self.concept_list.clear()
+        tests = data.get("test_positions", {})
         for c in sorted(data["concepts"], key=lambda c: natural_key(c.name)):
-            item = QListWidgetItem(f"{c.name}   [{c.status}, {c.layer}, {plural(c.prototype_count, 'position')}]")
+            n_test = tests.get(c.id, c.prototype_count)
+            item = QListWidgetItem(f"{c.name}   [{c.status}, {plural(c.prototype_count, 'position')}, "
+                                   f"{n_test} for tests]")
             item.setData(Qt.ItemDataRole.UserRole, c.id)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Checked if c.id in checked else Qt.CheckState.Unchecked)
-            item.setToolTip(c.annotation or c.name)
+            item.setToolTip(f"{c.annotation or c.name}\nLayer {c.layer}. {n_test} of its positions can go into a "
+                            "pre- or post-test (checked by an engine): enough for "
+                            f"{n_test // 2} per test phase at most.")
             self.concept_list.addItem(item)
         self.concept_list.blockSignals(False)
         self.template_box.blockSignals(True)
@@ -195,6 +200,14 @@ class SetupPage(QWidget):
             f"{n * per + ctl}, post-test {test} (including {plural(ctl, 'control position')} per phase). "
             f"About {plural(minutes, 'minute')}."
             if n else "Tick the concepts to teach on the right.")
+        tests = self.data.get("test_positions", {}) if self.data else {}
+        short = [self.concept_list.item(i).text().split("   [")[0] for i in range(self.concept_list.count())
+                 if self.concept_list.item(i).checkState() == Qt.CheckState.Checked
+                 and tests.get(int(self.concept_list.item(i).data(Qt.ItemDataRole.UserRole)), 10**6) < 2 * per]
+        if short:
+            self.summary.setText(self.summary.text() + "<br><span style='color:#8a5a00'>Too few positions for "
+                                 f"tests at {per} per phase: {', '.join(short)}. Lower the count or choose "
+                                 "other concepts.</span>")
         ok = self.player_box.count() > 0 and bool(self.checked_concepts())
         self.start_btn.setEnabled(ok)
         self.start_btn.setToolTip("" if ok else "Choose a player and at least one concept")
