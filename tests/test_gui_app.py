@@ -701,3 +701,26 @@ def test_export_folder_and_window_size_are_remembered(qtbot, app_env, tmp_path: 
     assert (again.width(), again.height()) == (1100, 720)
     assert again.results.folder.text() == str(out)
     again.close()
+
+
+def test_results_show_the_player_asked_for_after_a_change_while_hidden(qtbot, app_env) -> None:  # type: ignore[no-untyped-def]
+    """A change made while Results was hidden (a session answered) used to redraw the
+    previous player's results after "See the results" had asked for another player's,
+    and that late redraw won."""
+    from conceptcoach.desktop.changes import Changes
+
+    first = _finish_session(app_env / "conceptcoach.sqlite", "Anna Kowalska", correct_pre=1, correct_post=3)
+    second = _finish_session(app_env / "conceptcoach.sqlite", "Ben Okafor", correct_pre=0, correct_post=2)
+    win = _window(qtbot, app_env)
+    players = {p.name: p.id for p in list_players_of(app_env)}
+    win.show_results(players["Anna Kowalska"], first)
+    r = win.results
+    qtbot.waitUntil(lambda: r.data is not None and r.data.session_id == first and not r.loading, timeout=20_000)
+    win.go("Home")
+    win.workers.notify(Changes(sessions=True))  # Results is hidden: it will redraw when shown
+    win.show_results(players["Ben Okafor"], second)
+    qtbot.waitUntil(lambda: not r.loading, timeout=20_000)
+    qtbot.wait(300)  # any late load would have landed
+    assert r.data.player_id == players["Ben Okafor"] and r.data.session_id == second
+    assert r.player.currentText() == "Ben Okafor"
+    win.close()
