@@ -61,7 +61,12 @@ gui-deps: $(STAMP)
 run: $(STAMP) gui-deps human-model
 	env -u QT_QPA_PLATFORM $(VENV)/bin/conceptcoach
 
+# The Ray back end's tests (tests/test_ray_backends.py) start a Ray cluster of their own on
+# loopback and stop it; Ray is an optional extra (about 70 MB), installed here for them.
+# Where pip cannot install it, those tests are skipped with a message.
 test: $(STAMP) system-deps human-model
+	@$(PY) -c "import ray" 2>/dev/null || $(PY) -m pip install -q -e '.[ray]' || \
+		echo "could not install Ray: the Ray back-end tests will be skipped"
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
 
 test-fast: $(STAMP)

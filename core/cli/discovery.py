@@ -16,6 +16,7 @@ from conceptcoach.progress import Cancelled, TqdmProgress, run_with_bar
 
 def _add_discovery_args(p: argparse.ArgumentParser) -> None:
     from conceptcoach.concepts.run import DiscoveryConfig
+    from conceptcoach.parallel import BACKENDS
 
     d = DiscoveryConfig()
     p.add_argument("--teacher", default=d.teacher, help="registered teacher network (default: teacher)")
@@ -40,7 +41,16 @@ def _add_discovery_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--novelty-informative", type=float, default=d.novelty_informative, metavar="FRACTION",
                    help="compare the novelty curves only where a basis explains at least this fraction "
                         "of the concept (0: every basis size)")
-    p.add_argument("--workers", type=int, default=d.workers, help="parallel processes (one torch thread each)")
+    p.add_argument("--workers", type=int, default=d.workers,
+                   help="parallel processes (one torch thread each); with --backend ray and no --address, "
+                        "the CPUs of a Ray instance started on this machine")
+    p.add_argument("--backend", choices=BACKENDS, default=d.backend,
+                   help="where independent work runs: a local process pool (default) or a Ray cluster "
+                        "(pip install 'conceptcoach[ray]'); the same seed finds the same concepts on either, "
+                        "and a run stopped on one resumes on the other")
+    p.add_argument("--address", default=None, metavar="ADDR",
+                   help="the Ray cluster to join with --backend ray (HOST:PORT, auto or ray://HOST:PORT; "
+                        "default: start Ray on this machine); see docs/SCALE.md")
     p.add_argument("--verify-depth", type=int, default=d.verify_depth,
                    help="Stockfish depth for verifying every written prototype (0: leave them unverified)")
     p.add_argument("--static-themes", default="",
@@ -63,6 +73,7 @@ def _config(args: argparse.Namespace, human_pgn: tuple[str, ...], human_corpus: 
         teach=replace(d.teach, epochs=args.epochs, min_prototypes=args.teach_min_prototypes),
         max_teach=args.max_teach, novelty_positions=args.novelty_positions,
         novelty_informative=args.novelty_informative, workers=args.workers, seed=args.seed,
+        backend=args.backend, ray_address=args.address,
         verify_depth=args.verify_depth,
         static_themes=tuple(t for t in args.static_themes.split(",") if t),
     )

@@ -2,22 +2,22 @@
 from the weaker checkpoint's MCTS move, with trivially decided positions skipped.
 
 The teacher's move is read from the stored self-play tree; the weaker network
-searches the same position afresh (in worker processes, one torch thread each).
+searches the same position afresh (tasks on the run's back end, one torch thread each).
 """
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import chess
-import torch
+import numpy as np
 from conceptcoach.engine.mcts import MCTS, SearchConfig
+from conceptcoach.engine.networks import load_evaluator
+from conceptcoach.engine.shipping import NetworkPayload, unpack
 from conceptcoach.engine.summary import TreeSummary
-from conceptcoach.store.networks import Network
 
 
 @dataclass(frozen=True)
@@ -63,16 +63,11 @@ class WeakerJob:
     seed: int
 
 
-def _search_weaker(args: tuple[Network, int, Sequence[WeakerJob]]) -> list[tuple[int, str, float]]:
-    network, sims, jobs = args
-    torch.set_num_threads(1)  # several processes share the cores
-    import numpy as np
-    from threadpoolctl import threadpool_limits
-
-    threadpool_limits(limits=1)
-    from conceptcoach.engine.networks import load_evaluator
-
-    evaluator = load_evaluator(network)
+def search_weaker(shared: tuple[NetworkPayload, int], jobs: Sequence[WeakerJob]) -> list[tuple[int, str, float]]:
+    """The weaker network's MCTS move and value per job: one task of the candidates
+    stage (a few positions, so the network is loaded once for them)."""
+    payload, sims = shared
+    evaluator = load_evaluator(unpack(payload))
     out: list[tuple[int, str, float]] = []
     for job in jobs:
         board = chess.Board(job.start_fen)
@@ -86,18 +81,3 @@ def _search_weaker(args: tuple[Network, int, Sequence[WeakerJob]]) -> list[tuple
                                         should_stop=lambda deadline=deadline: time.monotonic() > deadline)
         out.append((job.key, summary.best_move, summary.value))
     return out
-
-
-def iter_weaker_moves(
-    network: Network, jobs: Sequence[WeakerJob], simulations: int, workers: int = 1, chunk: int = 8,
-) -> Iterator[list[tuple[int, str, float]]]:
-    """The weaker network's MCTS move and value per job, a chunk at a time (parallel
-    processes when ``workers`` > 1), so the caller can store, report and stop between chunks."""
-    chunks = [list(jobs[i : i + chunk]) for i in range(0, len(jobs), chunk)]
-    if workers <= 1:
-        for c in chunks:
-            yield _search_weaker((network, simulations, c))
-        return
-    ctx = mp.get_context("spawn")
-    with ctx.Pool(workers) as pool:
-        yield from pool.imap_unordered(_search_weaker, [(network, simulations, c) for c in chunks])

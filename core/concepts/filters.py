@@ -1,32 +1,34 @@
 """The two filters of a discovery run: teachability (a student can be taught the
 concept from its prototypes) and novelty (human games do not explain it).
 
-5. teachability  a fresh student per concept, with the random-positions baseline, in
-                 worker processes; plus the random-concept-vector baseline per layer;
+5. teachability  a fresh student per concept, with the random-positions baseline; plus
+                 the random-concept-vector baseline per layer;
 6. novelty       human vs machine SVD bases per layer (cached), the curve per concept.
+
+Student trainings and novelty bases are independent tasks on the run's back end
+(``run.backend``: a local process pool or Ray); results are stored here.
 """
 
 from __future__ import annotations
 
-import multiprocessing as mp
 from collections.abc import Sequence
 from typing import Any
 
 import chess
 import numpy as np
 import numpy.typing as npt
-import torch
-from conceptcoach.concepts.novelty import cached_basis, novelty_curve
+from conceptcoach.concepts.novelty import Basis, novelty_curve, svd_basis
 from conceptcoach.concepts.run_config import DiscoveryRun, PoolItem
 from conceptcoach.concepts.stages import dense, solved_programs
 from conceptcoach.concepts.teachability import Example
-from conceptcoach.engine.encoding import encode_batch
 from conceptcoach.engine.network import Evaluator
+from conceptcoach.engine.networks import load_evaluator
+from conceptcoach.engine.shipping import NetworkPayload, pack, unpack
+from conceptcoach.store.bases import get_basis, put_basis
 from conceptcoach.store.candidates import CandidateRow, save_candidates
 from conceptcoach.store.games import position_fens
 from conceptcoach.store.networks import Network, get_network, list_networks
 from conceptcoach.store.runs import get_run, set_run_summary
-from threadpoolctl import threadpool_limits
 
 
 def example_of(item: PoolItem) -> Example:
@@ -34,19 +36,17 @@ def example_of(item: PoolItem) -> Example:
     return Example(s.fen, {c.move: float(c.n) for c in s.children if c.n > 0}, s.best_move, str(item.gid))
 
 
-def _teach_worker(
-    args: tuple[list[Network], dict[str, Any], list[Example], list[tuple[list[Example], int]]],
+def teach_concepts(
+    shared: tuple[list[NetworkPayload], dict[str, Any], list[Example]], jobs: list[tuple[list[Example], int]],
 ) -> list[dict[str, Any]]:
-    """Teachability of a few concepts, in a worker process (one torch thread): the
-    students are loaded once per chunk, and each concept gets a fresh copy."""
-    students, tp, random_pool, jobs = args
-    torch.set_num_threads(1)
-    threadpool_limits(limits=1)
+    """Teachability of a few concepts, one task of the stage: the students are loaded
+    once per task, and each concept gets a fresh copy."""
+    students, tp, random_pool = shared
     from conceptcoach.concepts import teachability as T
     from conceptcoach.engine.networks import load_net
 
     params = T.TeachParams(**tp)
-    nets = [(s.name, load_net(s)) for s in students]
+    nets = [(s.network.name, load_net(unpack(s))) for s in students]
     out: list[dict[str, Any]] = []
     for prototypes, seed in jobs:
         chosen = T.choose_student(nets, T.encode_examples(prototypes), params.max_student_agreement)
@@ -98,7 +98,7 @@ def stage_teachability(run: DiscoveryRun, evaluator: Evaluator, pool: list[PoolI
     baselines: dict[str, Any] = dict((stored or {}).get("summary") or {}).get("random_vector_baseline", {})
     base_tasks: list[tuple[str, tuple[list[Example], int]]] = []
     if len(baselines) < len(run.layers) and pool:
-        roots = encode_batch([chess.Board(it.summary.fen) for it in pool])
+        roots = evaluator.encode_batch([chess.Board(it.summary.fen) for it in pool])
         acts = evaluator.activations(roots, run.layers)
         for i, layer in enumerate(run.layers):
             if layer in baselines:
@@ -106,28 +106,28 @@ def stage_teachability(run: DiscoveryRun, evaluator: Evaluator, pool: list[PoolI
             score = acts[layer].astype(np.float64) @ random_vector(acts[layer].shape[1], cfg.seed * 7919 + i)
             top = np.argsort(-score)[: cfg.max_prototypes]
             base_tasks.append((layer, ([example_of(pool[int(k)]) for k in top], cfg.seed + 100_000 + i)))
+    chunk = 4
+    chunks = [(todo[i : i + chunk], tasks[i : i + chunk]) for i in range(0, len(tasks), chunk)]
+    # One map: the random-vector baselines (one concept each) first, then the concepts.
+    work = [[t] for _, t in base_tasks] + [jobs for _, jobs in chunks]
     total = len(tasks) + len(base_tasks)
     run.progress(0, total, f"teachability: {total} student trainings")
-    shared = (students, cfg.teach.to_dict(), random_pool)
-    chunk = 4
-    with mp.get_context("spawn").Pool(max(1, cfg.workers)) as workers:
-        if base_tasks:
-            parts = workers.map(_teach_worker, [(*shared, [t]) for _, t in base_tasks])
-            for (layer, _), res in zip(base_tasks, parts, strict=True):
-                baselines[layer] = res[0]
+    shared = ([pack(s, run.backend.ships_by_content) for s in students], cfg.teach.to_dict(), random_pool)
+    done = 0
+    for k, part in run.backend.map(teach_concepts, work, shared, should_stop=run.should_stop):
+        if k < len(base_tasks):
+            baselines[base_tasks[k][0]] = part[0]
+            # Layer order, whichever finished first: the summary reads the same on any back end.
+            baselines = {layer: baselines[layer] for layer in run.layers if layer in baselines}
             set_run_summary(run.db, run.run_id, {"random_vector_baseline": baselines})
-        done = len(base_tasks)
-        chunks = [(todo[i : i + chunk], tasks[i : i + chunk]) for i in range(0, len(tasks), chunk)]
-        results = workers.imap(_teach_worker, [(*shared, jobs) for _, jobs in chunks])
-        for (concepts_part, _), part in zip(chunks, results, strict=True):
+        else:
+            concepts_part, _ = chunks[k - len(base_tasks)]
             for (_row, _, prog), figures in zip(concepts_part, part, strict=True):
                 prog["teachability"] = figures
             save_candidates(run.db, list({row.id: row for row, _, _ in concepts_part}.values()))
-            done += len(part)
-            run.progress(done, total, f"teachability: {done}/{total}")
-            if run.should_stop():
-                workers.terminate()
-                run.check("teachability")
+        done += len(part)
+        run.progress(done, total, f"teachability: {done}/{total}")
+    run.check("teachability")
 
 
 def _sample(fens: Sequence[str], n: int, seed: int) -> list[str]:
@@ -137,7 +137,16 @@ def _sample(fens: Sequence[str], n: int, seed: int) -> list[str]:
     return [fens[i] for i in sorted(np.random.default_rng(seed).choice(len(fens), size=n, replace=False))]
 
 
-def stage_novelty(run: DiscoveryRun, evaluator: Evaluator) -> None:
+def basis_of(teacher: NetworkPayload, task: tuple[str, list[str]]) -> Basis:
+    """One task of the novelty stage: the SVD basis of the teacher's activations at
+    ``layer`` on the positions ``fens``."""
+    layer, fens = task
+    evaluator = load_evaluator(unpack(teacher))
+    acts = evaluator.activations(evaluator.encode_batch([chess.Board(f) for f in fens]), [layer])[layer]
+    return svd_basis(acts)
+
+
+def stage_novelty(run: DiscoveryRun) -> None:
     cfg = run.config
     concepts = [(row, key, prog) for row, key, prog in solved_programs(run)
                 if prog.get("teachability", {}).get("teachable") and "novelty" not in prog]
@@ -157,23 +166,35 @@ def stage_novelty(run: DiscoveryRun, evaluator: Evaluator) -> None:
         raise ValueError(f"novelty needs human and machine positions: found {n_h} human, {n_a} machine; "
                          "import human games first (conceptcoach import-pgn FILE)")
 
-    def activations(layer: str, fens: list[str]) -> npt.NDArray[np.float32]:
-        return evaluator.activations(encode_batch([chess.Board(f) for f in fens]), [layer])[layer]
-
-    bases: dict[str, tuple[Any, Any]] = {}
-    for i, layer in enumerate(run.layers):
-        run.progress(i, len(run.layers), f"novelty: bases for {layer}")
-        hb = cached_basis(run.db, run.teacher.sha256, layer, corpus, n,
-                          lambda layer=layer: activations(layer, _sample(human(), n, cfg.seed)))
-        ab = cached_basis(run.db, run.teacher.sha256, layer, f"selfplay:{run.selfplay_run}", n,
-                          lambda layer=layer: activations(layer, _sample(machine(), n, cfg.seed)))
-        bases[layer] = (hb[1], ab[1])
-        run.check("novelty")
+    # One task per basis not yet cached (each layer, human and machine): the teacher's
+    # activations of n positions and their SVD, the heaviest single step at scale.
+    sides = {"human": (corpus, human), "machine": (f"selfplay:{run.selfplay_run}", machine)}
+    bases: dict[tuple[str, str], Basis] = {}
+    missing: list[tuple[str, str]] = []
+    for layer in run.layers:
+        for side, (name, _) in sides.items():
+            stored = get_basis(run.db, run.teacher.sha256, layer, name, n)
+            if stored is None:
+                missing.append((layer, side))
+            else:
+                bases[layer, side] = stored
+    samples = {side: _sample(fetch(), n, cfg.seed) for side, (_, fetch) in sides.items()
+               if any(s == side for _, s in missing)}
+    teacher = pack(run.teacher, run.backend.ships_by_content)
+    run.progress(0, len(missing), f"novelty: {len(missing)} bases of {n} positions")
+    results = run.backend.map(basis_of, [(layer, samples[side]) for layer, side in missing], teacher,
+                              should_stop=run.should_stop)
+    for done, (k, basis) in enumerate(results, start=1):
+        layer, side = missing[k]
+        put_basis(run.db, run.teacher.sha256, layer, sides[side][0], n, basis)
+        bases[layer, side] = basis
+        run.progress(done, len(missing), f"novelty: basis {side} {layer}")
+    run.check("novelty")
     touched: dict[int, CandidateRow] = {}
     for row, key, prog in concepts:
-        human_basis, machine_basis = bases[key.split("/")[0]]
-        curve = novelty_curve(dense(prog["vector"], row.data["dim"]), human_basis, machine_basis,
-                              cfg.novelty_informative)
+        layer = key.split("/")[0]
+        curve = novelty_curve(dense(prog["vector"], row.data["dim"]), bases[layer, "human"][1],
+                              bases[layer, "machine"][1], cfg.novelty_informative)
         curve["corpus"] = corpus
         curve["positions"] = n
         prog["novelty"] = curve

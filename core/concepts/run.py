@@ -11,7 +11,11 @@ Stages, in order, each reading what the previous one stored:
 
 Every stage records its results as it goes, so an interrupted run (``should_stop``
 or Ctrl-C) resumes where it stopped when started again with the same parameters;
-the parameters and the seed are stored in ``runs``.
+the parameters and the seed are stored in ``runs``. Independent work (self-play
+games, the weaker network's searches, programs, student trainings, novelty bases)
+runs on the back end ``DiscoveryConfig.backend`` names: a local process pool by
+default, or a Ray cluster; either writes the same rows for the same seed, and a run
+stopped on one resumes on the other.
 """
 
 from __future__ import annotations
@@ -35,7 +39,9 @@ from conceptcoach.concepts.stages import (
 )
 from conceptcoach.concepts.verdicts import concept_status
 from conceptcoach.concepts.writing import stage_static, stage_verify, stage_write
+from conceptcoach.engine.network import Evaluator
 from conceptcoach.engine.networks import load_evaluator
+from conceptcoach.parallel import make_backend
 from conceptcoach.progress import ProgressFn, StopFn, never_stop, no_progress
 from conceptcoach.store.candidates import candidate_rows
 from conceptcoach.store.concepts import (
@@ -44,7 +50,7 @@ from conceptcoach.store.concepts import (
     count_concepts,
     list_prototypes,
 )
-from conceptcoach.store.networks import get_network, network_by_role
+from conceptcoach.store.networks import Network, get_network, network_by_role
 from conceptcoach.store.runs import finish_run, get_run, start_run
 from threadpoolctl import threadpool_limits
 
@@ -157,10 +163,16 @@ def _run_discovery(
     evaluator = load_evaluator(teacher)
     layers = list(config.layers) or default_layers(int(teacher.architecture.get("blocks", 6)))
     run_id = run_id_for(config, teacher.sha256)
-    params = {**config.to_dict(), "teacher_sha256": teacher.sha256, "weaker": weaker.name,
+    params = {**config.identity(), "teacher_sha256": teacher.sha256, "weaker": weaker.name,
               "weaker_sha256": weaker.sha256, "layers": layers}
     start_run(db, run_id, "discovery", params)
-    run = DiscoveryRun(db, db_path, config, run_id, teacher, layers, progress, should_stop)
+    with make_backend(config.backend, config.workers, config.ray_address) as backend:
+        run = DiscoveryRun(db, db_path, config, run_id, teacher, layers, progress, should_stop, backend)
+        return _stages(run, weaker, evaluator)
+
+
+def _stages(run: DiscoveryRun, weaker: Network, evaluator: Evaluator) -> tuple[str, Funnel]:
+    db, run_id = run.db, run.run_id
     timings: dict[str, float] = {}
 
     def timed(name: str, step: Callable[[], object]) -> None:
@@ -170,17 +182,17 @@ def _run_discovery(
 
     timed("selfplay", lambda: stage_selfplay(run))
     timed("candidates", lambda: stage_candidates(run, weaker))
-    timed("discovery", lambda: stage_discovery(run, evaluator))
+    timed("discovery", lambda: stage_discovery(run))
     pool = prototype_pool(run)
     timed("prototypes", lambda: stage_prototypes(run, evaluator, pool))
     timed("teachability", lambda: stage_teachability(run, evaluator, pool))
-    timed("novelty", lambda: stage_novelty(run, evaluator))
+    timed("novelty", lambda: stage_novelty(run))
     stage_write(run, pool)
     timed("static", lambda: stage_static(run, evaluator, pool))
     timed("verify", lambda: stage_verify(run))
     result = funnel(run)
     summary = dict((get_run(db, run_id) or {}).get("summary") or {})
     summary.update({"funnel": asdict(result), "timings_s": timings, "selfplay_run": run.selfplay_run,
-                    "pool_positions": len(pool), "notes": run.log})
+                    "pool_positions": len(pool), "notes": run.log, "backend": run.backend.name})
     finish_run(db, run_id, summary)
     return run_id, result

@@ -19,6 +19,7 @@ from conceptcoach.concepts.candidates import CandidateParams
 from conceptcoach.concepts.rollouts import PLAYERS, POLARITIES, RolloutParams
 from conceptcoach.concepts.teachability import TeachParams
 from conceptcoach.engine.summary import TreeSummary
+from conceptcoach.parallel import Backend, LocalBackend
 from conceptcoach.progress import Cancelled, ProgressFn, StopFn
 from conceptcoach.store.networks import Network
 
@@ -59,7 +60,14 @@ class DiscoveryConfig:
     static_positions: int = 1000  # labelled positions per class
     static_pairs: int = 1200
     static_top_fraction: float = 0.025  # static prototypes: the top-scoring pool positions
+    #: Parallel processes of the local pool (on Ray: the size of a local Ray instance
+    #: when no address is given; a cluster's size is its own).
     workers: int = 2
+    #: Where independent work runs: ``local`` (a process pool, the default) or ``ray``.
+    backend: str = "local"
+    #: The Ray cluster to join (``host:port``, ``auto``, ``ray://host:port``); None: a
+    #: Ray instance of ``workers`` CPUs on this machine.
+    ray_address: str | None = None
     #: Stockfish depth for verifying every written prototype (0: leave them unverified).
     verify_depth: int = 16
     verify_margin_cp: int = 30
@@ -68,6 +76,12 @@ class DiscoveryConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def identity(self) -> dict[str, Any]:
+        """The parameters that decide what the run finds: every field but how it is
+        executed (:data:`EXECUTION_FIELDS`), so a run started on one back end resumes on
+        another, or with more workers."""
+        return {k: v for k, v in self.to_dict().items() if k not in EXECUTION_FIELDS}
 
     def concept_seed(self, source_fen: str, program: str) -> int:
         """The seed of one concept's student training: a resumed run teaches it as the first would."""
@@ -78,8 +92,13 @@ class DiscoveryConfig:
         return self.seed * 1_000_003 + position_id
 
 
+#: Fields of :class:`DiscoveryConfig` that say how a run is executed, never what it
+#: finds: left out of its id and its stored parameters.
+EXECUTION_FIELDS = ("workers", "backend", "ray_address")
+
+
 def run_id_for(config: DiscoveryConfig, teacher_sha: str) -> str:
-    key = hashlib.sha256(json.dumps(config.to_dict(), sort_keys=True).encode()).hexdigest()[:10]
+    key = hashlib.sha256(json.dumps(config.identity(), sort_keys=True).encode()).hexdigest()[:10]
     return f"discovery-{teacher_sha[:8]}-seed{config.seed}-{key}"
 
 
@@ -99,6 +118,8 @@ class DiscoveryRun:
     layers: list[str]
     progress: ProgressFn
     should_stop: StopFn
+    #: Where the stages' independent tasks run (``run_discovery`` opens and closes it).
+    backend: Backend = field(default_factory=LocalBackend)
     selfplay_run: str = ""
     log: list[str] = field(default_factory=list)
 

@@ -9,21 +9,34 @@
                discovery) scoring every solved concept on each pool tree.
 
 Each stage records its results as it goes and skips what is stored, so a run resumes.
+Self-play, the weaker network's searches and the programs are independent tasks on
+the run's back end (``run.backend``: a local process pool or Ray); their results
+come back here, where they are stored.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import chess
 import numpy as np
 import numpy.typing as npt
-from conceptcoach.concepts.candidates import WeakerJob, iter_weaker_moves, trivial_reason
+from conceptcoach.concepts.candidates import WeakerJob, search_weaker, trivial_reason
 from conceptcoach.concepts.discovery import solve
-from conceptcoach.concepts.rollouts import build_rollout, differences, rollout_activations
+from conceptcoach.concepts.rollouts import (
+    RolloutParams,
+    build_rollout,
+    differences,
+    rollout_activations,
+)
 from conceptcoach.concepts.run_config import DiscoveryRun, PoolItem, program_key
 from conceptcoach.engine.network import Evaluator
+from conceptcoach.engine.networks import load_evaluator
+from conceptcoach.engine.shipping import NetworkPayload, pack, unpack
 from conceptcoach.engine.summary import TreeSummary
+from conceptcoach.parallel import ordered
 from conceptcoach.store.candidates import (
     CandidateRow,
     add_candidates,
@@ -86,7 +99,7 @@ def stage_selfplay(run: DiscoveryRun) -> None:
                         max_plies=cfg.selfplay_max_plies, summary_depth=cfg.rollout.depth,
                         search=SearchConfig(simulations=cfg.selfplay_sims, root_noise=True))
     run.selfplay_run = run_selfplay(run.db, run.db_path, run.teacher.name, sp, workers=cfg.workers,
-                                    progress=run.progress, should_stop=run.should_stop)
+                                    progress=run.progress, should_stop=run.should_stop, backend=run.backend)
 
 
 def stage_candidates(run: DiscoveryRun, weaker: Network) -> None:
@@ -112,7 +125,10 @@ def stage_candidates(run: DiscoveryRun, weaker: Network) -> None:
     finished = 0
     run.progress(0, total, f"candidates: weaker network searches {total} positions")
     by_pid = {j.key: j for j in jobs}
-    for part in iter_weaker_moves(weaker, jobs, cfg.candidate.weaker_simulations, workers=cfg.workers, chunk=4):
+    chunks = [jobs[i : i + 4] for i in range(0, total, 4)]
+    shared = (pack(weaker, run.backend.ships_by_content), cfg.candidate.weaker_simulations)
+    # Stored in task order: candidate rows are read back in insertion order.
+    for _, part in ordered(run.backend.map(search_weaker, chunks, shared, should_stop=run.should_stop)):
         rows = []
         for pid, move, value in part:
             summary = tree_of(run, pid)
@@ -122,36 +138,70 @@ def stage_candidates(run: DiscoveryRun, weaker: Network) -> None:
         add_candidates(run.db, run.run_id, rows)
         finished += len(part)
         run.progress(finished, total, f"candidates: {finished}/{total} searched")
-        run.check("candidate search")
+    run.check("candidate search")
 
 
-def stage_discovery(run: DiscoveryRun, evaluator: Evaluator) -> None:
+@dataclass(frozen=True)
+class ProgramSpec:
+    """What the per-candidate programs of a run share: the teacher, where and how to solve."""
+
+    teacher: NetworkPayload
+    layers: tuple[str, ...]
+    rollout: RolloutParams
+    players: tuple[str, ...]
+    polarities: tuple[str, ...]
+    solver: str
+    slack_penalty: float | None
+
+
+def solve_programs(spec: ProgramSpec, trees: Sequence[tuple[int, dict[str, Any]]]) -> list[dict[str, Any]]:
+    """One task of the discovery stage: for a few candidates (row id, stored tree), the
+    rollouts, the teacher's activations and every program (layer x players x
+    polarity), solved; returns per candidate its id, programs, dimension and stage."""
+    evaluator = load_evaluator(unpack(spec.teacher))
+    rollouts = [build_rollout(TreeSummary.from_dict(tree), spec.rollout) for _, tree in trees]
+    acts = rollout_activations(evaluator, rollouts, list(spec.layers))
+    out: list[dict[str, Any]] = []
+    for (row_id, _), ro, a in zip(trees, rollouts, acts, strict=True):
+        programs: dict[str, Any] = {}
+        for layer in spec.layers:
+            for players in spec.players:
+                for polarity in spec.polarities:
+                    D, _ = differences(a[layer], ro, players, polarity)
+                    res = solve(D, method=spec.solver, slack_penalty=spec.slack_penalty)
+                    entry: dict[str, Any] = res.figures()
+                    if res.vector is not None:
+                        entry["vector"] = sparse(res.vector)
+                    programs[program_key(layer, players, polarity)] = entry
+        stage = "solved" if any(p["status"] in ("optimal", "slack") for p in programs.values()) else "unsolved"
+        out.append({"id": row_id, "programs": programs, "dim": int(a[spec.layers[0]].shape[1]), "stage": stage})
+    return out
+
+
+def stage_discovery(run: DiscoveryRun) -> None:
     cfg = run.config
     todo = candidate_rows(run.db, run.run_id, "candidate")
     total = len(todo)
-    batch = 8
-    for start in range(0, total, batch):
-        chunk = todo[start : start + batch]
-        rollouts = [build_rollout(tree_of(run, r.position_id), cfg.rollout) for r in chunk]
-        acts = rollout_activations(evaluator, rollouts, run.layers)
-        for r, ro, a in zip(chunk, rollouts, acts, strict=True):
-            programs: dict[str, Any] = {}
-            for layer in run.layers:
-                for players in cfg.players:
-                    for polarity in cfg.polarities:
-                        D, _ = differences(a[layer], ro, players, polarity)
-                        res = solve(D, method=cfg.solver, slack_penalty=cfg.slack_penalty)
-                        entry: dict[str, Any] = res.figures()
-                        if res.vector is not None:
-                            entry["vector"] = sparse(res.vector)
-                        programs[program_key(layer, players, polarity)] = entry
-            r.data["programs"] = programs
-            r.data["dim"] = int(a[run.layers[0]].shape[1])
-            r.stage = "solved" if any(p["status"] in ("optimal", "slack") for p in programs.values()) else "unsolved"
+    by_id = {r.id: r for r in todo}
+    spec = ProgramSpec(pack(run.teacher, run.backend.ships_by_content), tuple(run.layers), cfg.rollout,
+                       tuple(cfg.players), tuple(cfg.polarities), cfg.solver, cfg.slack_penalty)
+    batch = 8  # candidates per task: one batch of activations
+    tasks = [[(r.id, stored_summary(run.db, r.position_id)) for r in todo[start : start + batch]]
+             for start in range(0, total, batch)]
+    done = 0
+    run.progress(0, total, f"discovery: {total} candidates")
+    for _, results in run.backend.map(solve_programs, tasks, spec, should_stop=run.should_stop):
+        chunk = []
+        for res in results:
+            row = by_id[res["id"]]
+            row.data["programs"] = res["programs"]
+            row.data["dim"] = res["dim"]
+            row.stage = res["stage"]
+            chunk.append(row)
         save_candidates(run.db, chunk)
-        done = min(total, start + batch)
+        done += len(chunk)
         run.progress(done, total, f"discovery: {done}/{total} candidates")
-        run.check("discovery")
+    run.check("discovery")
 
 
 def prototype_pool(run: DiscoveryRun) -> list[PoolItem]:

@@ -1,26 +1,29 @@
 """Self-play: the network plays itself with MCTS; games and per-move trees go to the store.
 
+Games are independent tasks on a :mod:`conceptcoach.parallel` back end (a local
+process pool, or Ray); only the calling process writes the store.
+
 Each game is seeded from the run seed and its index, so a run interrupted and
 started again replays nothing it already stored and produces the same games.
 """
 
 from __future__ import annotations
 
-import multiprocessing as mp
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import chess
 import numpy as np
 import sqlite_utils
-import torch
 from conceptcoach.engine.mcts import MCTS, SearchConfig
 from conceptcoach.engine.network import Evaluator
 from conceptcoach.engine.networks import load_evaluator
+from conceptcoach.engine.shipping import NetworkPayload, pack, unpack
 from conceptcoach.engine.summary import TreeSummary
+from conceptcoach.parallel import Backend, LocalBackend, ordered
 from conceptcoach.progress import Cancelled, ProgressFn, StopFn, never_stop, no_progress
 from conceptcoach.store.games import GameRecord, games_of_run, insert_game
-from conceptcoach.store.networks import Network, get_network
+from conceptcoach.store.networks import get_network
 from conceptcoach.store.runs import finish_run, start_run
 
 
@@ -86,26 +89,13 @@ def run_id_for(network: str, config: SelfPlayConfig) -> str:
     return f"selfplay-{network}-s{config.search.simulations}-seed{config.seed}"
 
 
-def _worker(args: tuple[str, str, Network, SelfPlayConfig, list[int], Any, Any]) -> None:
-    db_path, run_id, record, config, indices, queue, stop_event = args
-    torch.set_num_threads(1)  # one thread per process: several processes share the cores
-    from conceptcoach.store.db import open_store
-
-    db = open_store(db_path)
-    evaluator = load_evaluator(record)
-    for index in indices:
-        if stop_event.is_set():
-            break
-        try:
-            game = play_game(evaluator, config, seed=config.seed * 1_000_003 + index, should_stop=stop_event.is_set)
-        except Cancelled:
-            break
-        insert_game(db, GameRecord("selfplay", chess.STARTING_FEN, game.moves, game.result,
-                                   {"Termination": game.termination, "White": record.name, "Black": record.name},
-                                   run_id=run_id, game_index=index), [sm.to_dict() for sm in game.summaries],
-                    network_id=record.id)
-        queue.put(index)
-    queue.put(None)
+def play_task(shared: tuple[NetworkPayload, SelfPlayConfig], index: int) -> dict[str, Any]:
+    """One game, in a worker (it never opens the store: the head writes what comes back)."""
+    payload, config = shared
+    evaluator = load_evaluator(unpack(payload))
+    game = play_game(evaluator, config, seed=config.seed * 1_000_003 + index)
+    return {"moves": game.moves, "result": game.result, "termination": game.termination,
+            "summaries": [sm.to_dict() for sm in game.summaries]}
 
 
 def run_selfplay(
@@ -116,9 +106,16 @@ def run_selfplay(
     workers: int = 1,
     progress: ProgressFn = no_progress,
     should_stop: StopFn = never_stop,
+    backend: Backend | None = None,
 ) -> str:
     """Play ``config.games`` games (skipping those already stored for this run) and
-    return the run id. Work is spread over ``workers`` processes."""
+    return the run id.
+
+    Games are played on ``backend`` (default: a local pool of ``workers`` processes) and
+    come back here, where they are stored in game order (so position ids follow the
+    games whichever finished first); ``db_path`` is kept for callers and not used.
+    Raises Cancelled when ``should_stop()`` ends the run early (the games stored stay).
+    """
     record = get_network(db, network)
     run_id = run_id_for(network, config)
     params = {**config.to_dict(), "network": record.name, "network_sha256": record.sha256}
@@ -126,42 +123,25 @@ def run_selfplay(
     done = games_of_run(db, run_id)
     todo = [i for i in range(config.games) if i not in done]
     progress(len(done), config.games, f"self-play: {len(done)} games already stored")
+    completed = len(done)
     if todo:
-        ctx = mp.get_context("spawn")
-        queue = ctx.Queue()
-        stop_event = ctx.Event()
-        n = max(1, min(workers, len(todo)))
-        chunks = [todo[k::n] for k in range(n)]
-        procs = [ctx.Process(target=_worker, args=((db_path, run_id, record, config, c, queue, stop_event),))
-                 for c in chunks]
-        for p in procs:
-            p.start()
-        finished_workers = 0
-        completed = len(done)
+        pool = backend if backend is not None else LocalBackend(min(workers, len(todo)))
         try:
-            while finished_workers < n:
-                if should_stop():
-                    stop_event.set()
-                try:
-                    item = queue.get(timeout=0.5)
-                except Exception:  # queue.Empty: poll should_stop again
-                    if not any(p.is_alive() for p in procs) and queue.empty():
-                        break
-                    continue
-                if item is None:
-                    finished_workers += 1
-                else:
-                    completed += 1
-                    progress(completed, config.games, f"self-play: game {item + 1} stored")
-        except KeyboardInterrupt:
-            stop_event.set()
-            raise
+            shared = (pack(record, pool.ships_by_content), config)
+            for task, game in ordered(pool.map(play_task, todo, shared, should_stop=should_stop)):
+                index = todo[task]
+                insert_game(db, GameRecord("selfplay", chess.STARTING_FEN, game["moves"], game["result"],
+                                           {"Termination": game["termination"], "White": record.name,
+                                            "Black": record.name}, run_id=run_id, game_index=index),
+                            game["summaries"], network_id=record.id)
+                completed += 1
+                progress(completed, config.games, f"self-play: game {index + 1} stored")
+                if should_stop():  # games finished meanwhile are played again on resume, identically
+                    break
         finally:
-            for p in procs:
-                p.join(timeout=60)
-                if p.is_alive():
-                    p.terminate()
-        if stop_event.is_set():
+            if backend is None:
+                pool.close()
+        if completed < config.games:
             raise Cancelled(f"self-play stopped after {completed} of {config.games} games; run again to resume")
     stored = len(games_of_run(db, run_id))
     if stored >= config.games:
