@@ -17,8 +17,10 @@ and on a stall: the GUI thread itself busy (its own CPU time, ``time.thread_time
 for more than a second; pauses in which it merely waited (for a descheduled worker
 holding the interpreter lock, or for a CPU on a loaded machine) are not stalls.
 
-It runs offscreen under ``make test`` and, unchanged, with a real window under Xvfb:
-``xvfb-run -a env -u QT_QPA_PLATFORM .venv/bin/python -m pytest -q tests/test_gui_soak.py``.
+It runs offscreen under ``make test`` and, unchanged, with a real window on an X display
+(Xvfb here); tests/conftest.py makes every GUI test headless, so the window is asked for:
+``xvfb-run -a env -u QT_QPA_PLATFORM CONCEPTCOACH_SOAK_DISPLAY=1 .venv/bin/python -m pytest -q -s
+tests/test_gui_soak.py`` (the line it prints names the Qt platform used).
 """
 
 from __future__ import annotations
@@ -37,6 +39,11 @@ from PySide6.QtCore import Qt, QtMsgType, qInstallMessageHandler, qWarning
 from PySide6.QtTest import QTest
 
 pytestmark = [pytest.mark.gui, pytest.mark.slow]
+
+if os.environ.get("CONCEPTCOACH_SOAK_DISPLAY") == "1" and os.environ.get("DISPLAY"):
+    # A real window on the X display (conftest.py set "offscreen" for every GUI test);
+    # this module is imported before the test session's QApplication exists.
+    os.environ["QT_QPA_PLATFORM"] = "xcb"
 
 SOAK_SECONDS = float(os.environ.get("CONCEPTCOACH_SOAK_SECONDS", "90"))
 SIZES = ((1024, 700), (1366, 768), (1600, 1000), (900, 640), (1280, 800))
@@ -344,7 +351,9 @@ def test_soak_every_screen(qtbot, tmp_path: Path, shared_data: Path, mouse, monk
     finally:
         monitor.stop()
         watch.uninstall()
-    print(f"soak: {walk.round} rounds, {len(watch.steps)} steps in {time.monotonic() - started:.0f} s; "
+    from PySide6.QtGui import QGuiApplication
+
+    print(f"soak: platform {QGuiApplication.platformName()}, {walk.round} rounds, {len(watch.steps)} steps in {time.monotonic() - started:.0f} s; "
           f"longest gap {monitor.max_gap_ms:.0f} ms; gaps over {BUSY_MS:.0f} ms (raw, GUI CPU ms): "
           f"{[(round(g), round(c)) for g, c, _ in monitor.cpu_gaps]}")
     assert not watch.failures, watch.failures
