@@ -80,9 +80,11 @@ bundle: $(STAMP)
 	@$(PY) -c "import PyInstaller" 2>/dev/null || $(PY) -m pip install -q pyinstaller
 	$(PY) -m PyInstaller --noconfirm packaging/conceptcoach.spec
 
-# Rewrites docs/screenshots/ (look at every PNG before committing them).
+# Rewrites docs/screenshots/ (1024x700) and docs/screenshots/large/ (1440x900) from the real
+# app: a fresh data folder, the bundled network and library registered by the normal first
+# run, sessions played through the window. Look at every PNG before committing them.
 screenshots: $(STAMP)
-	CONCEPTCOACH_SCREENSHOTS=1 QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q tests/test_gui_app.py tests/test_gui_discovery.py tests/test_gui_session_screenshots.py
+	CONCEPTCOACH_SCREENSHOTS=1 QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q tests/test_gui_screenshots.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check core tests bench

@@ -17,6 +17,14 @@ from PySide6.QtCore import Qt
 
 pytestmark = pytest.mark.gui
 
+
+@pytest.fixture
+def screenshots(tmp_path: Path) -> Path:
+    """The pictures these tests take (of test fixtures) go to a temporary folder, even under
+    `make screenshots`: docs/screenshots/ shows the real app on the bundled library
+    (tests/test_gui_screenshots.py)."""
+    return tmp_path
+
 REPO = Path(__file__).resolve().parents[1]
 
 

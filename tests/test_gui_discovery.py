@@ -10,6 +10,14 @@ import pytest
 
 pytestmark = [pytest.mark.gui, pytest.mark.slow]
 
+
+@pytest.fixture
+def screenshots(tmp_path: Path) -> Path:
+    """The pictures these tests take (of test fixtures) go to a temporary folder, even under
+    `make screenshots`: docs/screenshots/ shows the real app on the bundled library
+    (tests/test_gui_screenshots.py)."""
+    return tmp_path
+
 REPO = Path(__file__).resolve().parents[1]
 
 

@@ -10,6 +10,14 @@ import pytest
 
 pytestmark = pytest.mark.gui
 
+
+@pytest.fixture
+def screenshots(tmp_path: Path) -> Path:
+    """The pictures these tests take (of test fixtures) go to a temporary folder, even under
+    `make screenshots`: docs/screenshots/ shows the real app on the bundled library
+    (tests/test_gui_screenshots.py)."""
+    return tmp_path
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -313,9 +321,13 @@ def test_progress_plot_draws_sessions_and_says_when_empty(qtbot) -> None:  # typ
     plot.set_points(points)
     drawn = plot.grab().toImage()
     assert drawn != empty
-    from datetime import UTC, datetime
+    from datetime import datetime
 
-    now = datetime(2025, 3, 4, 12, tzinfo=UTC)
-    assert due_text(datetime(2025, 3, 4, 11, tzinfo=UTC), now) == "due now"
-    assert due_text(datetime(2025, 3, 5, 9, tzinfo=UTC), now) == "tomorrow (5 Mar)"
-    assert due_text(datetime(2025, 3, 9, 9, tzinfo=UTC), now) == "in 5 days (9 Mar)"
+    def local(*when: int) -> datetime:
+        return datetime(*when).astimezone()  # the coach's own clock, whatever the machine's zone
+
+    now = local(2025, 3, 4, 12)
+    assert due_text(local(2025, 3, 4, 11), now) == "due now"
+    assert due_text(local(2025, 3, 4, 18, 30), now) == "later today (18:30)"
+    assert due_text(local(2025, 3, 5, 9), now) == "tomorrow (5 Mar)"
+    assert due_text(local(2025, 3, 9, 9), now) == "in 5 days (9 Mar)"

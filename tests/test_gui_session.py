@@ -16,6 +16,14 @@ pytestmark = [pytest.mark.gui, pytest.mark.slow]
 
 
 @pytest.fixture
+def screenshots(tmp_path: Path) -> Path:
+    """The pictures these tests take (of test fixtures) go to a temporary folder, even under
+    `make screenshots`: docs/screenshots/ shows the real app on the bundled library
+    (tests/test_gui_screenshots.py)."""
+    return tmp_path
+
+
+@pytest.fixture
 def library_store(tmp_path: Path, study_library):  # type: ignore[no-untyped-def]
     from conceptcoach.store.db import open_store
     from conceptcoach.store.players import add_player
@@ -490,9 +498,12 @@ def test_setup_lists_lessons_with_their_test_positions(qtbot, tmp_path: Path, st
     qtbot.waitUntil(lambda: setup.concept_list.count() > 0, timeout=10_000)
     texts = [setup.concept_list.item(i).text() for i in range(setup.concept_list.count())]
     assert len(texts) == 2 and not any("Known idea" in t for t in texts)
-    assert texts[0].startswith("Idea 0") and texts[0].endswith("3 for tests]") and texts[1].endswith("8 for tests]")
+    assert texts[0].startswith("Idea 0\n") and texts[0].endswith("3 for tests") and texts[1].endswith("8 for tests")
     setup.concept_list.item(0).setCheckState(Qt.CheckState.Checked)
     setup.per_phase.setValue(2)
     assert "Too few positions for tests at 2 per phase: Idea 0" in setup.summary.text()
     setup.per_phase.setValue(1)
     assert "Too few" not in setup.summary.text()
+    setup.controls.setValue(1)
+    assert (setup.per_phase.text(), setup.controls.text()) == ("1 position per concept and phase",
+                                                               "1 control position per phase")

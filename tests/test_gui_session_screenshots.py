@@ -1,6 +1,7 @@
-"""Screenshots of the session screens (setup, pre-test, learning view, finished), written to
-docs/screenshots/ for the README and for a person to look at. The learning view shows a real
-position with the teacher's arrow, visit-share arrows and the concept's heat."""
+"""The session pages (setup, pre-test, its review, learning view, line, pause, finished) on a
+hand-made session whose learning item is a real position with the teacher's arrow,
+visit-share arrows and the concept's heat. The pictures go to a temporary folder: the
+screenshots in docs/ come from tests/test_gui_screenshots.py (the real bundled library)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,14 @@ import numpy as np
 import pytest
 
 pytestmark = [pytest.mark.gui, pytest.mark.slow]
+
+
+@pytest.fixture
+def screenshots(tmp_path: Path) -> Path:
+    """The pictures these tests take (of test fixtures) go to a temporary folder, even under
+    `make screenshots`: docs/screenshots/ shows the real app on the bundled library
+    (tests/test_gui_screenshots.py)."""
+    return tmp_path
 # A real Ruy Lopez middlegame (White to play) with a plausible search spread.
 FEN = "r1bq1rk1/2p1bppp/p1np1n2/1p2p3/4P3/1BP2N1P/PP1P1PP1/RNBQR1K1 b - - 0 9"
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent, QPen
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QGraphicsView, QWidget
 
 ACCENT = QColor("#c0392b")
 
@@ -18,6 +18,31 @@ class ValueBar(QWidget):
         self.flipped = False
         self.setFixedWidth(44)
         self.setToolTip("The network's evaluation for White (-1 lost .. +1 won)")
+        self.board_view: QGraphicsView | None = None
+
+    def follow(self, view: QGraphicsView) -> None:
+        """Span exactly the board drawn in ``view`` (its squares, not the margins around
+        it or the move entry below), redrawn whenever the view is resized."""
+        self.board_view = view
+        view.viewport().installEventFilter(self)
+        self.update()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() in (QEvent.Type.Resize, QEvent.Type.Show):
+            self.update()
+        return False
+
+    def bar_rect(self) -> QRectF:
+        """Where the bar is drawn: beside the board's squares when following a view."""
+        r = QRectF(self.rect()).adjusted(2, 2, -2, -2)
+        view = self.board_view
+        if view is None or not view.isVisible():
+            return r
+        board = view.mapFromScene(view.sceneRect()).boundingRect()
+        top = self.mapFromGlobal(view.viewport().mapToGlobal(board.topLeft())).y()
+        bottom = self.mapFromGlobal(view.viewport().mapToGlobal(board.bottomLeft())).y()
+        top, bottom = max(r.top(), top), min(r.bottom(), bottom)
+        return QRectF(r.left(), top, r.width(), bottom - top) if bottom - top > 20 else r
 
     def set_value(self, value: float | None, flipped: bool = False) -> None:
         self.value, self.flipped = value, flipped
@@ -27,7 +52,7 @@ class ValueBar(QWidget):
         if self.value is None:
             return  # nothing at all: during tests the bar must not hint (and keeps its width)
         p = QPainter(self)
-        r = QRectF(self.rect()).adjusted(2, 2, -2, -2)
+        r = self.bar_rect()
         p.fillRect(r, QColor("#333"))
         share = (max(-1.0, min(1.0, self.value)) + 1) / 2
         h = r.height() * share

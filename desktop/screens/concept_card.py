@@ -167,7 +167,6 @@ class ConceptCard(QWidget):
 
         head = QHBoxLayout()
         head.addWidget(self.name, 1)
-        head.addWidget(self.worksheet)
         head.addWidget(self.hide_button)
 
         self.text_panel = QWidget(self)
@@ -179,6 +178,7 @@ class ConceptCard(QWidget):
         save_row.addWidget(self.save)
         save_row.addWidget(self.status, 1)
         save_row.addWidget(self.undo)
+        save_row.addWidget(self.worksheet)
         tl.addLayout(save_row)
         self.plots_panel = QWidget(self)
         pl = QVBoxLayout(self.plots_panel)
@@ -280,6 +280,7 @@ class ConceptCard(QWidget):
         self.line_sans = data.line_sans
         self.notes = data.notes
         self.name.setText(concept.name)
+        self.name.setCursorPosition(0)  # a long name shows its start, not its end
         self.annotation.setPlainText(concept.annotation)
         self.hide_button.setText("Show concept again" if concept.hidden else "Hide concept")
         figs = concept.figures or {}

@@ -24,7 +24,7 @@ from conceptcoach.desktop.screens.concept_card import (
 )
 from conceptcoach.desktop.screens.widgets import NaturalItem, Redraw
 from conceptcoach.desktop.workers import Context, Workers
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -44,6 +44,7 @@ from PySide6.QtWidgets import (
 )
 
 ANY = "Any"
+NARROW_LIST = 430  # px: below it the list shows name, status and positions only
 
 SHORT_STATUS = {
     "novel": "novel",
@@ -174,6 +175,7 @@ class ConceptExplorer(QWidget):
         for c in range(1, len(self.COLUMNS)):
             header.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
         self.table.itemSelectionChanged.connect(lambda: self._selected())
+        self.table.installEventFilter(self)
         self.count = QLabel(self)
         self.list_message = QLabel(self)
         self.list_message.setWordWrap(True)
@@ -220,6 +222,15 @@ class ConceptExplorer(QWidget):
         layout.addWidget(splitter)
         self._show_card_message("Loading the concept library…")
         self._show_list_message("Loading the concept library…")
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        # A narrow list keeps the names readable: the teachability gain and novelty columns
+        # (also on the card) give way below NARROW_LIST pixels.
+        if watched is self.table and event.type() == QEvent.Type.Resize:
+            narrow = self.table.width() < NARROW_LIST
+            for c in (2, 3):
+                self.table.setColumnHidden(c, narrow)
+        return False
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)

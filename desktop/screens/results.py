@@ -164,10 +164,11 @@ def due_text(due: datetime, now: datetime) -> str:
     """'due now', 'in 3 days (4 Dec)', 'tomorrow (1 Dec)'."""
     if due <= now:
         return "due now"
+    due, now = due.astimezone(), now.astimezone()  # the coach's own clock
     days = (due.date() - now.date()).days
     when = f"{due.day} {due:%b}"
     if days <= 0:
-        return f"later today ({due:%H:%M} UTC)"
+        return f"later today ({due:%H:%M})"
     return f"tomorrow ({when})" if days == 1 else f"in {days} days ({when})"
 
 
@@ -338,7 +339,7 @@ class ResultsScreen(QWidget):
         bl.addWidget(history_box)
         bl.addWidget(exports)
         bl.addStretch(1)
-        scroll = QScrollArea(self)
+        scroll = self.scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
         scroll.setWidget(body)
         layout = QVBoxLayout(self)

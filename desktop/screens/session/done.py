@@ -32,6 +32,8 @@ class DonePage(QWidget):
         self.review_btn = QPushButton("Review the answers")
         self.review_btn.setToolTip("Each test position with the player's move and the teacher's")
         self.review_btn.clicked.connect(self._review)
+        for b in (self.again_btn, self.review_btn):
+            b.setMinimumHeight(36)  # as tall as the default button beside them
         lay = QVBoxLayout(self)
         lay.addWidget(heading("Session finished"))
         lay.addWidget(self.text)

@@ -22,7 +22,7 @@ from conceptcoach.desktop.screens.widgets import Banner, fit_table_height, headi
 from conceptcoach.desktop.workers import Workers
 from conceptcoach.study.phases import Phase
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -51,9 +51,9 @@ def _cp(cp: int | None) -> str:
 
 
 def review_arrows(pos: Any) -> list[Arrow]:
-    """The teacher's move (green, wide), the other accepted moves (thin green) and the
-    player's move (blue when accepted, red when not; labelled 'you'); the player's arrow
-    is drawn last, on top."""
+    """The other accepted moves (thin green), the player's move (blue when accepted, red
+    when not; labelled 'you') and the teacher's move (green, wide), drawn in that order so
+    the teacher's is on top where they overlap."""
     arrows: list[Arrow] = []
 
     def arrow(uci: str, colour: str, width: float, label: str = "") -> Arrow:
@@ -62,13 +62,13 @@ def review_arrows(pos: Any) -> list[Arrow]:
 
     for uci in pos.accepted[1:]:
         if uci != pos.answer_uci:
-            arrows.append(arrow(uci, "green", 0.09))
+            arrows.append(arrow(uci, "green", 0.08))
+    if pos.answer_uci and pos.answer_uci != pos.teacher_uci:
+        arrows.append(arrow(pos.answer_uci, "blue" if pos.correct else "red", 0.13, "you"))
     if pos.teacher_uci:
         share = next((m.visit_share for m in pos.moves if m.teacher), None)
         label = "you" if pos.answer_uci == pos.teacher_uci else (f"{share:.0%}" if share is not None else "")
         arrows.append(arrow(pos.teacher_uci, "teacher", 0.2, label))
-    if pos.answer_uci and pos.answer_uci != pos.teacher_uci:
-        arrows.append(arrow(pos.answer_uci, "blue" if pos.correct else "red", 0.14, "you"))
     return arrows
 
 
@@ -88,6 +88,7 @@ class ReviewPage(QWidget):
         self.shown: list[Any] = []  # those of the phase chosen
         self.index = 0
         self._loading = False
+        self._sized = False
 
         self.title = heading("Review")
         self.summary = QLabel()
@@ -173,7 +174,7 @@ class ReviewPage(QWidget):
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(side)
         scroll.setMinimumWidth(300)
-        split = QSplitter()
+        split = self.split = QSplitter()
         split.addWidget(self.board)
         split.addWidget(scroll)
         split.setStretchFactor(0, 3)
@@ -197,6 +198,15 @@ class ReviewPage(QWidget):
             sc.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             sc.activated.connect(slot)
         self._show_nothing("")
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._sized and self.split.width() > 0:
+            # The figures need room as much as the board: about 58/42 (the stretch factors
+            # only share what is left beyond the board's own size hint).
+            self._sized = True
+            w = self.split.width()
+            self.split.setSizes([int(w * 0.58), w - int(w * 0.58)])
 
     # ----- loading -----------------------------------------------------------------------------
 
@@ -358,7 +368,7 @@ class ReviewPage(QWidget):
                     f.setBold(True)
                     item.setFont(f)
                 self.table.setItem(i, c, item)
-        fit_table_height(self.table, max_rows=TABLE_MOVES + 3)
+        fit_table_height(self.table, max_rows=len(keep))  # the side panel scrolls, not the table
 
     def _show_nothing(self, message: str) -> None:
         self.board.set_board(chess.Board(None))

@@ -160,8 +160,11 @@ class RunnerPage(QWidget):
         self.viewer.pause_ms = 900
         self.board = self.viewer.board
         self.board.moveMade.connect(self._moved)
+        self._try_text = ""  # the rating of the move tried last, kept once back on the line
+        self.viewer.plyChanged.connect(self._ply_changed)
         self.value_bar = ValueBar()
         self.viewer.add_beside_board(self.value_bar)
+        self.value_bar.follow(self.board.view)
         self.paused_label = QLabel("Paused.\nThe position is hidden until you resume (P).")
         self.paused_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.paused_label.setStyleSheet("font-size: 18pt; color: #555; background: #f2f2f2;")
@@ -337,6 +340,7 @@ class RunnerPage(QWidget):
         self.viewer.set_line(les.fen, les.line_uci, les.line_san, arrows=search_arrows(les.move_uci, shares),
                              heat=view.heat if self.learning.heat_box.isChecked() else None,
                              marks=marks_of(*self._note_loaded[1:]))
+        self._try_text = ""
         self.learning.show_lesson(les, side, bool(view.heat), self._san)
         if note is not None:
             other = note.session_id != view.state.session.id
@@ -344,6 +348,11 @@ class RunnerPage(QWidget):
                                               "edit it to keep it with this session too." if other else "")
         white_value = None if les.value is None else (les.value if side == "White" else -les.value)
         self.value_bar.set_value(white_value, self.board.view.flipped)
+
+    def _ply_changed(self, ply: int) -> None:
+        # Back on the line: the rating stays, the way back it pointed to is gone.
+        if ply != OFF_LINE and self._try_text and self.learning.try_label.text().startswith(self._try_text):
+            self.learning.try_label.setText(self._try_text)
 
     def _heat_toggled(self) -> None:
         view = self.view
@@ -411,7 +420,8 @@ class RunnerPage(QWidget):
 
         def rated(result: Any) -> None:
             if self._current() is item and self.viewer.off_line:
-                self.learning.try_label.setText(try_text(result.rating, self._san) + " Press Home or ◀ to go back.")
+                self._try_text = try_text(result.rating, self._san)
+                self.learning.try_label.setText(self._try_text + " Press Home or ◀ to go back.")
 
         self.workers.db(work, on_success=rated, name="try move",
                         on_failure=lambda m: self.learning.try_label.setText(f"Could not rate that move: {m}"))

@@ -44,6 +44,11 @@ class SetupPage(QWidget):
         self.template_box.currentIndexChanged.connect(self._template_chosen)
         self.concept_list = QListWidget()
         self.concept_list.setAccessibleName("Concepts")
+        # Each concept on two lines (its name, then what it holds), wrapped, never cut.
+        self.concept_list.setWordWrap(True)
+        self.concept_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.concept_list.setResizeMode(QListWidget.ResizeMode.Adjust)
+        self.concept_list.setSpacing(1)
         self.concept_list.itemChanged.connect(lambda _i: self._update_start())
         self.concepts_empty = Banner("empty", "")
         self.per_phase = QSpinBox()
@@ -78,6 +83,11 @@ class SetupPage(QWidget):
         self.summary.setWordWrap(True)
         for w in (self.per_phase, self.controls):
             w.valueChanged.connect(lambda _v: self._update_start())
+        # Suffixes that agree with the number ("1 control position per phase").
+        self.per_phase.valueChanged.connect(lambda v: self.per_phase.setSuffix(
+            f" {'position' if v == 1 else 'positions'} per concept and phase"))
+        self.controls.valueChanged.connect(lambda v: self.controls.setSuffix(
+            f" control {'position' if v == 1 else 'positions'} per phase"))
         self.start_btn = QPushButton("Start session")
         self.start_btn.setDefault(True)
         self.start_btn.clicked.connect(self.start_session)
@@ -152,8 +162,8 @@ class SetupPage(QWidget):
         tests = data.get("test_positions", {})
         for c in sorted(data["concepts"], key=lambda c: natural_key(c.name)):
             n_test = tests.get(c.id, c.prototype_count)
-            item = QListWidgetItem(f"{c.name}   [{c.status}, {plural(c.prototype_count, 'position')}, "
-                                   f"{n_test} for tests]")
+            item = QListWidgetItem(f"{c.name}\n{c.status} · {plural(c.prototype_count, 'position')} · "
+                                   f"{n_test} for tests")
             item.setData(Qt.ItemDataRole.UserRole, c.id)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Checked if c.id in checked else Qt.CheckState.Unchecked)
@@ -201,7 +211,7 @@ class SetupPage(QWidget):
             f"About {plural(minutes, 'minute')}."
             if n else "Tick the concepts to teach on the right.")
         tests = self.data.get("test_positions", {}) if self.data else {}
-        short = [self.concept_list.item(i).text().split("   [")[0] for i in range(self.concept_list.count())
+        short = [self.concept_list.item(i).text().split("\n")[0] for i in range(self.concept_list.count())
                  if self.concept_list.item(i).checkState() == Qt.CheckState.Checked
                  and tests.get(int(self.concept_list.item(i).data(Qt.ItemDataRole.UserRole)), 10**6) < 2 * per]
         if short:
