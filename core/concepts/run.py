@@ -12,10 +12,10 @@ Stages, in order, each reading what the previous one stored:
 Every stage records its results as it goes, so an interrupted run (``should_stop``
 or Ctrl-C) resumes where it stopped when started again with the same parameters;
 the parameters and the seed are stored in ``runs``. Independent work (self-play
-games, the weaker network's searches, programs, student trainings, novelty bases)
-runs on the back end ``DiscoveryConfig.backend`` names: a local process pool by
-default, or a Ray cluster; either writes the same rows for the same seed, and a run
-stopped on one resumes on the other.
+games, the weaker network's searches, programs, the prototype pass, student
+trainings, novelty bases) runs on the back end ``DiscoveryConfig.backend`` names: a
+local process pool by default, or a Ray cluster; either writes the same rows for the
+same seed, and a run stopped on one resumes on the other.
 """
 
 from __future__ import annotations
@@ -184,7 +184,7 @@ def _stages(run: DiscoveryRun, weaker: Network, evaluator: Evaluator) -> tuple[s
     timed("candidates", lambda: stage_candidates(run, weaker))
     timed("discovery", lambda: stage_discovery(run))
     pool = prototype_pool(run)
-    timed("prototypes", lambda: stage_prototypes(run, evaluator, pool))
+    timed("prototypes", lambda: stage_prototypes(run, pool))
     timed("teachability", lambda: stage_teachability(run, evaluator, pool))
     timed("novelty", lambda: stage_novelty(run))
     stage_write(run, pool)

@@ -9,9 +9,9 @@
                discovery) scoring every solved concept on each pool tree.
 
 Each stage records its results as it goes and skips what is stored, so a run resumes.
-Self-play, the weaker network's searches and the programs are independent tasks on
-the run's back end (``run.backend``: a local process pool or Ray); their results
-come back here, where they are stored.
+Self-play, the weaker network's searches, the programs and the prototype pass are
+tasks on the run's back end (``run.backend``: a local process pool or Ray); their
+results come back here, where they are stored.
 """
 
 from __future__ import annotations
@@ -32,7 +32,6 @@ from conceptcoach.concepts.rollouts import (
     rollout_activations,
 )
 from conceptcoach.concepts.run_config import DiscoveryRun, PoolItem, program_key
-from conceptcoach.engine.network import Evaluator
 from conceptcoach.engine.networks import load_evaluator
 from conceptcoach.engine.shipping import NetworkPayload, pack, unpack
 from conceptcoach.engine.summary import TreeSummary
@@ -217,47 +216,81 @@ def prototype_pool(run: DiscoveryRun) -> list[PoolItem]:
     return items
 
 
-def stage_prototypes(run: DiscoveryRun, evaluator: Evaluator, pool: list[PoolItem]) -> None:
-    """Score every solved concept on each pool tree; keep the trees where every row
-    clears the margin (ranked by their weakest row)."""
-    cfg = run.config
-    concepts = solved_programs(run)
-    if all("prototypes" in prog for _, _, prog in concepts):
-        return
-    by_layer: dict[str, list[int]] = {layer: [] for layer in run.layers}
-    for i, (_, key, _) in enumerate(concepts):
-        by_layer[key.split("/")[0]].append(i)
-    dim = concepts[0][0].data["dim"] if concepts else 0
-    V = {layer: np.stack([dense(concepts[i][2]["vector"], dim) for i in ids], axis=1) if ids else None
+@dataclass(frozen=True)
+class PrototypeSpec:
+    """What the prototype pass shares: the teacher, and every solved concept as (layer,
+    players, polarity, sparse vector), in the run's order."""
+
+    teacher: NetworkPayload
+    layers: tuple[str, ...]
+    rollout: RolloutParams
+    players: tuple[str, ...]
+    margin: float
+    dim: int
+    concepts: tuple[tuple[str, str, str, dict[str, list[Any]]], ...]
+
+
+def score_pool(spec: PrototypeSpec, batches: Sequence[Sequence[tuple[int, TreeSummary]]]) -> list[tuple[int, float, int]]:
+    """One task of the prototype pass: every concept scored on a few pool trees (in
+    batches of the teacher's activations); returns (concept index, weakest row score,
+    position id) for each tree where every row clears the margin."""
+    evaluator = load_evaluator(unpack(spec.teacher))
+    by_layer: dict[str, list[int]] = {layer: [] for layer in spec.layers}
+    for i, (layer, _, _, _) in enumerate(spec.concepts):
+        by_layer[layer].append(i)
+    V = {layer: np.stack([dense(spec.concepts[i][3], spec.dim) for i in ids], axis=1) if ids else None
          for layer, ids in by_layer.items()}
-    found: list[list[tuple[float, int]]] = [[] for _ in concepts]
-    batch = 16
-    for start in range(0, len(pool), batch):
-        items = pool[start : start + batch]
-        rollouts = [build_rollout(it.summary, cfg.rollout) for it in items]
-        acts = rollout_activations(evaluator, rollouts, run.layers)
-        for it, ro, a in zip(items, rollouts, acts, strict=True):
+    hits: list[tuple[int, float, int]] = []
+    for items in batches:
+        rollouts = [build_rollout(summary, spec.rollout) for _, summary in items]
+        acts = rollout_activations(evaluator, rollouts, list(spec.layers))
+        for (pid, _), ro, a in zip(items, rollouts, acts, strict=True):
             for layer, ids in by_layer.items():
                 Vl = V[layer]
                 if Vl is None:
                     continue
-                for players in cfg.players:
+                for players in spec.players:
                     D, _ = differences(a[layer], ro, players, "active")
                     if len(D) == 0:
                         continue
                     scores = D @ Vl  # rows x concepts of this layer
                     for col, ci in enumerate(ids):
-                        _, key, _ = concepts[ci]
-                        _, c_players, c_polarity = key.split("/")
+                        _, c_players, c_polarity, _ = spec.concepts[ci]
                         if c_players != players:
                             continue
                         s = scores[:, col] if c_polarity == "active" else -scores[:, col]
                         worst = float(s.min())
-                        if worst > cfg.prototype_margin:
-                            found[ci].append((worst, it.pid))
-        done = min(len(pool), start + batch)
+                        if worst > spec.margin:
+                            hits.append((ci, worst, pid))
+    return hits
+
+
+def stage_prototypes(run: DiscoveryRun, pool: list[PoolItem]) -> None:
+    """Score every solved concept on each pool tree; keep the trees where every row
+    clears the margin (ranked by their weakest row). Pool trees are tasks on the run's
+    back end (64 a task, activations 16 at a time); the ranking does not depend on the
+    order they come back in."""
+    cfg = run.config
+    concepts = solved_programs(run)
+    if all("prototypes" in prog for _, _, prog in concepts):
+        return
+    dim = concepts[0][0].data["dim"] if concepts else 0
+    keys = [key.split("/") for _, key, _ in concepts]
+    spec = PrototypeSpec(pack(run.teacher, run.backend.ships_by_content), tuple(run.layers), cfg.rollout,
+                         tuple(cfg.players), cfg.prototype_margin, dim,
+                         tuple((k[0], k[1], k[2], prog["vector"]) for k, (_, _, prog) in zip(keys, concepts, strict=True)))
+    batch, per_task = 16, 4
+    batches = [[(it.pid, it.summary) for it in pool[start : start + batch]] for start in range(0, len(pool), batch)]
+    tasks = [batches[i : i + per_task] for i in range(0, len(batches), per_task)]
+    found: list[list[tuple[float, int]]] = [[] for _ in concepts]
+    done = 0
+    run.progress(0, len(pool), f"prototypes: {len(pool)} pool trees")
+    for k, hits in run.backend.map(score_pool, tasks, spec, should_stop=run.should_stop):
+        for ci, worst, pid in hits:
+            found[ci].append((worst, pid))
+        done += sum(len(b) for b in tasks[k])
         run.progress(done, len(pool), f"prototypes: {done}/{len(pool)} pool trees")
-        run.check("prototype search")
+    run.check("prototype search")
     touched: dict[int, CandidateRow] = {}
     for ci, (row, _, prog) in enumerate(concepts):
         best = sorted(found[ci], reverse=True)[: cfg.max_prototypes]

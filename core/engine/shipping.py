@@ -17,7 +17,7 @@ import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from conceptcoach.engine.checkpoint import CheckpointError, sha256_file, sidecar_path
+from conceptcoach.engine.checkpoint import CheckpointError, sidecar_path
 from conceptcoach.store.networks import Network, NetworkFamily
 
 
@@ -59,26 +59,26 @@ def cache_dir() -> Path:
 
 def unpack(payload: NetworkPayload, cache: Path | None = None) -> Network:
     """The network with a path readable here. Files sent by content are checked against
-    the registered sha256 and written (once per machine, atomically: workers of one
-    machine share the folder). Raises CheckpointError when the bytes that arrived are
-    not the registered network's."""
+    the registered sha256 and written once per machine (atomically: workers of one
+    machine share the folder, named by the sha256); later tasks find them there. Raises
+    CheckpointError when the bytes that arrived are not the registered network's."""
     network = payload.network
     if not payload.files:
         return network
     (weights_name, weights), *others = payload.files
+    folder = (cache or cache_dir()) / (network.sha256 or hashlib.sha256(weights).hexdigest())
+    target = folder / weights_name
+    # Already here from an earlier task: written whole (atomically) and checked then; the
+    # loaders check its sha256 against the registry again on every load.
+    if network.sha256 and target.exists() and all((folder / name).exists() for name, _ in others):
+        return replace(network, path=str(target))
     actual = hashlib.sha256(weights).hexdigest()
     if network.sha256 and actual != network.sha256:
         raise CheckpointError(f"{weights_name}: the network {network.name!r} arrived with sha256 {actual[:12]}..., "
                               f"not the registered {network.sha256[:12]}...; it was altered in transit")
-    folder = (cache or cache_dir()) / actual
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / weights_name
-    if not (target.exists() and sha256_file(target) == actual):
-        _write(target, weights)
-    for name, data in others:
-        path = folder / name
-        if not (path.exists() and path.read_bytes() == data):
-            _write(path, data)
+    for name, data in payload.files:
+        _write(folder / name, data)
     return replace(network, path=str(target))
 
 

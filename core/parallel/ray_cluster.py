@@ -11,6 +11,7 @@ or node dies is retried by Ray (``max_retries``); one that raises is not.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -28,8 +29,16 @@ from conceptcoach.parallel.base import (
 from conceptcoach.progress import StopFn, never_stop
 
 
-def _run(fn: Callable[[Any, Any], Any], shared: Any, task: Any) -> Any:
+@functools.cache
+def _pinned() -> bool:
+    """One thread in this Ray worker, once per process (threadpoolctl's scan of the
+    loaded libraries costs more than a small task)."""
     one_thread()
+    return True
+
+
+def _run(fn: Callable[[Any, Any], Any], shared: Any, task: Any) -> Any:
+    _pinned()
     return fn(shared, task)
 
 
