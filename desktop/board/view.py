@@ -9,19 +9,34 @@ the previous animation's ``finished`` signal.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import chess
-from conceptcoach.desktop.board.theme import (
-    DEFAULT_THEME,
-    BoardTheme,
-    PieceSet,
-    element_id,
-    rgba,
-    theme,
+from conceptcoach.desktop.board.arrows import ARROW_COLOURS, USER_ARROW_WIDTH, Arrow, arrow_items
+from conceptcoach.desktop.board.arrows import arrow_path as arrow_path  # re-exported
+from conceptcoach.desktop.board.arrows import arrow_points as arrow_points  # re-exported
+from conceptcoach.desktop.board.arrows import label_anchor as label_anchor  # re-exported
+from conceptcoach.desktop.board.geometry import (
+    BOARD,
+    SQ,
+    Z_COORD,
+    Z_DOT,
+    Z_DRAG,
+    Z_HIGHLIGHT,
+    Z_MARK,
+    Z_PIECE,
+    Z_SQUARE,
+    square_at,
+    square_rect,
 )
+from conceptcoach.desktop.board.items import (
+    PROMOTION_KINDS,
+    HeatItem,
+    PieceItem,
+    chooser_items,
+    chooser_square,
+)
+from conceptcoach.desktop.board.theme import DEFAULT_THEME, BoardTheme, PieceSet, rgba, theme
 from PySide6.QtCore import (
     Property,
     QEasingCurve,
@@ -38,207 +53,22 @@ from PySide6.QtGui import (
     QFont,
     QMouseEvent,
     QPainter,
-    QPainterPath,
     QPen,
-    QPolygonF,
     QRadialGradient,
     QResizeEvent,
 )
 from PySide6.QtWidgets import (
     QGraphicsEllipseItem,
     QGraphicsItem,
-    QGraphicsObject,
-    QGraphicsPathItem,
     QGraphicsRectItem,
     QGraphicsScene,
     QGraphicsSimpleTextItem,
     QGraphicsView,
-    QStyleOptionGraphicsItem,
     QWidget,
 )
 
-SQ = 100.0  # scene units per square; the view scales the whole scene to fit
-BOARD = 8 * SQ
+_HeatItem = HeatItem  # the old private name
 ANIM_MS = 160
-USER_ARROW_WIDTH = 0.16
-
-# Coordinates sit above the pieces (small, in the corners) so they stay readable.
-Z_SQUARE, Z_HEAT, Z_HIGHLIGHT, Z_MARK, Z_PIECE, Z_COORD, Z_DOT, Z_ARROW, Z_DRAG, Z_CHOOSER = (
-    0, 1, 2, 3, 5, 5.5, 6, 7, 10, 20)
-
-ARROW_COLOURS = {
-    "green": "#15781bd0",
-    "red": "#882020d0",
-    "blue": "#003088d0",
-    "yellow": "#e68f00d0",
-    "teacher": "#15781be0",
-    "visits": "#1f5fbf99",
-    "user": "#15781bb0",
-}
-
-
-@dataclass(frozen=True)
-class Arrow:
-    """An arrow between two squares; ``width`` is in squares (0.08 thin .. 0.3 wide)."""
-
-    start: int
-    end: int
-    colour: str = "green"
-    width: float = 0.18
-    label: str = ""
-
-
-class PieceItem(QGraphicsObject):
-    """One piece, painted by the board's shared renderer; ``pos`` is animatable."""
-
-    def __init__(self, pieces: PieceSet, symbol: str) -> None:
-        super().__init__()
-        self._pieces = pieces
-        self.symbol = symbol
-        self.setZValue(Z_PIECE)
-        self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)  # the view handles the mouse
-
-    def set_symbol(self, symbol: str) -> None:
-        if symbol != self.symbol:
-            self.symbol = symbol
-            self.update()
-
-    def boundingRect(self) -> QRectF:
-        return QRectF(0, 0, SQ, SQ)
-
-    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
-        size = SQ * 0.9 * max(0.5, min(1.1, self._pieces.scale))
-        margin = (SQ - size) / 2
-        target = QRectF(margin, margin, size, size)
-        t = painter.worldTransform()
-        px = round(size * max(abs(t.m11()), abs(t.m12())) * painter.device().devicePixelRatioF())
-        if px <= 0 or px > 1024:
-            self._pieces.paint(painter, element_id(self.symbol), target)  # odd transforms: vector
-            return
-        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-        painter.drawPixmap(target, self._pieces.pixmap(element_id(self.symbol), px), QRectF(0, 0, px, px))
-
-
-class _HeatItem(QGraphicsItem):
-    """64 translucent squares: positive values warm (orange-red), negative cool (blue)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.values: list[float] = []
-        self.flipped = False
-        self.setZValue(Z_HEAT)
-        self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
-
-    def boundingRect(self) -> QRectF:
-        return QRectF(0, 0, BOARD, BOARD)
-
-    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
-        if not self.values:
-            return
-        top = max(abs(v) for v in self.values) or 1.0
-        painter.setPen(Qt.PenStyle.NoPen)
-        for square, value in enumerate(self.values):
-            share = abs(value) / top
-            if share < 0.04:
-                continue
-            colour = QColor(230, 70, 20) if value > 0 else QColor(20, 90, 255)
-            colour.setAlphaF(0.18 + 0.52 * share)
-            painter.setBrush(colour)
-            painter.drawRect(square_rect(square, self.flipped))
-
-
-def square_rect(square: int, flipped: bool) -> QRectF:
-    file, rank = chess.square_file(square), chess.square_rank(square)
-    col, row = (7 - file, rank) if flipped else (file, 7 - rank)
-    return QRectF(col * SQ, row * SQ, SQ, SQ)
-
-
-def square_at(point: QPointF, flipped: bool) -> int | None:
-    col, row = int(point.x() // SQ), int(point.y() // SQ)
-    if not (0 <= col < 8 and 0 <= row < 8) or point.x() < 0 or point.y() < 0:
-        return None
-    file, rank = (7 - col, row) if flipped else (col, 7 - row)
-    return chess.square(file, rank)
-
-
-def arrow_points(start: QPointF, end: QPointF, knight: bool) -> list[QPointF]:
-    """The arrow's polyline: straight, or bent at a right angle for a knight move
-    (the long leg first, like on a real board)."""
-    points = [start]
-    if knight:
-        dx, dy = end.x() - start.x(), end.y() - start.y()
-        points.append(QPointF(end.x(), start.y()) if abs(dx) > abs(dy) else QPointF(start.x(), end.y()))
-    points.append(end)
-    return points
-
-
-def _along(points: Sequence[QPointF], t: float) -> QPointF:
-    """The point at fraction ``t`` of the polyline's length."""
-    legs = [(a, b, math.hypot(b.x() - a.x(), b.y() - a.y())) for a, b in zip(points, points[1:], strict=False)]
-    left = t * sum(n for _, _, n in legs)
-    for a, b, n in legs:
-        if left <= n or b is points[-1]:
-            f = left / n if n else 0.0
-            return a + (b - a) * min(1.0, f)
-        left -= n
-    return points[-1]
-
-
-def label_anchor(points: Sequence[QPointF], pieces: Sequence[QPointF], taken: Sequence[QPointF]) -> QPointF:
-    """Where on an arrow its label covers least: among points of the middle half of
-    the shaft, the one farthest from the centres of occupied squares (a piece fills
-    the middle of its square; the edge between two squares is free) and from labels
-    already placed; the middle wins ties."""
-    best, best_score = _along(points, 0.5), -1e9
-    for i in range(21):
-        t = 0.25 + 0.5 * i / 20
-        pt = _along(points, t)
-        near_piece = min((math.hypot(pt.x() - c.x(), pt.y() - c.y()) for c in pieces), default=SQ)
-        near_label = min((math.hypot(pt.x() - c.x(), pt.y() - c.y()) for c in taken), default=SQ)
-        score = min(near_piece, SQ * 0.5) + min(near_label, SQ * 0.6) - abs(t - 0.5) * SQ * 0.05
-        if score > best_score:
-            best, best_score = pt, score
-    return best
-
-
-def arrow_path(start: QPointF, end: QPointF, width: float, knight: bool) -> QPainterPath:
-    """A filled arrow with a head; knight moves bend at a right angle like on a real board."""
-    path = QPainterPath()
-    w = width * SQ
-    head_w, head_l = w * 2.2, min(w * 2.2, SQ * 0.45)
-    points = arrow_points(start, end, knight)
-    segs = []
-    for i in range(len(points) - 1):
-        a, b = points[i], points[i + 1]
-        segs.append((a, b))
-    # Shaft: a stroked polyline that stops where the head begins.
-    a, b = segs[-1]
-    vec = b - a
-    length = (vec.x() ** 2 + vec.y() ** 2) ** 0.5 or 1.0
-    ux, uy = vec.x() / length, vec.y() / length
-    base = QPointF(b.x() - ux * head_l, b.y() - uy * head_l)
-    shaft = QPainterPath(points[0])
-    for p in points[1:-1]:
-        shaft.lineTo(p)
-    shaft.lineTo(base)
-    stroker_pen = QPen()
-    stroker_pen.setWidthF(w)
-    stroker_pen.setCapStyle(Qt.PenCapStyle.FlatCap)
-    stroker_pen.setJoinStyle(Qt.PenJoinStyle.MiterJoin)
-    from PySide6.QtGui import QPainterPathStroker
-
-    stroker = QPainterPathStroker(stroker_pen)
-    path = stroker.createStroke(shaft)
-    px, py = -uy, ux
-    head = QPolygonF([
-        QPointF(base.x() + px * head_w / 2, base.y() + py * head_w / 2),
-        b,
-        QPointF(base.x() - px * head_w / 2, base.y() - py * head_w / 2),
-    ])
-    path.addPolygon(head)
-    path.closeSubpath()
-    return path.simplified()
-
 
 class BoardView(QGraphicsView):
     """Interactive board. ``moveMade(uci)`` fires once per legal human move."""
@@ -281,7 +111,7 @@ class BoardView(QGraphicsView):
         self._arrows: list[Arrow] = []
         self.user_arrows: list[Arrow] = []
         self._pieces_at: dict[int, PieceItem] = {}
-        self._heat = _HeatItem()
+        self._heat = HeatItem()
         self._scene.addItem(self._heat)
         self._chooser: list[QGraphicsItem] = []
         self._pending_promotion: tuple[int, int] | None = None
@@ -535,48 +365,8 @@ class BoardView(QGraphicsView):
 
     def _sync_arrows(self) -> None:
         self._clear(self._arrow_items)
-        pieces = [square_rect(sq, self.flipped).center() for sq in self.board.piece_map()]
-        labels: list[QPointF] = []
-        for arrow in self._arrows + self.user_arrows:
-            if arrow.start == arrow.end:
-                continue
-            start = square_rect(arrow.start, self.flipped).center()
-            end = square_rect(arrow.end, self.flipped).center()
-            df = abs(chess.square_file(arrow.start) - chess.square_file(arrow.end))
-            dr = abs(chess.square_rank(arrow.start) - chess.square_rank(arrow.end))
-            knight = {df, dr} == {1, 2}
-            path = arrow_path(start, end, max(0.04, min(arrow.width, 0.4)), knight)
-            item = QGraphicsPathItem(path)
-            item.setBrush(rgba(ARROW_COLOURS.get(arrow.colour, arrow.colour)))
-            item.setPen(QPen(Qt.PenStyle.NoPen))
-            item.setZValue(Z_ARROW)
-            item.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
-            self._scene.addItem(item)
-            self._arrow_items.append(item)
-            if arrow.label:
-                font = QFont()
-                font.setPixelSize(int(SQ * 0.2))
-                font.setBold(True)
-                text = self._scene.addSimpleText(arrow.label, font)
-                text.setBrush(QColor("#ffffff"))
-                text.setPen(QPen(QColor("#000000"), 1.2))
-                br = text.boundingRect()
-                at = label_anchor(arrow_points(start, end, knight), pieces, labels)
-                labels.append(at)
-                text.setPos(at.x() - br.width() / 2, at.y() - br.height() / 2)
-                text.setZValue(Z_ARROW + 0.2)
-                # A dark pill behind the figure keeps it legible over light squares and pieces.
-                pill = QPainterPath()
-                pill.addRoundedRect(QRectF(at.x() - br.width() / 2 - SQ * 0.04, at.y() - br.height() / 2,
-                                           br.width() + SQ * 0.08, br.height()), SQ * 0.06, SQ * 0.06)
-                back = QGraphicsPathItem(pill)
-                back.setBrush(QColor(0, 0, 0, 150))
-                back.setPen(QPen(Qt.PenStyle.NoPen))
-                back.setZValue(Z_ARROW + 0.1)
-                back.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
-                self._scene.addItem(back)
-                self._arrow_items.append(back)
-                self._arrow_items.append(text)
+        self._arrow_items = arrow_items(self._scene, self._arrows + self.user_arrows, self.flipped,
+                                        self.board.piece_map())
 
     # ----- animation -----------------------------------------------------------------------
 
@@ -643,35 +433,22 @@ class BoardView(QGraphicsView):
     def _open_chooser(self, from_sq: int, to_sq: int) -> None:
         self._close_chooser()
         self._pending_promotion = (from_sq, to_sq)
-        colour = self.board.turn
-        shade = self._scene.addRect(QRectF(0, 0, BOARD, BOARD), QPen(Qt.PenStyle.NoPen), QBrush(QColor(0, 0, 0, 90)))
-        shade.setZValue(Z_CHOOSER)
-        self._chooser.append(shade)
-        for i, kind in enumerate((chess.QUEEN, chess.ROOK, chess.BISHOP, chess.KNIGHT)):
-            square = self._chooser_square(to_sq, i)
-            r = square_rect(square, self.flipped)
-            bg = self._scene.addEllipse(r.adjusted(4, 4, -4, -4), QPen(QColor("#555"), 2), QBrush(QColor("#f4f4f4")))
-            bg.setZValue(Z_CHOOSER + 1)
-            piece = PieceItem(self.pieces, chess.Piece(kind, colour).symbol())
-            piece.setPos(r.topLeft())
-            piece.setZValue(Z_CHOOSER + 2)
-            self._scene.addItem(piece)
-            self._chooser += [bg, piece]
+        self._chooser = chooser_items(self._scene, self.pieces, self.board.turn, to_sq, self.flipped)
         self._sync_overlays()
 
     def _chooser_square(self, to_sq: int, i: int) -> int:
-        step = -8 if chess.square_rank(to_sq) == 7 else 8
-        return to_sq + step * i
+        return chooser_square(to_sq, i)
 
     def _chooser_pick(self, square: int | None) -> None:
         assert self._pending_promotion is not None
         from_sq, to_sq = self._pending_promotion
         self._close_chooser()
-        for i, kind in enumerate((chess.QUEEN, chess.ROOK, chess.BISHOP, chess.KNIGHT)):
-            if square == self._chooser_square(to_sq, i):
+        for i, kind in enumerate(PROMOTION_KINDS):
+            if square == chooser_square(to_sq, i):
                 self.try_move(chess.Move(from_sq, to_sq, promotion=kind))
                 return
         self._sync_all()  # cancelled: the pawn goes back
+
 
     def _close_chooser(self) -> None:
         self._clear(self._chooser)
