@@ -79,18 +79,23 @@ def evaluate_start(payload: NetworkPayload, _: int) -> tuple[str, float]:
 # ----- the local pool (no Ray needed) -----------------------------------------------------------
 
 
-def test_local_pool_returns_every_result_and_ordered_restores_task_order() -> None:
+@pytest.fixture(scope="module")
+def local_pool() -> Iterator[LocalBackend]:
+    """Two worker processes shared by the local-pool tests (starting them is most of the cost)."""
     with LocalBackend(2) as pool:
-        got = list(pool.map(square, list(range(7)), 100))
-        assert sorted(got) == [(k, k * k + 100) for k in range(7)]
-        # A second map on the same workers sends the new shared value.
-        assert dict(pool.map(square, [2, 3], 1)) == {0: 5, 1: 10}
+        yield pool
+
+
+def test_local_pool_returns_every_result_and_ordered_restores_task_order(local_pool: LocalBackend) -> None:
+    got = list(local_pool.map(square, list(range(7)), 100))
+    assert sorted(got) == [(k, k * k + 100) for k in range(7)]
+    # A second map on the same workers sends the new shared value.
+    assert dict(local_pool.map(square, [2, 3], 1)) == {0: 5, 1: 10}
     assert list(ordered(iter([(2, "c"), (0, "a"), (1, "b")]))) == [(0, "a"), (1, "b"), (2, "c")]
 
 
-def test_local_pool_retries_a_task_whose_worker_was_killed(tmp_path: Path) -> None:
-    with LocalBackend(2) as pool:
-        got = dict(pool.map(die_once, [0, 1, 2, 3], str(tmp_path)))
+def test_local_pool_retries_a_task_whose_worker_was_killed(local_pool: LocalBackend, tmp_path: Path) -> None:
+    got = dict(local_pool.map(die_once, [0, 1, 2, 3], str(tmp_path)))
     assert got == {0: 0, 1: 10, 2: 20, 3: 30}
     assert (tmp_path / "task1.started").exists()  # it was killed once, then retried
 
@@ -100,15 +105,30 @@ def test_local_pool_gives_up_on_a_task_that_always_kills_its_worker() -> None:
         list(pool.map(die_always, [0], None))
 
 
-def test_local_pool_raises_the_task_s_own_error_and_stops_when_asked() -> None:
-    with LocalBackend(2) as pool:
-        with pytest.raises(KeyError, match="no position 3"):
-            list(pool.map(fail_on_three, list(range(6)), None))
-        seen: list[int] = []
-        start = time.monotonic()
-        for _, k in pool.map(sleep_then, list(range(6)), 0.5, should_stop=lambda: len(seen) >= 1):
-            seen.append(k)
-        assert len(seen) == 1 and time.monotonic() - start < 20  # the rest were ended, not waited for
+def test_local_pool_raises_the_task_s_own_error_and_stops_when_asked(local_pool: LocalBackend) -> None:
+    with pytest.raises(KeyError, match="no position 3"):
+        list(local_pool.map(fail_on_three, list(range(6)), None))
+    seen: list[int] = []
+    start = time.monotonic()
+    for _, k in local_pool.map(sleep_then, list(range(6)), 0.5, should_stop=lambda: len(seen) >= 1):
+        seen.append(k)
+    assert len(seen) == 1 and time.monotonic() - start < 20  # the rest were ended, not waited for
+    assert sorted(local_pool.map(square, [1, 2], 0)) == [(0, 1), (1, 4)]  # and the pool still works
+
+
+def test_the_command_line_chooses_the_back_end() -> None:
+    from conceptcoach.cli.discovery import _config
+    from conceptcoach.cli.main import build_parser
+
+    args = build_parser().parse_args(["discover", "--backend", "ray", "--address", "10.0.0.1:6379"])
+    config = _config(args, (), None)
+    assert (config.backend, config.ray_address) == ("ray", "10.0.0.1:6379")
+    assert _config(build_parser().parse_args(["discover"]), (), None).backend == "local"
+    # How a run is executed is not part of what it is: the same id on either back end.
+    from conceptcoach.concepts.run_config import run_id_for
+
+    assert run_id_for(config, "ab" * 32) == run_id_for(replace(config, backend="local", ray_address=None,
+                                                                 workers=7), "ab" * 32)
 
 
 def test_unknown_backend_and_an_address_without_ray_are_refused() -> None:
