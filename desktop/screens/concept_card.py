@@ -80,6 +80,28 @@ def _shares(visits: dict[str, dict[str, float]] | None) -> list[tuple[str, float
     return [(u, float(v.get("n", 0)) / total) for u, v in visits.items()] if total > 0 else []
 
 
+def behavioural_text(figures: dict[str, Any] | None) -> str:
+    """The behavioural novelty verdict (how often human players find the answers, from Maia),
+    to sit beside the latent one; empty when the library has no such figures."""
+    b = (figures or {}).get("behavioural_novelty")
+    if not b or b.get("mean_find") is None or b.get("rating") is None:
+        return ""
+    verdict = "novel" if b.get("novel") else "not novel"
+    rare = b.get("rare")
+    below = f" (novel below {100 * rare:.0f}%)" if rare is not None else ""
+    return (f"Behavioural novelty: players rated {b['rating']} find its answers "
+            f"{100 * b['mean_find']:.0f}% of the time{below}: <b>{verdict}</b>")
+
+
+def verified_text(prototypes: list[Any]) -> str:
+    """How many prototypes are verified quiz items, or 'unverified' when none has a verdict."""
+    judged = [p for p in prototypes if getattr(p, "verification", None)]
+    if not judged:
+        return "Quiz items: unverified"
+    good = sum(1 for p in judged if p.verification.get("quiz_item"))
+    return f"Quiz items: {good} of {len(prototypes)} prototypes verified"
+
+
 #: Below this card width the card is one column (text, prototypes, plots) that scrolls.
 TWO_COLUMNS_MIN = 760
 
@@ -297,6 +319,8 @@ class ConceptCard(QWidget):
         if concept.hidden:
             bits.insert(0, "<span style='color:#b3261e'><b>hidden</b></span>")
         text = " · ".join(bits)
+        extra = [t for t in (behavioural_text(figs), verified_text(data.prototypes)) if t]
+        text += "<br>" + " · ".join(extra)
         if data.source_moves:
             moves = data.source_moves
             if self.viewer.figurines:
