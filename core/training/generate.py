@@ -295,11 +295,10 @@ class NetPlayer:
         return cls(path=parts[1], simulations=int(parts[2]))
 
     def load(self) -> None:
-        from conceptcoach.engine.checkpoint import load_checkpoint
-        from conceptcoach.engine.network import Evaluator
+        from conceptcoach.engine.networks import inspect_file, load_evaluator
 
-        net, _ = load_checkpoint(self.path)
-        self.evaluator = Evaluator(net, threads=1)
+        # Any family searches here (a Leela network can play the generation games too).
+        self.evaluator = load_evaluator(inspect_file(self.path), threads=1)
 
 
 def _label(buf: ShardBuffer, board: chess.Board, moves: Sequence[chess.Move], scores: Sequence[int],
