@@ -130,6 +130,10 @@ class ReviewPage(QWidget):
         self.engine = QLabel()
         self.engine.setWordWrap(True)
         self.engine.setStyleSheet("color:#555;")
+        self.why = QLabel()  # why the position was chosen (SessionItem.why), under its figures
+        self.why.setWordWrap(True)
+        self.why.setStyleSheet("color:#555;")
+        self._whys: dict[int, str] = {}
         self.line = QLabel()
         self.line.setWordWrap(True)
         self.prev_btn = QPushButton("◀ Previous")
@@ -158,6 +162,7 @@ class ReviewPage(QWidget):
         sl.addWidget(self.accepted)
         sl.addWidget(self.table)
         sl.addWidget(self.engine)
+        sl.addWidget(self.why)
         sl.addWidget(heading("The teacher's line", 2))
         sl.addWidget(self.line)
         sl.addStretch(1)
@@ -224,12 +229,16 @@ class ReviewPage(QWidget):
         self.summary.clear()
         self._show_nothing("Reading the answers…")
 
-        def work(ctx: Any) -> list[Any]:
+        def work(ctx: Any) -> tuple[list[Any], dict[int, str]]:
+            from conceptcoach.store.sessions import session_items
             from conceptcoach.study.review import answer_review
 
-            return answer_review(ctx.db, session_id, phases=(phase,) if phase and only else None)
+            rows = answer_review(ctx.db, session_id, phases=(phase,) if phase and only else None)
+            # Why each position was chosen (e.g. how often players of the rating find it).
+            return rows, {it.id: it.why for it in session_items(ctx.db, session_id) if it.why}
 
-        self.workers.db(work, name="answer review", on_success=lambda rows: self._loaded(session_id, rows, phase),
+        self.workers.db(work, name="answer review",
+                        on_success=lambda got: self._loaded(session_id, got[0], phase, got[1]),
                         on_failure=self._failed)
 
     @property
@@ -240,10 +249,12 @@ class ReviewPage(QWidget):
         self._loading = False
         self.error.set("error", f"The answers could not be read: {message}")
 
-    def _loaded(self, session_id: int, rows: list[Any], phase: str | None) -> None:
+    def _loaded(self, session_id: int, rows: list[Any], phase: str | None,
+                whys: dict[int, str] | None = None) -> None:
         if session_id != self.session_id:
             return  # another session was opened meanwhile
         self._loading = False
+        self._whys = whys or {}
         # Positions not answered yet are not shown (nor their answers): the session may go on.
         self.positions = [r for r in rows if r.answered]
         self.unanswered = {p: sum(1 for r in rows if r.phase == p and not r.answered) for p in {r.phase for r in rows}}
@@ -333,6 +344,9 @@ class ReviewPage(QWidget):
             best = f"; its best move {self._san(e.best_san or '')} ({_cp(e.best_cp)})" if e.best_san else ""
             loss = (f"; the teacher's move loses {e.loss_cp / 100:.2f}" if e.loss_cp else "")
             self.engine.setText(f"Engine check{depth}: {e.status}{best}{loss}.")
+        why = self._whys.get(pos.item_id, "")
+        self.why.setText(f"Chosen because: {why}" if why else "")
+        self.why.setVisible(bool(why))
         self.line.setText(self._line_text(pos))
         self.count.setText(f"{self.index + 1} / {len(self.shown)}")
         self.prev_btn.setEnabled(self.index > 0)
@@ -374,8 +388,9 @@ class ReviewPage(QWidget):
         self.board.set_board(chess.Board(None))
         self.board.set_arrows([])
         self.where.setText(message)
-        for w in (self.verdict, self.accepted, self.engine, self.line, self.count):
+        for w in (self.verdict, self.accepted, self.engine, self.why, self.line, self.count):
             w.clear()
+        self.why.hide()
         self.table.setRowCount(0)
         self.prev_btn.setEnabled(False)
         self.next_btn.setEnabled(False)
