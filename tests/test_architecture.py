@@ -113,3 +113,8 @@ def test_one_vocabulary_for_phases_and_statuses() -> None:
     assert set(PHASES) == {p.value for p in Phase if p is not Phase.DONE}
     assert set(TEST_PHASES) == {p.value for p in Phase if p.is_test}
     assert set(STATUSES) == {s.value for s in ConceptStatus}
+def test_no_module_is_a_maze() -> None:
+    """Small modules named for what they hold: none over 600 lines."""
+    long = sorted(f"{n}: {len(p.read_text().splitlines())} lines" for n, p in MODULES.items()
+                  if len(p.read_text().splitlines()) > 600)
+    assert long == []
