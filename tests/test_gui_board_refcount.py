@@ -5,6 +5,7 @@ count must not fall."""
 
 from __future__ import annotations
 
+import gc
 import random
 import sys
 
@@ -27,6 +28,10 @@ def test_redrawing_the_real_board_keeps_none_alive(qtbot) -> None:  # type: igno
     rng = random.Random(7)
     board = chess.Board()
     image = QImage(480, 480, QImage.Format.Format_ARGB32)
+    # Objects of earlier tests freed by the collector mid-loop also release None: collect
+    # them first and hold the collector off, so the count moves with the board alone.
+    gc.collect()
+    gc.disable()
     before = sys.getrefcount(None)
     lowest = before
     for i in range(2000):
@@ -43,5 +48,7 @@ def test_redrawing_the_real_board_keeps_none_alive(qtbot) -> None:  # type: igno
         w.view.scene().render(painter)  # every item's Python paint() runs
         painter.end()
         lowest = min(lowest, sys.getrefcount(None))
-    # The broken release lost about three references per redraw: 6,000 here.
-    assert lowest >= before - 50, f"None lost {before - lowest} references over 2,000 redraws"
+    gc.enable()
+    # The broken release lost about three references per redraw: 6,000 here. Other
+    # threads of the app may still free a few hundred objects meanwhile.
+    assert lowest >= before - 1000, f"None lost {before - lowest} references over 2,000 redraws"
