@@ -114,7 +114,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
 
     m = MatchConfig(a="", b="")
     p = sub.add_parser("match", help="play a match (network+MCTS vs limited Stockfish or another network)")
-    p.add_argument("a", help="player A: net:PATH[:SIMS] (SIMS 1 = raw policy) or sf:ELO[:SECONDS]")
+    p.add_argument("a", help="player A: net:PATH[:SIMS] (SIMS 1 = raw policy), lc0:PATH[:SIMS] (a Leela or Maia "
+                   ".pb.gz) or sf:ELO[:SECONDS]")
     p.add_argument("b", help="player B, same forms")
     p.add_argument("--games", type=int, default=m.games)
     p.add_argument("--workers", type=int, default=m.workers)
@@ -219,7 +220,7 @@ def cmd_match(args: argparse.Namespace) -> int:
     try:
         for spec in (args.a, args.b):
             parsed = PlayerSpec.parse(spec)
-            if parsed.kind == "net" and not Path(parsed.path).exists():
+            if parsed.kind in ("net", "lc0") and not Path(parsed.path).exists():
                 raise ValueError(f"{parsed.path}: no such network file")
         out = Path(args.out)
         openings = openings_file(out.parent, args.openings, args.opening_seed, args.engine)

@@ -56,8 +56,9 @@ class SettingsScreen(QWidget):
         self.network.setToolTip("The teacher network discovery runs with. Sessions always use the network "
                                 "that found each concept: its moves and lines are stored with the concept")
         self.add_network = QPushButton("Add network file…", self)
-        self.add_network.setToolTip("Register a checkpoint (.safetensors with its .json) as a teacher, or as the "
-                                    "weaker or student network discovery needs")
+        self.add_network.setToolTip("Register a network: one of ours (.safetensors with its .json) or a Leela or "
+                                    "Maia network (.pb.gz) as a teacher, as the weaker or student network "
+                                    "discovery needs, or (Maia) as a model of a human player")
         self.add_network.clicked.connect(self._choose_network)
         self.network_role = QComboBox(self)
         for label, role in (("role from the file", ""), ("teacher", "teacher"), ("weaker (for discovery)", "weaker"),
@@ -193,7 +194,7 @@ class SettingsScreen(QWidget):
 
     def _choose_network(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Network checkpoint", str(Path.home()),
-                                              "Checkpoints (*.safetensors)")
+                                              "Networks (*.safetensors *.pb.gz)")
         if path:
             self.register_network(path, self.network_role.currentData() or "")
 
