@@ -99,15 +99,19 @@ def one_thread() -> None:
 
 def portable(exc: BaseException, where: str) -> BaseException:
     """``exc`` ready to travel back to the caller, with the worker's traceback as a
-    note; a :class:`TaskFailed` holding its text when it cannot be pickled."""
-    import pickle
+    note. Only exceptions that rebuild from plain arguments travel as themselves (a
+    Python or Concept Coach exception whose args are strings and numbers), so that the
+    caller can still tell a user error from a bug; anything else becomes a
+    :class:`TaskFailed` holding its text. Nothing is round-tripped through pickle here."""
+    import builtins
     import traceback
 
     text = "".join(traceback.format_exception(exc)).rstrip()
-    try:
-        pickle.loads(pickle.dumps(exc))
-    except Exception:
-        return TaskFailed(f"{type(exc).__name__}: {exc} ({where})\n{text}")
+    cls = type(exc)
+    known = getattr(builtins, cls.__name__, None) is cls or cls.__module__.startswith("conceptcoach.")
+    plain = all(isinstance(a, str | int | float | bool) or a is None for a in exc.args)
+    if not (known and plain):
+        return TaskFailed(f"{cls.__name__}: {exc} ({where})\n{text}")
     exc.add_note(f"raised {where}:\n{text}")
     return exc
 
