@@ -76,7 +76,9 @@ def prepare_store(data_dir: str | None, progress: Progress, should_stop: Stop) -
 
 
 def import_games(db_path: str, files: list[str], progress: Progress, should_stop: Stop) -> list[dict[str, Any]]:
-    """Import PGN files; one summary per file with the games skipped and why."""
+    """Import PGN files; one summary per file with the games skipped and why (``problems``)
+    and what the lenient reader repaired in the file's layout (``repairs``), each as
+    (file, game number, line, reason); no game is lost to a repair."""
     from conceptcoach.io.pgn_import import import_pgn
     from conceptcoach.store.db import open_store
 
@@ -88,37 +90,6 @@ def import_games(db_path: str, files: list[str], progress: Progress, should_stop
 
             def per_file(done: int, total: int, message: str, k: int = k, name: str = name) -> None:
                 # The core says "import: <file>: 120 games"; the file is named once, here.
-                detail = message.removeprefix("import:").strip().removeprefix(f"{name}:").strip()
-                progress(done, total, f"Importing {name} ({k + 1} of {len(files)}): {detail}")
-
-            try:
-                report = import_pgn(db, f, progress=per_file, should_stop=should_stop)
-            except FileNotFoundError as exc:
-                out.append({"file": f, "error": f"{f}: file not found ({exc})", "problems": []})
-                continue
-            summary = report.summary()
-            summary["problems"] = [(p.file, p.game_number, p.line, p.reason) for p in report.problems]
-            out.append(summary)
-    finally:
-        db.conn.close()
-    return out
-
-
-def import_games_with_repairs(db_path: str, files: list[str], progress: Progress,
-                              should_stop: Stop) -> list[dict[str, Any]]:
-    """:func:`import_games`, each summary also listing what the lenient reader repaired in
-    the file's layout (``repairs``: (file, game number, line, what was done)); no game is
-    lost to a repair, the Discovery screen shows them beside the skipped games."""
-    from conceptcoach.io.pgn_import import import_pgn
-    from conceptcoach.store.db import open_store
-
-    db = open_store(db_path)
-    out = []
-    try:
-        for k, f in enumerate(files):
-            name = Path(f).name
-
-            def per_file(done: int, total: int, message: str, k: int = k, name: str = name) -> None:
                 detail = message.removeprefix("import:").strip().removeprefix(f"{name}:").strip()
                 progress(done, total, f"Importing {name} ({k + 1} of {len(files)}): {detail}")
 

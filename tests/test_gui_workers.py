@@ -102,7 +102,8 @@ def test_stall_monitor_tells_a_busy_gui_thread_from_a_waiting_one(qtbot) -> None
     qtbot.wait(60)
     mon.stop()
     (raw, cpu, _when), = mon.busy()
-    assert raw >= cpu > 250
+    # Wall and thread-CPU clocks tick differently: a few ms either way is the same 300 ms.
+    assert cpu > 250 and raw > cpu - 20
 
 
 def test_process_job_progress_result_and_cancel(workers, qtbot) -> None:  # type: ignore[no-untyped-def]

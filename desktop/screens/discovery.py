@@ -300,7 +300,7 @@ class DiscoveryScreen(QWidget):
         self.problems.setRowCount(0)
         self.problems.hide()
         self.import_op = self.workers.process(
-            "conceptcoach.desktop.jobs:import_games_with_repairs",
+            "conceptcoach.desktop.jobs:import_games",
             {"db_path": self.db_path, "files": [str(Path(f).expanduser()) for f in files]},
             name="import games", on_success=self._imported, on_failure=self._import_failed, changes=Changes(games=True),
             on_progress=self._import_progress, on_finished=self._import_finished)
