@@ -11,7 +11,7 @@ DEFAULT_DATA = "/work/data/gen-v3"
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,unused-ignore]
-    from conceptcoach.training.fit import FitConfig
+    from conceptcoach.training.fit import PRECISIONS, FitConfig
     from conceptcoach.training.generate import GenerateConfig
     from conceptcoach.training.match import MatchConfig
     from conceptcoach.training.shipped_networks import LadderConfig
@@ -58,6 +58,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
     p.add_argument("--eval-every", type=int, default=f.eval_every)
     p.add_argument("--checkpoint-every", type=int, default=f.checkpoint_every)
     p.add_argument("--threads", type=int, default=f.threads)
+    p.add_argument("--precision", choices=PRECISIONS, default=f.precision,
+                   help="bf16: forward pass in bfloat16 under autocast (about 1.9x faster on AVX512-BF16 CPUs)")
     p.add_argument("--max-val-positions", type=int, default=f.max_val_positions)
     p.add_argument("--minutes", type=float, default=0.0,
                    help="fit for about this long: the step count is set after a short calibration and recorded")
@@ -159,7 +161,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
         batch_size=args.batch_size, steps=args.steps, lr=args.lr, warmup_steps=args.warmup_steps,
         value_weight=args.value_weight, policy_temperature_cp=args.policy_temperature,
         eval_every=args.eval_every, checkpoint_every=args.checkpoint_every, threads=args.threads,
-        max_val_positions=args.max_val_positions,
+        precision=args.precision, max_val_positions=args.max_val_positions,
         init_from=args.init_from, minutes=args.minutes, ladder_size=args.ladder_size,
     )
     try:

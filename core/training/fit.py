@@ -60,6 +60,10 @@ class FitConfig:
     eval_every: int = 50
     checkpoint_every: int = 50
     threads: int = 1
+    #: "bf16": the forward pass runs under CPU autocast in bfloat16 (weights, optimizer and
+    #: losses stay float32); about 1.9x the float32 throughput on an AVX512-BF16 CPU for
+    #: 6x64, which decides how much a 2-core machine can train. "fp32" for exact float32.
+    precision: str = "bf16"
     init_from: str | None = None
     #: If > 0: after ``calibration_steps`` the step count is set so the fit lasts about this
     #: long, with ``ladder_size`` evenly spaced checkpoints (the chosen steps are recorded;
@@ -160,9 +164,17 @@ def learning_rate(cfg: FitConfig, step: int) -> float:
     return low + 0.5 * (cfg.lr - low) * (1.0 + math.cos(math.pi * min(1.0, t)))
 
 
-def losses(net: PolicyValueNet, batch: Any, value_weight: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+PRECISIONS = ("bf16", "fp32")
+
+
+def losses(
+    net: PolicyValueNet, batch: Any, value_weight: float, precision: str = "fp32"
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """(total loss, policy cross-entropy, value MSE, top-1 hits) of one batch."""
-    logits, value, _ = net(batch.planes)
+    planes = batch.planes.contiguous(memory_format=torch.channels_last)
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
+        logits, value, _ = net(planes)
+    logits, value = logits.float(), value.float()
     logp = masked_log_softmax(logits, batch.legal)
     policy_ce = -(batch.policy * logp).sum(dim=1).mean()
     value_mse = F.mse_loss(value, batch.value)
@@ -180,7 +192,7 @@ def evaluate(
         for start in range(0, len(rows), 512):
             chunk = rows[start : start + 512]
             batch = make_batch(data, chunk, cfg.policy_temperature_cp)
-            _, pce, vmse, hits = losses(net, batch, cfg.value_weight)
+            _, pce, vmse, hits = losses(net, batch, cfg.value_weight, cfg.precision)
             total["policy_ce"] += float(pce) * len(chunk)
             total["value_mse"] += float(vmse) * len(chunk)
             total["top1"] += float(hits)
@@ -219,6 +231,10 @@ def fit(
         net, _ = load_checkpoint(cfg.init_from)
     else:
         net = random_network(cfg.network_config(), seed=cfg.seed)
+    if cfg.precision not in PRECISIONS:
+        raise ValueError(f"precision {cfg.precision!r}: use one of {PRECISIONS}")
+    # channels-last lets oneDNN pick its fastest convolutions; the weights are the same numbers.
+    net = net.to(memory_format=torch.channels_last)
     net.train()
     decay = [p for n, p in net.named_parameters() if p.ndim > 1]
     no_decay = [p for n, p in net.named_parameters() if p.ndim <= 1]
@@ -271,7 +287,7 @@ def fit(
         for group in opt.param_groups:
             group["lr"] = learning_rate(cfg, step - 1)
         batch = make_batch(data, rows, cfg.policy_temperature_cp)
-        loss, pce, vmse, hits = losses(net, batch, cfg.value_weight)
+        loss, pce, vmse, hits = losses(net, batch, cfg.value_weight, cfg.precision)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
