@@ -143,8 +143,11 @@ def test_leaves_are_expanded_only_when_a_playout_passes_through(tiny_net: Policy
     assert waiting > 0 and expanded > 1 and waiting + expanded <= search.evaluations
     assert MCTS(Evaluator(tiny_net), board, SearchConfig(simulations=300, batch_size=8)).run() == summary
     # A kept leaf becomes a root that is expanded then, with the visit it had.
-    search = MCTS(Evaluator(tiny_net), board, SearchConfig(simulations=40, batch_size=8))
-    move = chess.Move.from_uci(next(c.move for c in search.run().children if c.n == 1))
+    search = MCTS(Evaluator(tiny_net), board, SearchConfig(simulations=12, batch_size=8))
+    search.run()
+    # A root child the search evaluated once and never passed through.
+    move = next(m for m, c in zip(search.root.moves, search.root.children, strict=True)
+                if c is not None and c.logits is not None)
     child = search.root.child(move)
     assert child is not None and child.logits is not None
     search.advance(move)

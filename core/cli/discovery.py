@@ -103,6 +103,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--concepts", type=int, default=16, help="novel concepts to ship (most prototypes first)")
     p.add_argument("--min-prototypes", type=int, default=12)
     p.add_argument("--controls", type=int, default=4, help="concepts that failed a filter, shipped as controls")
+    p.add_argument("--human-ladder", default=None, metavar="DIR",
+                   help="folder with the Maia ladder (maia-1100.pb.gz ... maia-1900.pb.gz): store every "
+                   "item's find-probability by rating and each concept's behavioural novelty")
     p.add_argument("--network-file", action="append", default=[], metavar="FILE[:ROLE]",
                    help="extra checkpoint to register in the build store, with an optional role "
                    "(weaker, student); for teachers without a published ladder")
@@ -216,6 +219,12 @@ def cmd_build_library(args: argparse.Namespace) -> int:
     path = write_library(db, out, [c.id for c in chosen], built_with)
     heated = _add_heat(db, out)
     print(f"heat on the squares computed for {heated} prototypes")
+    if args.human_ladder:
+        from conceptcoach.cli.library import add_humans
+
+        status = add_humans(out, Path(args.human_ladder), rare=0.2, write=True)
+        if status:
+            return status
     size = sum(f.stat().st_size for f in out.iterdir())
     print(f"wrote {path} ({len(chosen)} concepts: {len(novel[: args.concepts])} novel, "
           f"{len(failed[: args.controls])} controls, {len(static)} static; {size / 1e6:.1f} MB)")

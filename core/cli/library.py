@@ -172,22 +172,30 @@ def load_ladder(folder: Path) -> list[Any]:
 
 
 def cmd_humans(args: argparse.Namespace) -> int:
+    from conceptcoach.paths import library_dir
+
+    lib_dir = Path(args.library) if args.library else library_dir()
+    return add_humans(lib_dir, Path(args.ladder), args.rare, write=args.write)
+
+
+def add_humans(lib_dir: Path, ladder: Path, rare: float, write: bool) -> int:
+    """Maia find-probabilities of every item of the library in ``lib_dir`` and each
+    concept's behavioural novelty; printed, and written into the library with ``write``.
+    Also the last step of ``build-library --human-ladder``."""
     import torch
     from conceptcoach.concepts.human_difficulty import HumanParams, add_human_figures
     from conceptcoach.concepts.library import write_library_body
     from conceptcoach.concepts.library_check import read_library_concepts
     from conceptcoach.engine.checkpoint import CheckpointError
-    from conceptcoach.paths import library_dir
 
     torch.set_num_threads(1)
-    lib_dir = Path(args.library) if args.library else library_dir()
     try:
         body, concepts = read_library_concepts(lib_dir)
-        models = load_ladder(Path(args.ladder))
+        models = load_ladder(ladder)
     except (ValueError, CheckpointError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    status, _ = run_with_bar(lambda bar: add_human_figures(concepts, models, HumanParams(rare=args.rare),
+    status, _ = run_with_bar(lambda bar: add_human_figures(concepts, models, HumanParams(rare=rare),
                                                            progress=bar), unit="position")
     if status:
         return status
@@ -198,6 +206,6 @@ def cmd_humans(args: argparse.Namespace) -> int:
         if b:
             row = "  ".join(f"{b['by_rating'][r]:.2f}" for r in ratings)
             print(f"  {row}  {'novel ' if b['novel'] else 'known '} {c['name']}")
-    if args.write:
+    if write:
         print(f"written into {write_library_body(lib_dir, body)}")
     return 0
