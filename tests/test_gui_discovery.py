@@ -243,3 +243,20 @@ def test_import_lists_the_repairs_beside_the_skipped_games(qtbot, screen, shared
     status = screen.import_status.text()
     assert "3 repairs to the file's layout" in status and "no game was lost" in status
     assert summary["imported"] == summary["games_read"] - summary["bad_games"]
+
+
+def test_where_the_work_runs_reaches_the_discovery_config(screen) -> None:  # type: ignore[no-untyped-def]
+    from conceptcoach.concepts.run import DiscoveryConfig
+    from conceptcoach.parallel import ray_installed
+
+    assert screen.overrides()["backend"] == "local" and "ray_address" not in screen.overrides()
+    assert not screen.ray_address.isEnabled()  # an address means nothing for the local pool
+    ray_item = screen.backend.model().item(1)
+    assert ray_item.isEnabled() == ray_installed()
+    screen.backend.setCurrentIndex(1)
+    screen.ray_address.setText(" 10.0.0.5:6379 ")
+    assert screen.ray_address.isEnabled()
+    chosen = screen.overrides()
+    assert chosen["backend"] == "ray" and chosen["ray_address"] == "10.0.0.5:6379"
+    config = DiscoveryConfig(**chosen)  # what the discovery job builds from them
+    assert config.backend == "ray" and config.ray_address == "10.0.0.5:6379"

@@ -35,6 +35,13 @@ from conceptcoach.parallel.base import (
 from conceptcoach.parallel.local import LocalBackend
 
 
+def ray_installed() -> bool:
+    """Whether Ray can be imported here (``pip install 'conceptcoach[ray]'``), without importing it."""
+    import importlib.util
+
+    return importlib.util.find_spec("ray") is not None
+
+
 def make_backend(name: str = "local", workers: int = 1, address: str | None = None) -> Backend:
     """The back end called ``name``: ``local`` (a pool of ``workers`` processes) or
     ``ray`` (the cluster at ``address``: ``host:port``, ``auto`` or ``ray://host:port``;
@@ -56,4 +63,4 @@ def make_backend(name: str = "local", workers: int = 1, address: str | None = No
 
 
 __all__ = ["BACKENDS", "Backend", "BackendUnavailable", "LocalBackend", "TaskFailed", "WorkerLost",
-           "make_backend", "one_thread", "ordered"]
+           "make_backend", "one_thread", "ordered", "ray_installed"]

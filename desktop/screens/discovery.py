@@ -19,11 +19,13 @@ from typing import Any
 from conceptcoach.desktop.changes import Changes
 from conceptcoach.desktop.screens.widgets import plural
 from conceptcoach.desktop.workers import Operation, Workers
+from conceptcoach.parallel import ray_installed
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
+    QComboBox,
     QFileDialog,
     QFormLayout,
     QGridLayout,
@@ -203,6 +205,26 @@ class DiscoveryScreen(QWidget):
         self.procs.setRange(1, 64)
         self.procs.setValue(2)
         self.procs.setToolTip("Parallel worker processes (one CPU core each)")
+        # Where the independent pieces of work run: this computer's process pool, or a
+        # Ray cluster (the same seed finds the same concepts on either; docs/SCALE.md).
+        self.backend = QComboBox(self)
+        self.backend.addItem("This computer (worker processes)", "local")
+        self.backend.addItem("Ray cluster", "ray")
+        self.ray_address = QLineEdit(self)
+        self.ray_address.setPlaceholderText("HOST:PORT, or empty for a Ray instance on this computer")
+        self.ray_address.setToolTip("The head node of a running Ray cluster (ray start --head); empty: Ray "
+                                    "is started on this computer with as many CPUs as worker processes")
+        if ray_installed():
+            self.backend.setToolTip("Self-play games, candidate searches, programs, students and novelty "
+                                    "bases run as independent tasks here or on a Ray cluster; results come "
+                                    "back to this computer's store")
+        else:
+            ray_item = self.backend.model().item(1)  # type: ignore[attr-defined]
+            ray_item.setEnabled(False)
+            ray_item.setToolTip("Ray is not installed: pip install 'conceptcoach[ray]'")
+            self.backend.setToolTip("A Ray cluster needs Ray: pip install 'conceptcoach[ray]'")
+        self.backend.currentIndexChanged.connect(self._backend_changed)
+        self._backend_changed()
         self.seed = QSpinBox(self)
         self.seed.setRange(0, 2**31 - 1)
         self.seed.setToolTip("Seed of every random choice; recorded with the concepts found")
@@ -211,6 +233,8 @@ class DiscoveryScreen(QWidget):
         form.addRow("Simulations per move", self.sims)
         form.addRow("Candidate positions", self.candidates)
         form.addRow("Worker processes", self.procs)
+        form.addRow("Where the work runs", self.backend)
+        form.addRow("Ray cluster address", self.ray_address)
         form.addRow("Seed", self.seed)
         self.against_imported = QCheckBox("Novelty against the imported games only", self)
         self.against_imported.setToolTip("e.g. one student's own games: what does the network know that "
@@ -385,11 +409,17 @@ class DiscoveryScreen(QWidget):
     def overrides(self) -> dict[str, Any]:
         out: dict[str, Any] = {"teacher": self.teacher, "selfplay_games": self.games.value(),
                                "selfplay_sims": self.sims.value(), "max_candidate_positions": self.candidates.value(),
-                               "workers": self.procs.value(), "seed": self.seed.value()}
+                               "workers": self.procs.value(), "seed": self.seed.value(),
+                               "backend": self.backend.currentData()}
+        if out["backend"] == "ray" and self.ray_address.text().strip():
+            out["ray_address"] = self.ray_address.text().strip()
         corpora = sorted({s["corpus"] for s in self.last_import if "corpus" in s})
         if self.against_imported.isEnabled() and self.against_imported.isChecked() and len(corpora) == 1:
             out["human_corpus"] = corpora[0]
         return out
+
+    def _backend_changed(self) -> None:
+        self.ray_address.setEnabled(self.backend.currentData() == "ray")
 
     def show_funnel(self, lines: list[str]) -> None:
         self.funnel.setPlainText("\n".join(lines))
