@@ -214,3 +214,14 @@ class Verifier:
             if b.is_game_over():
                 break
         return kept, None
+
+
+#: One item to verify, as it travels to a worker: FEN, teacher's move, line, value.
+VerifyItem = tuple[str, str, tuple[str, ...], "float | None"]
+
+
+def verify_items(params: VerifyParams, items: Sequence[VerifyItem]) -> list[dict[str, Any]]:
+    """One task of the verify stage: a few items on one Stockfish process of the worker
+    (every search starts a new game, so a verdict does not depend on the items beside it)."""
+    with Verifier(params) as verifier:
+        return [verifier.verify(fen, move, line, value).to_dict() for fen, move, line, value in items]

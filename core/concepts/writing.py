@@ -17,6 +17,7 @@ from conceptcoach.engine.network import Evaluator
 from conceptcoach.store.concepts import (
     ConceptStatus,
     NewPrototype,
+    Prototype,
     add_concept,
     concept_uid_exists,
     concepts_of_run,
@@ -126,13 +127,7 @@ def stage_verify(run: DiscoveryRun) -> None:
     """Stockfish's verdict on every prototype the run wrote (concepts/verify.py); items
     already verified are skipped, so a run resumes. Without Stockfish (or with
     ``verify_depth`` 0) every item is marked unverified and the run's notes say why."""
-    from conceptcoach.concepts.verify import (
-        Verdict,
-        Verifier,
-        VerifyParams,
-        find_stockfish,
-        unverified,
-    )
+    from conceptcoach.concepts.verify import VerifyParams, find_stockfish, unverified, verify_items
 
     cfg = run.config
     todo = [p for c in concepts_of_run(run.db, run.run_id) for p in list_prototypes(run.db, c.id, include_dropped=True)
@@ -147,12 +142,20 @@ def stage_verify(run: DiscoveryRun) -> None:
         run.log.append(f"{len(todo)} prototypes unverified: {reason}")
         return
     params = VerifyParams(depth=cfg.verify_depth, margin_cp=cfg.verify_margin_cp)
-    cache: dict[tuple[str, str], Verdict] = {}
-    with Verifier(params) as verifier:
-        for i, p in enumerate(todo):
-            key = (p.fen, p.best_move)
-            if key not in cache:
-                cache[key] = verifier.verify(p.fen, p.best_move, p.line, p.value)
-            set_prototype_verification(run.db, p.id, cache[key].to_dict())
-            run.progress(i + 1, len(todo), f"verify: {i + 1}/{len(todo)} prototypes checked by Stockfish")
-            run.check("verification")
+    # One Stockfish search per distinct (position, move), on the run's back end: a few
+    # items per task so each worker starts its engine once for them.
+    by_key: dict[tuple[str, str], list[Prototype]] = {}
+    for p in todo:
+        by_key.setdefault((p.fen, p.best_move), []).append(p)
+    keys = list(by_key)
+    items = [(fen, move, tuple(by_key[(fen, move)][0].line), by_key[(fen, move)][0].value) for fen, move in keys]
+    chunks = [list(range(i, min(i + 4, len(items)))) for i in range(0, len(items), 4)]
+    done = 0
+    for k, verdicts in run.backend.map(verify_items, [[items[j] for j in c] for c in chunks], params,
+                                       should_stop=run.should_stop):
+        for j, verdict in zip(chunks[k], verdicts, strict=True):
+            for p in by_key[keys[j]]:
+                set_prototype_verification(run.db, p.id, verdict)
+                done += 1
+        run.progress(done, len(todo), f"verify: {done}/{len(todo)} prototypes checked by Stockfish")
+    run.check("verification")
