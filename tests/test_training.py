@@ -264,3 +264,38 @@ def test_ladder_publishes_teacher_weaker_and_students(
     assert report["shipped"]["teacher"]["agreement_with_teacher"] == 1.0
     assert report["weaker_matches"] and (models / "ladder.json").exists()
     assert "vs_teacher" in read_info(models / "weaker.safetensors").extra
+
+
+def test_move_quality_judges_searched_moves_on_held_out_positions(
+    generated: tuple[Path, GenerateConfig], tmp_path: Path
+) -> None:
+    from conceptcoach.engine.checkpoint import CheckpointInfo, random_network, save_checkpoint
+    from conceptcoach.engine.config import NetworkConfig
+    from conceptcoach.training.move_quality import (
+        QualityConfig,
+        held_out_positions,
+        judge_positions,
+        measure,
+    )
+
+    out, cfg_gen = generated
+    net_path = tmp_path / "tiny.safetensors"
+    net = random_network(NetworkConfig(blocks=1, channels=8), seed=3)
+    save_checkpoint(net, net_path, CheckpointInfo(name="tiny", config=net.config, step=0, run_id="t"))
+    cfg = QualityConfig(network=str(net_path), data=str(out), positions=4, sims=16, depth=6, phase="opening",
+                        workers=1, val_permille=500, engine=cfg_gen.engine)
+    fens = held_out_positions(cfg)
+    data, _ = load_positions(out)
+    _, val = split_validation(data, 500)
+    held_out = {str(data.fen[i]) for i in val if data.phase[i] == 0}
+    assert fens and set(fens) <= held_out and fens == held_out_positions(cfg)  # drawn by the seed
+    report = measure(cfg)
+    assert [r["fen"] for r in report.rows] == fens
+    for r in report.rows:
+        assert r["loss_cp"] >= 0 and (r["loss_cp"] == 0 or r["move"] != r["best"])
+        assert chess.Move.from_uci(r["move"]) in chess.Board(r["fen"]).legal_moves
+    shares = report.shares()
+    assert shares["positions"] == len(fens) and 0 <= shares["loss_300cp_or_more"] <= shares["loss_100cp_or_more"]
+    # A forced move is the best move: no loss, whatever the network.
+    forced = judge_positions(cfg, ["7k/8/8/8/8/8/1q6/K7 w - - 0 1"])[0]
+    assert forced["move"] == forced["best"] == "a1b2" and forced["loss_cp"] == 0

@@ -114,6 +114,20 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
     p.add_argument("--notes", default=None, help="a Markdown file appended to the card (known weaknesses, history)")
     p.set_defaults(handler=cmd_card)
 
+    p = steps.add_parser("quality", help="judge a network's searched moves with Stockfish on held-out positions "
+                         "(share within 50 cp of the best, blunders)")
+    p.add_argument("network", help="a checkpoint (.safetensors) or an lc0 network (.pb.gz)")
+    p.add_argument("--data", default=DEFAULT_DATA, help="shard folder whose validation split is used")
+    p.add_argument("--positions", type=int, default=200)
+    p.add_argument("--sims", type=int, default=800)
+    p.add_argument("--depth", type=int, default=16, help="Stockfish depth")
+    p.add_argument("--phase", choices=("opening", "middlegame", "endgame"), default="middlegame")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--engine", default="/usr/games/stockfish")
+    p.add_argument("--out", default=None, help="write the report (every position) as JSON here")
+    p.set_defaults(handler=cmd_quality)
+
     m = MatchConfig(a="", b="")
     p = sub.add_parser("match", help="play a match (network+MCTS vs limited Stockfish or another network)")
     p.add_argument("a", help="player A: net:PATH[:SIMS] (SIMS 1 = raw policy), lc0:PATH[:SIMS] (a Leela or Maia "
@@ -192,6 +206,30 @@ def cmd_fit(args: argparse.Namespace) -> int:
     if args.publish and result.checkpoints:
         info = publish(result.checkpoints[-1], Path(args.publish), role="teacher")
         print(f"published {args.publish} ({info.sha256[:12]})")
+    return 0
+
+
+def cmd_quality(args: argparse.Namespace) -> int:
+    from conceptcoach.progress import TqdmProgress
+    from conceptcoach.training.move_quality import QualityConfig, measure, write_report
+
+    cfg = QualityConfig(network=args.network, data=args.data, positions=args.positions, sims=args.sims,
+                        depth=args.depth, phase=args.phase, seed=args.seed, workers=args.workers,
+                        engine=args.engine)
+    if not Path(args.network).is_file():
+        print(f"error: {args.network}: no such network file", file=sys.stderr)
+        return 2
+    bar = TqdmProgress("position")
+    try:
+        report = measure(cfg, progress=bar)
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        bar.close()
+    print("\n".join(report.lines()))
+    if args.out:
+        print(f"written to {write_report(report, args.out)}")
     return 0
 
 
