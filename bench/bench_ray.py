@@ -123,11 +123,11 @@ def _stages(nets: dict[str, Network], material: dict[str, Any],
                     for layer in layers for players in ("single", "both") for _ in range(150))
     protos = PrototypeSpec(pack(nets["teacher"], by_content), layers, RolloutParams(), ("single", "both"), 0.0,
                            dim, vectors)
-    summaries = [(i, TreeSummary.from_dict(t)) for i, t in enumerate(trees)]
+    summaries = [(i, TreeSummary.from_dict(t), None) for i, t in enumerate(trees)]
     return [
         ("selfplay", play_task, (pack(nets["teacher"], by_content), selfplay), list(range(4))),
         ("candidates", search_weaker, (pack(nets["weaker"], by_content), 64), [jobs[i : i + 4] for i in range(0, 16, 4)]),
-        ("discovery", solve_programs, spec, [list(enumerate(trees))[i : i + 8] for i in range(0, 32, 8)]),
+        ("discovery", solve_programs, spec, [[(k, t, None) for k, t in enumerate(trees)][i : i + 8] for i in range(0, 32, 8)]),
         ("prototypes", score_pool, protos, [[summaries[i : i + 8]] for i in range(0, 32, 8)]),
         ("teachability", teach_concepts, (students, teach, examples),
          [[(examples[8 * i : 8 * i + 16], i)] for i in range(4)]),

@@ -70,7 +70,7 @@ def main() -> None:
         spec = ProgramSpec(pack(nets["teacher"], False), layers, RolloutParams(), ("single", "both"),
                            ("active", "prophylactic"), "fast", None)
         start = time.perf_counter()
-        solve_programs(spec, list(enumerate(trees[:8])))
+        solve_programs(spec, [(k, t, None) for k, t in enumerate(trees[:8])])
         _timed("programs_of_one_candidate", (time.perf_counter() - start) / 8, "per candidate (12 programs)")
 
         # The prototype pass (on the head, not a task): one pool tree's rollout activations

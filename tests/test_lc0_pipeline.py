@@ -81,3 +81,16 @@ def test_discovery_with_a_maia_teacher(store, store_path: Path, tmp_path: Path, 
 
     again_id, again = run_discovery(store, str(store_path), config)
     assert again_id == run_id and again == funnel
+    # The rollouts of an lc0 teacher start from the position as it arose in its game:
+    # the moves before it are on the root board's stack (history planes), not the FEN alone.
+    from conceptcoach.concepts.stages import root_board
+    from conceptcoach.engine.summary import TreeSummary
+    from conceptcoach.store.games import position_history, stored_summary
+
+    row = next(iter(store.query("SELECT position_id FROM candidates WHERE stage = 'solved' LIMIT 1")))
+    summary = TreeSummary.from_dict(stored_summary(store, int(row["position_id"])))
+    history = position_history(store, int(row["position_id"]))
+    board = root_board(summary, history)
+    assert history[1] and board is not None and board.fen() == summary.fen
+    assert [m.uci() for m in board.move_stack] == history[1]
+    assert root_board(summary, None) is None

@@ -46,14 +46,38 @@ from conceptcoach.store.candidates import (
 from conceptcoach.store.games import (
     game_ids_of_run,
     games_by_id,
+    position_history,
     searched_positions,
     stored_summary,
 )
-from conceptcoach.store.networks import Network
+from conceptcoach.store.networks import Network, NetworkFamily
 
 
 def tree_of(run: DiscoveryRun, position_id: int) -> TreeSummary:
     return TreeSummary.from_dict(stored_summary(run.db, position_id))
+
+
+#: A position's game before it (start FEN, moves), sent with a tree when the teacher reads history.
+History = tuple[str, list[str]] | None
+
+
+def history_of(run: DiscoveryRun, position_id: int) -> History:
+    """The game before a position when the teacher's input has history planes (lc0), so
+    rollouts are encoded as the position arose; None for our networks (they read the
+    board alone), which keeps the tasks small."""
+    if run.teacher.family != NetworkFamily.LC0:
+        return None
+    return position_history(run.db, position_id)
+
+
+def root_board(summary: TreeSummary, history: History) -> chess.Board | None:
+    """The rollout root with the game's moves on its stack, or None (the FEN alone)."""
+    if history is None:
+        return None
+    board = chess.Board(history[0])
+    for uci in history[1]:
+        board.push_uci(uci)
+    return board if board.fen() == summary.fen else None
 
 
 def split_games(run: DiscoveryRun) -> tuple[list[int], list[int]]:
@@ -153,15 +177,17 @@ class ProgramSpec:
     slack_penalty: float | None
 
 
-def solve_programs(spec: ProgramSpec, trees: Sequence[tuple[int, dict[str, Any]]]) -> list[dict[str, Any]]:
+def solve_programs(spec: ProgramSpec, trees: Sequence[tuple[int, dict[str, Any], History]]) -> list[dict[str, Any]]:
     """One task of the discovery stage: for a few candidates (row id, stored tree), the
     rollouts, the teacher's activations and every program (layer x players x
     polarity), solved; returns per candidate its id, programs, dimension and stage."""
     evaluator = load_evaluator(unpack(spec.teacher))
-    rollouts = [build_rollout(TreeSummary.from_dict(tree), spec.rollout) for _, tree in trees]
+    summaries = [TreeSummary.from_dict(tree) for _, tree, _ in trees]
+    rollouts = [build_rollout(s, spec.rollout, root=root_board(s, history))
+                for s, (_, _, history) in zip(summaries, trees, strict=True)]
     acts = rollout_activations(evaluator, rollouts, list(spec.layers))
     out: list[dict[str, Any]] = []
-    for (row_id, _), ro, a in zip(trees, rollouts, acts, strict=True):
+    for (row_id, _, _), ro, a in zip(trees, rollouts, acts, strict=True):
         programs: dict[str, Any] = {}
         for layer in spec.layers:
             for players in spec.players:
@@ -185,7 +211,8 @@ def stage_discovery(run: DiscoveryRun) -> None:
     spec = ProgramSpec(pack(run.teacher, run.backend.ships_by_content), tuple(run.layers), cfg.rollout,
                        tuple(cfg.players), tuple(cfg.polarities), cfg.solver, cfg.slack_penalty)
     batch = 8  # candidates per task: one batch of activations
-    tasks = [[(r.id, stored_summary(run.db, r.position_id)) for r in todo[start : start + batch]]
+    tasks = [[(r.id, stored_summary(run.db, r.position_id), history_of(run, r.position_id))
+              for r in todo[start : start + batch]]
              for start in range(0, total, batch)]
     done = 0
     run.progress(0, total, f"discovery: {total} candidates")
@@ -230,7 +257,8 @@ class PrototypeSpec:
     concepts: tuple[tuple[str, str, str, dict[str, list[Any]]], ...]
 
 
-def score_pool(spec: PrototypeSpec, batches: Sequence[Sequence[tuple[int, TreeSummary]]]) -> list[tuple[int, float, int]]:
+def score_pool(spec: PrototypeSpec, batches: Sequence[Sequence[tuple[int, TreeSummary, History]]]
+               ) -> list[tuple[int, float, int]]:
     """One task of the prototype pass: every concept scored on a few pool trees (in
     batches of the teacher's activations); returns (concept index, weakest row score,
     position id) for each tree where every row clears the margin."""
@@ -242,9 +270,10 @@ def score_pool(spec: PrototypeSpec, batches: Sequence[Sequence[tuple[int, TreeSu
          for layer, ids in by_layer.items()}
     hits: list[tuple[int, float, int]] = []
     for items in batches:
-        rollouts = [build_rollout(summary, spec.rollout) for _, summary in items]
+        rollouts = [build_rollout(summary, spec.rollout, root=root_board(summary, history))
+                    for _, summary, history in items]
         acts = rollout_activations(evaluator, rollouts, list(spec.layers))
-        for (pid, _), ro, a in zip(items, rollouts, acts, strict=True):
+        for (pid, _, _), ro, a in zip(items, rollouts, acts, strict=True):
             for layer, ids in by_layer.items():
                 Vl = V[layer]
                 if Vl is None:
@@ -280,7 +309,8 @@ def stage_prototypes(run: DiscoveryRun, pool: list[PoolItem]) -> None:
                          tuple(cfg.players), cfg.prototype_margin, dim,
                          tuple((k[0], k[1], k[2], prog["vector"]) for k, (_, _, prog) in zip(keys, concepts, strict=True)))
     batch, per_task = 16, 4
-    batches = [[(it.pid, it.summary) for it in pool[start : start + batch]] for start in range(0, len(pool), batch)]
+    batches = [[(it.pid, it.summary, history_of(run, it.pid)) for it in pool[start : start + batch]]
+               for start in range(0, len(pool), batch)]
     tasks = [batches[i : i + per_task] for i in range(0, len(batches), per_task)]
     found: list[list[tuple[float, int]]] = [[] for _ in concepts]
     done = 0

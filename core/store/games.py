@@ -124,6 +124,17 @@ def stored_summary(db: sqlite_utils.Database, position_id: int) -> dict[str, Any
     return dict(json.loads(rows[0]["summary"]))
 
 
+def position_history(db: sqlite_utils.Database, position_id: int) -> tuple[str, list[str]]:
+    """(start FEN of the position's game, the moves played before it): what a network
+    that reads history (lc0) needs to see the position as it arose."""
+    rows = list(db.query("SELECT g.start_fen AS start_fen, g.moves AS moves, p.ply AS ply FROM positions p "
+                         "JOIN games g ON g.id = p.game_id WHERE p.id = ?", [position_id]))
+    if not rows:
+        raise KeyError(f"no position {position_id} in the store")
+    row = rows[0]
+    return str(row["start_fen"]), str(row["moves"] or "").split()[: int(row["ply"])]
+
+
 def game_ids_of_run(db: sqlite_utils.Database, run_id: str) -> list[int]:
     """Ids of a run's games in the order they were played."""
     return [int(r["id"]) for r in db.query("SELECT id FROM games WHERE run_id = ? ORDER BY game_index", [run_id])]
