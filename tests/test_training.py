@@ -195,6 +195,12 @@ def test_fit_lowers_the_loss_and_writes_a_ladder(generated: tuple[Path, Generate
     reread = read_info(tmp_path / "models" / "teacher.safetensors")
     assert reread.role == "teacher" and reread.name == "teacher" and reread.step == 60
     assert reread.extra["ladder_name"] == "t-step000060" and reread.sha256 == shipped.sha256
+    # The model card's architecture table reads the run's own records.
+    from conceptcoach.training.model_card import architecture_lines
+
+    card = "\n".join(architecture_lines([tmp_path / "run"], None))
+    last = json.loads((tmp_path / "run" / "log.jsonl").read_text().splitlines()[-1])
+    assert "| t | 1x16 |" in card and f"{last['val']['top1']:.3f}" in card and "0.00M:" not in card
 
 
 def test_a_fit_interrupted_and_resumed_reaches_the_same_weights(
@@ -294,7 +300,12 @@ def test_move_quality_judges_searched_moves_on_held_out_positions(
     for r in report.rows:
         assert r["loss_cp"] >= 0 and (r["loss_cp"] == 0 or r["move"] != r["best"])
         assert chess.Move.from_uci(r["move"]) in chess.Board(r["fen"]).legal_moves
+    from conceptcoach.training.model_card import quality_lines
+    from conceptcoach.training.move_quality import write_report
+
     shares = report.shares()
+    card = "\n".join(quality_lines(write_report(report, tmp_path / "quality.json")))
+    assert f"| within 50 cp of the best | {shares['within_50cp']:.1%} |" in card
     assert shares["positions"] == len(fens) and 0 <= shares["loss_300cp_or_more"] <= shares["loss_100cp_or_more"]
     # A forced move is the best move: no loss, whatever the network.
     forced = judge_positions(cfg, ["7k/8/8/8/8/8/1q6/K7 w - - 0 1"])[0]

@@ -112,6 +112,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
     p.add_argument("--match-dir", default="/work/data/matches")
     p.add_argument("--models", default=None, help="models folder (default: the bundled assets/models)")
     p.add_argument("--notes", default=None, help="a Markdown file appended to the card (known weaknesses, history)")
+    p.add_argument("--runs", nargs="*", default=[], metavar="RUN_DIR",
+                   help="fit folders of the architectures tried (equal wall time), for the comparison table")
+    p.add_argument("--comparison", default=None, metavar="PGN_JSON",
+                   help="summary (.pgn.json) of the equal-time match between the architectures")
+    p.add_argument("--quality", default=None, metavar="JSON", help="the teacher's 'train quality' report")
     p.set_defaults(handler=cmd_card)
 
     p = steps.add_parser("quality", help="judge a network's searched moves with Stockfish on held-out positions "
@@ -333,7 +338,9 @@ def cmd_card(args: argparse.Namespace) -> int:
     notes = Path(args.notes).read_text() if args.notes else ""
     try:
         path = write_card(Path(args.models) if args.models else models_dir(), Path(args.data), Path(args.run_dir),
-                          Path(args.match_dir), notes)
+                          Path(args.match_dir), notes, runs=[Path(r) for r in args.runs],
+                          comparison=Path(args.comparison) if args.comparison else None,
+                          quality=Path(args.quality) if args.quality else None)
     except (FileNotFoundError, KeyError, ValueError) as exc:
         print(f"error: cannot write the model card ({exc}); run the earlier steps first", file=sys.stderr)
         return 2

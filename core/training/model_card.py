@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 from conceptcoach.engine.checkpoint import read_info, sha256_file
+from conceptcoach.engine.config import NetworkConfig
 from conceptcoach.engine.network import PolicyValueNet
 from conceptcoach.training.generate import list_shards
 
@@ -42,11 +43,79 @@ def _fmt_elo(x: Any) -> str:
     return f"{value:+.0f}" if np.isfinite(value) else ("+inf" if value > 0 else "-inf")
 
 
+def _samples(n: int) -> str:
+    return f"{n / 1e6:.2f}M" if n >= 100_000 else f"{n:,}"
+
+
+def _run_row(run_dir: Path) -> dict[str, Any]:
+    """One fit's summary for the architecture table: shape, speed, samples, last figures."""
+    fit = json.loads((run_dir / "fit.json").read_text())
+    log = [json.loads(line) for line in (run_dir / "log.jsonl").read_text().splitlines() if line.strip()]
+    cfg = fit["config"]
+    last: dict[str, Any] = log[-1] if log else {"samples": 0, "seconds": 0, "val": {}, "samples_per_s": 0}
+    net = PolicyValueNet(NetworkConfig(blocks=cfg["blocks"], channels=cfg["channels"]))
+    return {"run": cfg["run_id"], "shape": f"{cfg['blocks']}x{cfg['channels']}",
+            "params": sum(p.numel() for p in net.parameters()), "samples": last["samples"],
+            "minutes": float(last["seconds"]) / 60, "samples_per_s": last["samples_per_s"],
+            "val": last["val"], "curve": [(e["samples"], e["val"]["top1"]) for e in log]}
+
+
+def architecture_lines(runs: list[Path], comparison: Path | None) -> list[str]:
+    """The architectures tried, each a whole fit (warm-up and cosine decay) of the same
+    wall time on the same shards, with their held-out curves, and the equal-time match."""
+    rows = [_run_row(r) for r in runs]
+    out = ["## Architecture: how it was chosen\n",
+           "Each candidate was fitted for the same wall time on the same shards and machine (a whole "
+           "schedule, warm-up then cosine decay, so each ends annealed); validation figures on the same "
+           "held-out positions.\n",
+           "| run | blocks x channels | parameters | minutes | samples/s | samples seen | val top-1 | "
+           "val policy CE | val value MSE |",
+           "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        v = r["val"]
+        out.append(f"| {r['run']} | {r['shape']} | {r['params']:,} | {r['minutes']:.1f} | {r['samples_per_s']:.0f} | "
+                   f"{r['samples']:,} | {v.get('top1', 0):.3f} | {v.get('policy_ce', 0):.3f} | "
+                   f"{v.get('value_mse', 0):.3f} |")
+    out.append("")
+    out.append("Held-out top-1 against samples seen (each run's evaluations):\n")
+    for r in rows:
+        points = ", ".join(f"{_samples(n)}: {t:.3f}" for n, t in r["curve"])
+        out.append(f"- {r['run']}: {points}")
+    out.append("")
+    if comparison is not None and comparison.exists():
+        m = json.loads(comparison.read_text())
+        res = m["result"]
+        out.append(f"At equal time per move: {m['a']} against {m['b']}, {res['games']} games, "
+                   f"+{res['wins']} ={res['draws']} -{res['losses']}, score {res['score']:.3f} "
+                   f"(Elo {_fmt_elo(res['elo'])} [{_fmt_elo(res['elo_low'])}, {_fmt_elo(res['elo_high'])}]).\n")
+    return out
+
+
+def quality_lines(path: Path) -> list[str]:
+    """The teacher's searched moves judged by Stockfish (``train quality``)."""
+    q = json.loads(path.read_text())
+    c, s = q["config"], q["shares"]
+    return ["## Move quality (Stockfish's judgement)\n",
+            f"{int(s['positions'])} held-out {c['phase']} positions (the validation split, seed {c['seed']}): the "
+            f"teacher searches {c['sims']} simulations, Stockfish 15.1 searches depth {c['depth']} for its best "
+            "move and, when the teacher chose another, for the teacher's move; the loss is the difference "
+            "(side to move, never below 0). Every position is in the report file.\n",
+            "| measured | share |", "|---|---:|",
+            f"| Stockfish's best move | {s['best_move']:.1%} |",
+            f"| within 50 cp of the best | {s['within_50cp']:.1%} |",
+            f"| loses >= 100 cp | {s['loss_100cp_or_more']:.1%} |",
+            f"| loses >= 300 cp (blunders) | {s['loss_300cp_or_more']:.1%} |",
+            f"| median loss | {s['median_loss_cp']:.0f} cp |", ""]
+
+
 def write_card(
     models: Path, data_dir: Path, run_dir: Path, match_dir: Path, notes: str = "",
-    out: str | os.PathLike[str] | None = None,
+    out: str | os.PathLike[str] | None = None, runs: list[Path] | None = None,
+    comparison: Path | None = None, quality: Path | None = None,
 ) -> Path:
-    """Write ``models/MODEL_CARD.md`` (or ``out``) and return its path."""
+    """Write ``models/MODEL_CARD.md`` (or ``out``) and return its path. ``runs``: the
+    architecture candidates' fit folders; ``comparison``: their equal-time match summary;
+    ``quality``: the teacher's ``train quality`` report."""
     gen = json.loads((data_dir / "generate.json").read_text())
     stats = _shard_stats(data_dir)
     fit = json.loads((run_dir / "fit.json").read_text())
@@ -61,7 +130,7 @@ def write_card(
     add("Concept Coach's teacher is a policy-value network in the AlphaZero style (residual tower on "
         "8x8 planes, a policy over the 4672 AlphaZero moves, a value in [-1, 1]) searched with PUCT MCTS. "
         "It was trained **only on machine data**: positions from Stockfish-guided play that starts from "
-        "the initial position with random moves, labelled by Stockfish's multi-PV search. No human game "
+        "the initial position, labelled by Stockfish's multi-PV search. No human game "
         "was read at any stage (the openings of the strength matches are machine-made too).\n")
     add("## Rebuild\n")
     add("One command rebuilds data, labels, fit, ladder, matches and this card (Stockfish, the Debian "
@@ -132,6 +201,10 @@ def write_card(
         f"{params:,} parameters (float32).")
     add(f"- Layers for the concept code: `stem`, `block0` .. `block{teacher.config.blocks - 1}` "
         f"({teacher.config.channels} x 8 x 8 numbers each).\n")
+    if runs:
+        lines.extend(architecture_lines(runs, comparison))
+    if quality is not None and quality.exists():
+        lines.extend(quality_lines(quality))
     add("## Files\n")
     add("| file | role | step | bytes | sha256 |")
     add("|---|---|---:|---:|---|")
