@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 
 import chess
@@ -54,11 +52,6 @@ class SearchConfig:
     dirichlet_epsilon: float = 0.25
     root_noise: bool = False
     twofold_draw: bool = True  # a position repeated inside the tree counts as a draw
-    #: Gather the next batch of leaves while the network evaluates the last one (two
-    #: batches in flight, the first one's virtual loss still on the tree). The network
-    #: call releases the GIL, so tree work and inference overlap instead of taking
-    #: turns; the order of every step is fixed, so a search is as reproducible as without.
-    pipeline: bool = True
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -227,31 +220,15 @@ class MCTS:
         if self.root.terminal is not None or target <= 0:
             return self.summary()
         shape = self.encode(self.board).shape
-        buffers = [np.zeros((cfg.batch_size, *shape), np.float32) for _ in range(2 if cfg.pipeline else 1)]
+        planes = np.zeros((cfg.batch_size, *shape), np.float32)
         done = 0
-        turn = 0
-        in_flight: tuple[Pending, Future[tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]]] | None = None
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mcts-eval") if cfg.pipeline else nullcontext() as pool:
-            while done < target and self.root.terminal is None:
-                if should_stop is not None and should_stop():
-                    break
-                planes = buffers[turn % len(buffers)]
-                turn += 1
-                pending, backed_up = self._gather(planes, target - done)
-                done += backed_up + len(pending)
-                if pool is None:
-                    if pending:
-                        self._apply(pending, *self.evaluate(planes[: len(pending)]))
-                    continue
-                submitted = (pending, pool.submit(self.evaluate, planes[: len(pending)])) if pending else None
-                progress = submitted is not None or backed_up > 0 or in_flight is not None
-                if in_flight is not None:
-                    self._apply(in_flight[0], *in_flight[1].result())
-                in_flight = submitted
-                if not progress:
-                    break  # nothing gathered and nothing coming back: no playout can be made
-            if in_flight is not None:
-                self._apply(in_flight[0], *in_flight[1].result())
+        while done < target and self.root.terminal is None:
+            if should_stop is not None and should_stop():
+                break
+            pending, backed_up = self._gather(planes, target - done)
+            done += backed_up + len(pending)
+            if pending:
+                self._apply(pending, *self.evaluate(planes[: len(pending)]))
         return self.summary()
 
     def _gather(self, planes: npt.NDArray[np.float32], budget: int) -> tuple[Pending, int]:
