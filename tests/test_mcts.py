@@ -152,3 +152,37 @@ def test_leaves_are_expanded_only_when_a_playout_passes_through(tiny_net: Policy
     assert child is not None and child.logits is not None
     search.advance(move)
     assert search.root is child and search.run(20).visits == 20 and child.moves
+
+
+def test_repetition_check_agrees_with_python_chess() -> None:
+    # Games full of reversible moves (knights and kings shuffling, checks, castling rights
+    # lost by moving), from the start and from FENs, checked at every ply for twofold and
+    # threefold repetition against python-chess's own replay.
+    import random
+
+    from conceptcoach.engine.mcts import repeated
+
+    starts = [chess.STARTING_FEN, "r3k2r/8/8/8/8/8/8/R3K2R w KQkq - 0 1", "4k3/8/8/8/8/8/4P3/4K2R w KQ - 0 1",
+              "8/8/3k4/8/8/3K4/8/6N1 w - - 40 60", "rnbqkbnr/ppp1pppp/8/3pP3/8/8/PPPP1PPP/RNBQKBNR b KQkq - 0 2"]
+    rng = random.Random(11)
+    checked = repeats = 0
+    for game in range(60):
+        board = chess.Board(starts[game % len(starts)])
+        for _ply in range(80):
+            moves = list(board.legal_moves)
+            if not moves:
+                break
+            quiet = [m for m in moves if not board.is_capture(m) and board.piece_type_at(m.from_square) != chess.PAWN]
+            # Often take back this side's last move (a piece goes home): positions recur.
+            back = chess.Move(board.move_stack[-2].to_square, board.move_stack[-2].from_square) \
+                if len(board.move_stack) >= 2 else None
+            if back is not None and back in quiet and rng.random() < 0.5:
+                board.push(back)
+            else:
+                board.push(rng.choice(quiet if quiet and rng.random() < 0.95 else moves))
+            for count in (2, 3):
+                expected = board.is_repetition(count)
+                assert repeated(board, count) == expected, (board.fen(), count, [m.uci() for m in board.move_stack])
+                checked += 1
+                repeats += expected
+    assert checked > 5000 and repeats > 200  # the shuffling really repeats positions
