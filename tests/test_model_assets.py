@@ -39,3 +39,33 @@ def test_every_match_game_is_legal_and_the_summaries_and_card_agree(
         played = [n for (pa, pb), n in sizes.items() if pa == a and pb.startswith("stockfish-elo")]
         assert len(played) >= levels and min(played) >= minimum, (a, played)
     assert sizes.get(("teacher@100sims", "weaker@100sims"), 0) >= 40
+
+
+TRAINING = Path(__file__).resolve().parents[1] / "docs" / "training"
+
+
+@pytest.mark.slow
+def test_training_records_agree_with_their_games_and_readme(
+        legal_games: Callable[[str], list[chess.pgn.Game]]) -> None:
+    # docs/training records every fit towards the next teacher: each match summary is
+    # what its PGN says, and the README's figures are the records' own.
+    readme = (TRAINING / "README.md").read_text()
+    summaries = sorted((TRAINING / "matches").glob("*.pgn.json"))
+    assert summaries
+    for summary_path in summaries:
+        summary = json.loads(summary_path.read_text())
+        pgn = summary_path.with_name(summary_path.name.replace(".pgn.json", ".pgn.gz"))
+        games = legal_games(gzip.decompress(pgn.read_bytes()).decode("utf-8"))
+        r = summary["result"]
+        assert len(games) == r["games"]
+        points = sum(a_points(g.headers["White"], g.headers["Result"], summary["a"]) for g in games)
+        assert points / len(games) == pytest.approx(r["score"], abs=1e-9)
+        assert f"+{r['wins']} ={r['draws']} -{r['losses']}, score {r['score']:.3f}" in readme, summary_path.name
+    for run in sorted((TRAINING / "runs").iterdir()):
+        log = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines() if line.strip()]
+        fit = json.loads((run / "fit.json").read_text())
+        assert log and log[-1]["step"] == fit["config"]["steps"]  # every run's whole curve
+        assert f"{log[-1]['samples']:,}" in readme, run.name
+    quality = json.loads((TRAINING / "quality-v3-6x64.json").read_text())
+    assert len(quality["rows"]) == quality["shares"]["positions"] == 200
+    assert f"within 50 cp of the best {quality['shares']['within_50cp']:.1%}" in readme

@@ -307,6 +307,15 @@ def test_move_quality_judges_searched_moves_on_held_out_positions(
     card = "\n".join(quality_lines(write_report(report, tmp_path / "quality.json")))
     assert f"| within 50 cp of the best | {shares['within_50cp']:.1%} |" in card
     assert shares["positions"] == len(fens) and 0 <= shares["loss_300cp_or_more"] <= shares["loss_100cp_or_more"]
+    # The whole validation split, by phase, from the command line.
+    from conceptcoach.cli.main import main
+
+    assert main(["train", "heldout", str(net_path), "--data", str(out), "--threads", "1",
+                 "--out", str(tmp_path / "heldout.json")]) == 0
+    figures = json.loads((tmp_path / "heldout.json").read_text())[str(net_path)]
+    positions = figures["positions"]
+    assert positions["all"] == positions["opening"] + positions["middlegame"] + positions["endgame"] > 0
+    assert 0.0 <= figures["all"]["top1"] <= 1.0 and figures["all"]["policy_ce"] > 0
     # A forced move is the best move: no loss, whatever the network.
     forced = judge_positions(cfg, ["7k/8/8/8/8/8/1q6/K7 w - - 0 1"])[0]
     assert forced["move"] == forced["best"] == "a1b2" and forced["loss_cp"] == 0

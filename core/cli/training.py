@@ -119,6 +119,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
     p.add_argument("--quality", default=None, metavar="JSON", help="the teacher's 'train quality' report")
     p.set_defaults(handler=cmd_card)
 
+    p = steps.add_parser("heldout", help="policy CE, value MSE and top-1 agreement of checkpoints on the whole "
+                         "validation split, by phase")
+    p.add_argument("checkpoints", nargs="+", help="checkpoints (.safetensors) of our family")
+    p.add_argument("--data", default=DEFAULT_DATA, help="shard folder whose validation split is used")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--out", default=None, help="write the figures as JSON here")
+    p.set_defaults(handler=cmd_heldout)
+
     p = steps.add_parser("quality", help="judge a network's searched moves with Stockfish on held-out positions "
                          "(share within 50 cp of the best, blunders)")
     p.add_argument("network", help="a checkpoint (.safetensors) or an lc0 network (.pb.gz)")
@@ -211,6 +219,38 @@ def cmd_fit(args: argparse.Namespace) -> int:
     if args.publish and result.checkpoints:
         info = publish(result.checkpoints[-1], Path(args.publish), role="teacher")
         print(f"published {args.publish} ({info.sha256[:12]})")
+    return 0
+
+
+def cmd_heldout(args: argparse.Namespace) -> int:
+    import torch
+    from conceptcoach.engine.checkpoint import CheckpointError, load_checkpoint
+    from conceptcoach.training.dataset import load_positions, split_validation
+    from conceptcoach.training.fit import FitConfig, heldout_figures
+
+    torch.set_num_threads(args.threads)
+    try:
+        data, _ = load_positions(args.data)
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    cfg = FitConfig()
+    _, val = split_validation(data, cfg.val_permille)
+    report: dict[str, object] = {}
+    for path in args.checkpoints:
+        try:
+            net, _ = load_checkpoint(path)
+        except (CheckpointError, OSError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        figures = heldout_figures(net, data, val, cfg)
+        report[path] = figures
+        parts = "  ".join(f"{k} top-1 {v['top1']:.3f}" for k, v in figures.items() if k != "positions")
+        print(f"{path}: {len(val):,} held-out positions; policy CE {figures['all']['policy_ce']:.3f}, "
+              f"value MSE {figures['all']['value_mse']:.3f}; {parts}")
+    if args.out:
+        Path(args.out).write_text(json.dumps(report, indent=1) + "\n")
+        print(f"written to {args.out}")
     return 0
 
 

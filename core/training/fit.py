@@ -201,6 +201,24 @@ def evaluate(
     return {k: round(v / n, 5) for k, v in total.items()}
 
 
+PHASE_NAMES = ("opening", "middlegame", "endgame")
+
+
+def heldout_figures(
+    net: PolicyValueNet, data: LabelledPositions, val_rows: npt.NDArray[np.int64], cfg: FitConfig | None = None
+) -> dict[str, dict[str, float]]:
+    """:func:`evaluate` on the whole validation split and on each phase of it (a fit
+    evaluates only its first ``max_val_positions``): the figures a model card compares."""
+    cfg = cfg or FitConfig()
+    out = {"all": evaluate(net, data, val_rows, cfg)}
+    phases = data.phase[val_rows]
+    for k, name in enumerate(PHASE_NAMES):
+        out[name] = evaluate(net, data, val_rows[phases == k], cfg)
+    out["positions"] = {"all": float(len(val_rows)),
+                        **{name: float(np.sum(phases == k)) for k, name in enumerate(PHASE_NAMES)}}
+    return out
+
+
 def fit(
     cfg: FitConfig,
     data: LabelledPositions,
