@@ -319,3 +319,33 @@ def test_move_quality_judges_searched_moves_on_held_out_positions(
     # A forced move is the best move: no loss, whatever the network.
     forced = judge_positions(cfg, ["7k/8/8/8/8/8/1q6/K7 w - - 0 1"])[0]
     assert forced["move"] == forced["best"] == "a1b2" and forced["loss_cp"] == 0
+
+
+def test_a_fit_reads_several_shard_folders_and_resumes_on_them(
+    generated: tuple[Path, GenerateConfig], tmp_path: Path
+) -> None:
+    # Stockfish's games in one folder, the teacher's own (here: a copy of one shard) in
+    # another: one fit reads both, records each shard so it can resume on exactly them.
+    import shutil
+
+    from conceptcoach.cli.main import main
+    from conceptcoach.training.generate import list_shards
+
+    out, _ = generated
+    own = tmp_path / "own"
+    own.mkdir()
+    first, second = list_shards(out)[:2]
+    stock = tmp_path / "stock"
+    stock.mkdir()
+    shutil.copy(first, stock / first.name)
+    shutil.copy(second, own / second.name)
+    args = ["train", "fit", "--data", str(stock), str(own), "--run-dir", str(tmp_path / "run"), "--run-id", "two",
+            "--blocks", "1", "--channels", "8", "--batch-size", "16", "--eval-every", "3",
+            "--checkpoint-every", "3", "--threads", "1", "--max-val-positions", "20"]
+    assert main([*args, "--steps", "6"]) == 0
+    state = json.loads((tmp_path / "run" / "fit-state.json").read_text())
+    assert state["shards"] == [first.name, str(own / second.name)]
+    fit_record = json.loads((tmp_path / "run" / "fit.json").read_text())
+    assert fit_record["data"]["positions_in_shards"] == sum(len(load_positions(d)[0]) for d in (stock, own))
+    assert main([*args, "--steps", "9", "--resume"]) == 0
+    assert json.loads((tmp_path / "run" / "fit-state.json").read_text())["step"] == 9

@@ -42,7 +42,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
 
     f = FitConfig()
     p = steps.add_parser("fit", help="train a network on the labelled shards, saving a checkpoint ladder")
-    p.add_argument("--data", default=DEFAULT_DATA, help="shard folder")
+    p.add_argument("--data", nargs="+", default=[DEFAULT_DATA], metavar="DIR",
+                   help="shard folder(s): Stockfish's games, and the teacher's own games labelled by Stockfish")
     p.add_argument("--run-dir", required=True, help="folder for the ladder checkpoints and log.jsonl")
     p.add_argument("--run-id", default=f.run_id)
     p.add_argument("--seed", type=int, default=f.seed)
@@ -181,6 +182,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
     from conceptcoach.progress import TqdmProgress
     from conceptcoach.training.dataset import load_positions, split_validation
     from conceptcoach.training.fit import FitConfig, FitStateError, fit, read_state
+    from conceptcoach.training.generate import list_shards
     from conceptcoach.training.shipped_networks import publish
 
     cfg = FitConfig(
@@ -192,16 +194,20 @@ def cmd_fit(args: argparse.Namespace) -> int:
         init_from=args.init_from, minutes=args.minutes, ladder_size=args.ladder_size,
     )
     try:
+        first = Path(args.data[0])
         state = read_state(args.run_dir) if args.resume else None
         if state is not None and state.shards:
             # Resume on exactly the shards the fit started with, even if more were generated since.
-            missing = [n for n in state.shards if not (Path(args.data) / n).exists()]
+            missing = [n for n in state.shards if not (first / n).exists()]
             if missing:
-                raise FileNotFoundError(f"{args.data}: {len(missing)} shard(s) the fit was trained on are missing "
+                raise FileNotFoundError(f"{first}: {len(missing)} shard(s) the fit was trained on are missing "
                                         f"(first: {missing[0]}); regenerate them with the same settings")
-            data, summary = load_positions(args.data, shards=[Path(args.data) / n for n in state.shards])
+            data, summary = load_positions(first, shards=[first / n for n in state.shards])
         else:
-            data, summary = load_positions(args.data, limit_shards=args.limit_shards)
+            shards = [p for folder in args.data for p in list_shards(folder)]
+            if args.limit_shards is not None:
+                shards = shards[: args.limit_shards]
+            data, summary = load_positions(first, shards=shards)
     except (FileNotFoundError, FitStateError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

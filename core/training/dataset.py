@@ -102,7 +102,9 @@ def load_positions(
     result = allpos.subset(keep) if len(keep) < len(allpos) else allpos
     summary = {
         "shards": len(paths),
-        "shard_names": [Path(x).name for x in paths],
+        # A shard of ``data_dir`` by its file name; one of another folder (a fit on several,
+        # e.g. the teacher's own games beside Stockfish's) by its whole path.
+        "shard_names": [Path(x).name if Path(x).parent == Path(data_dir) else str(x) for x in paths],
         "positions_in_shards": len(allpos),
         "duplicates_dropped": len(allpos) - len(keep),
         "positions": len(result),
