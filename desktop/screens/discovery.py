@@ -211,7 +211,7 @@ class DiscoveryScreen(QWidget):
         self.backend.addItem("This computer (worker processes)", "local")
         self.backend.addItem("Ray cluster", "ray")
         self.ray_address = QLineEdit(self)
-        self.ray_address.setPlaceholderText("HOST:PORT, or empty for a Ray instance on this computer")
+        self.ray_address.setPlaceholderText("HOST:PORT (empty: Ray on this computer)")
         self.ray_address.setToolTip("The head node of a running Ray cluster (ray start --head); empty: Ray "
                                     "is started on this computer with as many CPUs as worker processes")
         if ray_installed():
