@@ -31,6 +31,7 @@ from conceptcoach.parallel.base import (
     WorkerLost,
     one_thread,
     ordered,
+    orphaned,
 )
 from conceptcoach.parallel.local import LocalBackend
 
@@ -63,4 +64,4 @@ def make_backend(name: str = "local", workers: int = 1, address: str | None = No
 
 
 __all__ = ["BACKENDS", "Backend", "BackendUnavailable", "LocalBackend", "TaskFailed", "WorkerLost",
-           "make_backend", "one_thread", "ordered", "ray_installed"]
+           "make_backend", "one_thread", "ordered", "orphaned", "ray_installed"]

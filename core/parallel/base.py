@@ -87,6 +87,16 @@ def ordered(results: Iterable[tuple[int, R]], first: int = 0) -> Iterator[tuple[
             expected += 1
 
 
+def orphaned() -> bool:
+    """Whether this process is a worker whose parent has gone (killed without its process
+    group): a long job's workers check it between pieces of work and stop, instead of
+    computing on, unseen, beside the next run."""
+    import multiprocessing
+
+    parent = multiprocessing.parent_process()
+    return parent is not None and not parent.is_alive()
+
+
 def one_thread() -> None:
     """Pin torch and the BLAS libraries to one thread: workers share the cores, and
     several threads each on shared cores made inference 50-100x slower."""

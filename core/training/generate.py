@@ -43,6 +43,7 @@ import chess
 import numpy as np
 import numpy.typing as npt
 from conceptcoach.engine.encoding import NUM_PLANES, encode_board, legal_move_indices, move_to_index
+from conceptcoach.parallel import orphaned
 
 DEFAULT_STOCKFISH = "/usr/games/stockfish"
 PHASES = ("opening", "middlegame", "endgame")
@@ -412,6 +413,8 @@ def worker_main(cfg: GenerateConfig, out_dir: Path, worker: int) -> None:
             start = time.time()
             game_id = 0
             while len(buf) < cfg.shard_positions:
+                if orphaned():
+                    return  # the command was killed: stop; its finished shards stay and it resumes
                 play_game(engine, cfg, rng, seen, buf, (worker * 100_000 + k) * 1000 + game_id, player)
                 game_id += 1
             elapsed = time.time() - start

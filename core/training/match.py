@@ -27,6 +27,7 @@ import chess
 import chess.engine
 import chess.pgn
 import numpy as np
+from conceptcoach.parallel import orphaned
 from conceptcoach.training.generate import DEFAULT_STOCKFISH, UciEngine, parse_info
 
 # -- Elo -------------------------------------------------------------------------------
@@ -297,6 +298,8 @@ def _worker(cfg: MatchConfig, jobs: list[tuple[int, str]], queue: Any) -> None:
     judge = UciEngine(cfg.engine, 16, 1) if cfg.judge_nodes > 0 else None
     try:
         for index, fen in jobs:
+            if orphaned():
+                return  # the match was killed: its PGN keeps the finished games
             white, black = (a, b) if index % 2 == 0 else (b, a)
             if judge is not None:
                 judge.new_game()
