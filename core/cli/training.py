@@ -138,7 +138,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
     p.add_argument("--phase", choices=("opening", "middlegame", "endgame"), default="middlegame")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--engine", default="/usr/games/stockfish")
+    p.add_argument("--engine", default=None, help="Stockfish binary (default: stockfish on PATH, else the Debian path)")
     p.add_argument("--out", default=None, help="write the report (every position) as JSON here")
     p.set_defaults(handler=cmd_quality)
 
@@ -261,15 +261,21 @@ def cmd_heldout(args: argparse.Namespace) -> int:
 
 
 def cmd_quality(args: argparse.Namespace) -> int:
+    from conceptcoach.engine.stockfish import find_stockfish
     from conceptcoach.progress import TqdmProgress
     from conceptcoach.training.move_quality import QualityConfig, measure, write_report
 
-    cfg = QualityConfig(network=args.network, data=args.data, positions=args.positions, sims=args.sims,
-                        depth=args.depth, phase=args.phase, seed=args.seed, workers=args.workers,
-                        engine=args.engine)
+    engine = find_stockfish(args.engine)
+    if engine is None:
+        print(f"error: Stockfish not found ({args.engine or 'stockfish on PATH, /usr/games/stockfish'}); "
+              "install the Debian package 'stockfish'", file=sys.stderr)
+        return 2
     if not Path(args.network).is_file():
         print(f"error: {args.network}: no such network file", file=sys.stderr)
         return 2
+    cfg = QualityConfig(network=args.network, data=args.data, positions=args.positions, sims=args.sims,
+                        depth=args.depth, phase=args.phase, seed=args.seed, workers=args.workers,
+                        engine=engine)
     bar = TqdmProgress("position")
     try:
         report = measure(cfg, progress=bar)

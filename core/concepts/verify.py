@@ -22,17 +22,13 @@ Stockfish at run time. Without Stockfish, items are marked ``unverified``.
 from __future__ import annotations
 
 import contextlib
-import shutil
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 import chess
 import chess.engine
-
-DEFAULT_STOCKFISH = "/usr/games/stockfish"
-MATE_CP = 10_000
+from conceptcoach.engine.stockfish import find_stockfish, pov_cp
 
 
 @dataclass(frozen=True)
@@ -96,16 +92,6 @@ def unverified(reason: str) -> Verdict:
     return Verdict(status="unverified", reasons=[reason])
 
 
-def find_stockfish(explicit: str | None = None) -> str | None:
-    if explicit:
-        return explicit if Path(explicit).exists() or shutil.which(explicit) else None
-    return shutil.which("stockfish") or (DEFAULT_STOCKFISH if Path(DEFAULT_STOCKFISH).exists() else None)
-
-
-def _cp(score: chess.engine.PovScore, turn: chess.Color) -> int:
-    return int(score.pov(turn).score(mate_score=MATE_CP) or 0)
-
-
 class Verifier:
     """A Stockfish process that verifies items; use as a context manager."""
 
@@ -135,13 +121,13 @@ class Verifier:
         for info in infos:
             pv = info.get("pv")
             if pv:
-                out.append((pv[0].uci(), _cp(info["score"], board.turn)))
+                out.append((pv[0].uci(), pov_cp(info["score"], board.turn)))
         return out
 
     def _move_eval(self, board: chess.Board, move: chess.Move, depth: int) -> int:
         """The eval of ``move`` for the side to move (Stockfish restricted to that move)."""
         info = self.engine.analyse(board, chess.engine.Limit(depth=depth), root_moves=[move], game=object())
-        return _cp(info["score"], board.turn)
+        return pov_cp(info["score"], board.turn)
 
     def verify(self, fen: str, teacher_move: str, line: Sequence[str] = (),
                teacher_value: float | None = None) -> Verdict:

@@ -31,7 +31,6 @@ from __future__ import annotations
 import json
 import multiprocessing as mp
 import os
-import shutil
 import subprocess
 import time
 from collections.abc import Sequence
@@ -43,22 +42,12 @@ import chess
 import numpy as np
 import numpy.typing as npt
 from conceptcoach.engine.encoding import NUM_PLANES, encode_board, legal_move_indices, move_to_index
+from conceptcoach.engine.stockfish import DEFAULT_STOCKFISH, find_stockfish
 from conceptcoach.parallel import orphaned
 
-DEFAULT_STOCKFISH = "/usr/games/stockfish"
 PHASES = ("opening", "middlegame", "endgame")
 #: Plane 19 (fifty-move counter / 100) is the only non-binary plane; it is stored apart.
 HALFMOVE_PLANE = 19
-
-
-def find_stockfish(explicit: str | None = None) -> str | None:
-    """The Stockfish binary: ``explicit``, else ``stockfish`` on PATH, else the Debian path."""
-    if explicit:
-        return explicit if Path(explicit).exists() or shutil.which(explicit) else None
-    found = shutil.which("stockfish")
-    if found:
-        return found
-    return DEFAULT_STOCKFISH if Path(DEFAULT_STOCKFISH).exists() else None
 
 
 @dataclass(frozen=True)

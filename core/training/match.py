@@ -27,8 +27,9 @@ import chess
 import chess.engine
 import chess.pgn
 import numpy as np
+from conceptcoach.engine.stockfish import DEFAULT_STOCKFISH
 from conceptcoach.parallel import orphaned
-from conceptcoach.training.generate import DEFAULT_STOCKFISH, UciEngine, parse_info
+from conceptcoach.training.generate import UciEngine, parse_info
 
 # -- Elo -------------------------------------------------------------------------------
 

@@ -23,9 +23,9 @@ from typing import Any
 import chess
 import chess.engine
 import numpy as np
+from conceptcoach.engine.stockfish import DEFAULT_STOCKFISH, pov_cp
 
 PHASES = ("opening", "middlegame", "endgame")
-MATE_CP = 10_000
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ class QualityConfig:
     shards: int = 40
     #: The validation split's size in permille: the fit's (FitConfig.val_permille).
     val_permille: int = 20
-    engine: str = "/usr/games/stockfish"
+    engine: str = DEFAULT_STOCKFISH
     hash_mb: int = 64
 
     def to_json(self) -> dict[str, Any]:
@@ -108,10 +108,6 @@ def held_out_positions(cfg: QualityConfig) -> list[str]:
     return [str(data.fen[i]) for i in sorted(chosen.tolist())]
 
 
-def _cp(score: chess.engine.PovScore, turn: chess.Color) -> int:
-    return int(score.pov(turn).score(mate_score=MATE_CP) or 0)
-
-
 def judge_positions(cfg: QualityConfig, fens: Sequence[str]) -> list[dict[str, Any]]:
     """One task: the network's searched move in each position, judged by Stockfish."""
     from conceptcoach.engine.mcts import MCTS, SearchConfig
@@ -136,12 +132,12 @@ def judge_positions(cfg: QualityConfig, fens: Sequence[str]) -> list[dict[str, A
                 move = search.best_move()
             info = engine.analyse(board, limit, game=object())
             best = info["pv"][0]
-            best_cp = _cp(info["score"], board.turn)
+            best_cp = pov_cp(info["score"], board.turn)
             if move == best:
                 move_cp = best_cp
             else:
                 moved = engine.analyse(board, limit, root_moves=[move], game=object())
-                move_cp = _cp(moved["score"], board.turn)
+                move_cp = pov_cp(moved["score"], board.turn)
             out.append({"fen": fen, "move": move.uci(), "best": best.uci(), "best_cp": best_cp,
                         "loss_cp": max(0, best_cp - move_cp)})
     finally:

@@ -25,8 +25,8 @@ from conceptcoach.engine.checkpoint import (
     save_checkpoint,
 )
 from conceptcoach.engine.network import PolicyValueNet, masked_log_softmax
+from conceptcoach.engine.stockfish import DEFAULT_STOCKFISH
 from conceptcoach.training.dataset import LabelledPositions, make_batch
-from conceptcoach.training.generate import DEFAULT_STOCKFISH
 from conceptcoach.training.match import MatchConfig, make_openings, run_match
 
 
