@@ -221,8 +221,9 @@ def cmd_build_library(args: argparse.Namespace) -> int:
     print(f"heat on the squares computed for {heated} prototypes")
     if args.human_ladder:
         from conceptcoach.cli.library import add_humans
+        from conceptcoach.concepts.human_difficulty import HumanParams
 
-        status = add_humans(out, Path(args.human_ladder), rare=0.2, write=True)
+        status = add_humans(out, Path(args.human_ladder), rare=HumanParams().rare, write=True)
         if status:
             return status
     size = sum(f.stat().st_size for f in out.iterdir())

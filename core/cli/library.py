@@ -11,6 +11,7 @@ from conceptcoach.progress import run_with_bar
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from conceptcoach.concepts.human_difficulty import HumanParams
     from conceptcoach.concepts.verify import VerifyParams
 
     v = VerifyParams()
@@ -41,7 +42,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                          "(the Maia ladder), and each concept's behavioural novelty")
     h.add_argument("--ladder", required=True, metavar="DIR", help="folder with maia-1100.pb.gz ... maia-1900.pb.gz")
     h.add_argument("--library", default=None, metavar="DIR", help="a library folder (default: assets/library)")
-    h.add_argument("--rare", type=float, default=0.2,
+    h.add_argument("--rare", type=float, default=HumanParams().rare,
                    help="behaviourally novel when the mean find-probability is below this")
     h.add_argument("--write", action="store_true", help="write the figures into the library")
     h.set_defaults(handler=cmd_humans)
