@@ -27,7 +27,7 @@ POSITIONS = [
     "8/5pk1/6p1/3R4/7P/6P1/r4PK1/8 b - - 3 40",
 ]
 SIMS = 800
-ROUNDS = 3
+ROUNDS = 5
 
 
 def _network() -> tuple[PolicyValueNet, str]:

@@ -28,6 +28,7 @@ from conceptcoach.engine.lc0 import (
 from conceptcoach.engine.lc0.planes import (
     HISTORY,
     NUM_PLANES,
+    HistoryCache,
     _before_double_step,
     _is_standard_start,
 )
@@ -270,15 +271,26 @@ def _replayed_planes(board: chess.Board) -> npt.NDArray[np.float32]:
     return planes
 
 
+ROOTS = (chess.STARTING_FEN, "r3k2r/pppq1ppp/2npbn2/4p3/4P3/2NPBN2/PPPQ1PPP/R3K2R w KQkq - 4 8",
+         "rnbqkbnr/ppp1p1pp/8/3pPp2/8/8/PPPP1PPP/RNBQKBNR w KQkq f6 0 3",
+         "4k3/8/8/8/8/8/8/R3K2R w KQkq - 37 60",  # black's castling rights name pieces not there
+         "4k3/8/8/8/8/8/8/R3K1NR w KQkq - 12 40",  # the same, and a knight to come back with
+         "8/8/4k3/8/2K5/8/3Q4/8 b - - 37 80")
+
+
+def _shuffles_first(board: chess.Board) -> list[chess.Move]:
+    """The legal moves, quiet knight, king and rook moves first (they make repetitions)."""
+    moves = list(board.legal_moves)
+    quiet = [m for m in moves if not board.is_capture(m)
+             and board.piece_type_at(m.from_square) in (chess.KNIGHT, chess.KING, chess.ROOK)]
+    return quiet + [m for m in moves if m not in quiet]
+
+
 def test_planes_from_the_state_stack_equal_a_replay_of_the_game() -> None:
     rng = random.Random(3)
-    roots = [chess.STARTING_FEN, "r3k2r/pppq1ppp/2npbn2/4p3/4P3/2NPBN2/PPPQ1PPP/R3K2R w KQkq - 4 8",
-             "rnbqkbnr/ppp1p1pp/8/3pPp2/8/8/PPPP1PPP/RNBQKBNR w KQkq f6 0 3",
-             "4k3/8/8/8/8/8/8/R3K2R w KQkq - 37 60",  # black's castling rights name pieces not there
-             "8/8/4k3/8/2K5/8/3Q4/8 b - - 37 80"]
     checked = 0
     for game in range(60):
-        board = chess.Board(roots[game % len(roots)])
+        board = chess.Board(ROOTS[game % len(ROOTS)])
         for _ in range(rng.randint(1, 70)):
             moves = list(board.legal_moves)
             if not moves:
@@ -291,6 +303,63 @@ def test_planes_from_the_state_stack_equal_a_replay_of_the_game() -> None:
                 f"{board.root().fen()} {[m.uci() for m in board.move_stack]}")
             checked += 1
     assert checked > 1000
+
+
+def test_history_cache_in_a_search_equals_a_replay() -> None:
+    """A search's encodings (the board walked through a tree as MCTS walks it, states
+    restored and shared, one cache for every game) equal the replayed planes: after
+    game prefixes of every length, from every kind of root, with repetitions inside the
+    tree and across the root."""
+    from conceptcoach.engine.mcts import Node, _BoardState, descend
+
+    rng = random.Random(5)
+    cache = HistoryCache()
+    checked = 0
+    for game in range(50):
+        board = chess.Board(ROOTS[game % len(ROOTS)])
+        for _ in range(rng.randint(0, 30)):
+            moves = _shuffles_first(board)
+            if not moves:
+                break
+            board.push(moves[rng.randrange(min(4, len(moves)))])
+        root = Node()
+        root.state = _BoardState(board)
+        for _walk in range(12):
+            node, depth = root, 0
+            for _ in range(rng.randint(1, 12)):
+                if not node.moves:
+                    node.moves = _shuffles_first(board)
+                    node.children = [None] * len(node.moves)
+                if not node.moves:
+                    break
+                i = rng.randrange(min(3, len(node.moves)))  # few branches: walks meet again
+                child = node.children[i]
+                descend(board, node.moves[i], child, node.state)
+                if child is None:
+                    child = Node()
+                    child.state = _BoardState(board)
+                    node.children[i] = child
+                node, depth = child, depth + 1
+                assert np.array_equal(encode_lc0(board, cache), _replayed_planes(board)), (
+                    f"{board.root().fen()} {[m.uci() for m in board.move_stack]}")
+                checked += 1
+            for _ in range(depth):
+                board.pop()
+            assert np.array_equal(encode_lc0(board, cache), _replayed_planes(board))
+    assert checked > 2000
+
+    # The root's castling rights as its FEN gave them (kq with no black rook) are cleaned
+    # before the root is compared: the knight's and the king's round trip repeats it.
+    board = chess.Board(ROOTS[4])
+    node = Node()
+    node.state = _BoardState(board)
+    for uci in ("g1f3", "e8d8", "f3g1", "d8e8"):
+        child = Node()
+        descend(board, chess.Move.from_uci(uci), None, node.state)
+        child.state = _BoardState(board)
+        node = child
+    planes = encode_lc0(board, cache)
+    assert planes[12].all() and np.array_equal(planes, _replayed_planes(board))
 
 
 def test_policy_indices_by_table_equal_the_rules() -> None:

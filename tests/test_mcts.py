@@ -160,7 +160,7 @@ def test_repetition_check_agrees_with_python_chess() -> None:
     # threefold repetition against python-chess's own replay.
     import random
 
-    from conceptcoach.engine.mcts import repeated
+    from conceptcoach.engine.repetition import repeated
 
     starts = [chess.STARTING_FEN, "r3k2r/8/8/8/8/8/8/R3K2R w KQkq - 0 1", "4k3/8/8/8/8/8/4P3/4K2R w KQ - 0 1",
               "8/8/3k4/8/8/3K4/8/6N1 w - - 40 60", "rnbqkbnr/ppp1pppp/8/3pP3/8/8/PPPP1PPP/RNBQKBNR b KQkq - 0 2"]

@@ -37,6 +37,8 @@ import functools
 import chess
 import numpy as np
 import numpy.typing as npt
+from conceptcoach.engine.movegen import legal_moves
+from conceptcoach.engine.repetition import repeated
 
 NUM_PLANES = 21
 NUM_MOVES = 4672
@@ -132,14 +134,10 @@ def _fast_index() -> tuple[tuple[int, ...], tuple[int, ...]]:
 
 def legal_move_indices(board: chess.Board) -> tuple[list[chess.Move], npt.NDArray[np.int64]]:
     """The legal moves of ``board`` and their policy indices, in the same order."""
-    moves = list(board.legal_moves)
+    moves, keys = legal_moves(board)
     fast_white, fast_black = _fast_index()
     table = fast_white if board.turn == chess.WHITE else fast_black
-    idx = np.fromiter(
-        (table[(m.from_square * 64 + m.to_square) * 7 + (m.promotion or 0)] for m in moves),
-        dtype=np.int64, count=len(moves),
-    )
-    return moves, idx
+    return moves, np.array([table[k] for k in keys], dtype=np.int64)
 
 
 _PIECE_ORDER = (chess.PAWN, chess.KNIGHT, chess.BISHOP, chess.ROOK, chess.QUEEN, chess.KING)
@@ -165,9 +163,9 @@ def encode_board(board: chess.Board, out: npt.NDArray[np.float32] | None = None)
         out.fill(0.0)
     out[:12] = bits.reshape(12, 8, 8)
     # Repetitions are only possible after a reversible move; skip the costly check otherwise.
-    if board.halfmove_clock >= 4 and board.is_repetition(2):
+    if board.halfmove_clock >= 4 and repeated(board, 2):
         out[12] = 1.0
-        if board.is_repetition(3):
+        if repeated(board, 3):
             out[13] = 1.0
     out[14] = float(board.has_kingside_castling_rights(us))
     out[15] = float(board.has_queenside_castling_rights(us))

@@ -27,7 +27,12 @@ import chess
 import numpy as np
 import numpy.typing as npt
 from conceptcoach.engine.encoding import encode_board, legal_move_indices
+from conceptcoach.engine.repetition import repeated
 from conceptcoach.engine.summary import TreeSummary, summarise
+
+# python-chess's saved position: what ``Board.push`` puts on the board's stack and
+# ``Board.pop`` restores.
+_BoardState = chess._BoardState
 
 # evaluate(planes (B, planes, 8, 8)) -> (policy logits (B, moves), values (B,))
 EvaluateFn = Callable[
@@ -61,14 +66,16 @@ class Node:
     """A position in the tree. Edge statistics are from this node's side to move."""
 
     __slots__ = ("moves", "priors", "cp", "n", "w", "children", "visits", "value_sum", "terminal", "pending",
-                 "logits")
+                 "logits", "state", "frontier")
 
     def __init__(self) -> None:
         self.moves: list[chess.Move] = []
         self.priors: npt.NDArray[np.float32] = np.zeros(0, np.float32)
-        self.cp: npt.NDArray[np.float64] = np.zeros(0)  # c_puct * priors, for selection
-        self.n: npt.NDArray[np.float64] = np.zeros(0)
-        self.w: npt.NDArray[np.float64] = np.zeros(0)
+        # Per-edge statistics as plain lists: a playout reads and updates single entries
+        # at every level, which costs numpy several times what it costs a list.
+        self.cp: list[float] = []  # c_puct * priors, for selection
+        self.n: list[float] = []
+        self.w: list[float] = []
         self.children: list[Node | None] = []
         self.visits = 0.0
         self.value_sum = 0.0  # from this node's side to move
@@ -76,6 +83,12 @@ class Node:
         self.pending = False  # waiting for the network in the current batch
         # The network's policy logits of an evaluated leaf whose moves are not generated yet.
         self.logits: npt.NDArray[np.float32] | None = None
+        # The board's state in this position as python-chess saves it, so that later
+        # descents restore it instead of replaying the move (see :func:`descend`).
+        self.state: _BoardState | None = None
+        # Edges from here on have never been selected and are in falling prior order, so
+        # the best of them is the first (see :meth:`MCTS._select_edge`).
+        self.frontier = 0
 
     @property
     def expanded(self) -> bool:
@@ -104,32 +117,22 @@ def terminal_value(board: chess.Board, moves: Sequence[chess.Move] | bool, in_tr
     return None
 
 
-def repeated(board: chess.Board, count: int) -> bool:
-    """``board.is_repetition(count)``, cheaply: python-chess's own check first scans the
-    whole game for equal occupancy and then replays it, for every leaf of a search. A
-    position can only equal one since the last capture or pawn move (the halfmove
-    clock), with the same side to move, so only every second saved state of that window
-    is compared. The two rare cases where the saved state alone cannot say (the root of a
-    game set up from a FEN, whose castling rights python-chess has not cleaned yet, and a
-    position with an en-passant square) are left to python-chess."""
-    states = getattr(board, "_stack", None)
-    if states is None or len(states) != len(board.move_stack):
-        return board.is_repetition(count)
-    last = len(states)
-    white = board.occupied_co[chess.WHITE]
-    seen = 1
-    for i in range(last - 2, max(0, last - board.halfmove_clock) - 1, -2):
-        s = states[i]
-        if (s.occupied == board.occupied and s.occupied_w == white and s.pawns == board.pawns
-                and s.knights == board.knights and s.bishops == board.bishops and s.rooks == board.rooks
-                and s.queens == board.queens and s.kings == board.kings and s.promoted == board.promoted
-                and s.castling_rights == board.castling_rights):
-            if i == 0 or s.ep_square is not None or board.ep_square is not None:
-                return board.is_repetition(count)
-            seen += 1
-            if seen >= count:
-                return True
-    return False
+def descend(board: chess.Board, move: chess.Move, child: Node | None, state: _BoardState | None) -> None:
+    """``board.push(move)`` along a tree edge from a node whose saved state is ``state``.
+
+    A replayed push costs python-chess a dozen microseconds of bitboard updates, several
+    times per playout; a child reached before kept its resulting state, so the board is
+    restored from it instead. Either way the board's stack then holds the node's own
+    state object, equal to what ``push`` would save (``pop`` undoes it all), so that
+    lc0's history cache finds each earlier position of a leaf by that object."""
+    if child is None or child.state is None or board.chess960:
+        board.push(move)
+        if state is not None:
+            board._stack[-1] = state
+        return
+    board.move_stack.append(move)
+    board._stack.append(state if state is not None else _BoardState(board))
+    child.state.restore(board)
 
 
 class MCTS:
@@ -170,19 +173,19 @@ class MCTS:
         first time a playout passes through it."""
         assert node.logits is not None
         moves, idx = self.legal(board)
-        node.moves = moves
+        sel = node.logits[idx].astype(np.float64)
+        # Edges in falling prior order (stable: ties keep move-generation order).
+        order = np.argsort(-sel, kind="stable")
+        node.moves = [moves[j] for j in order.tolist()]
         node.children = [None] * len(moves)
-        self._set_priors(node, node.logits, idx)
+        p = np.exp(sel[order] - sel[order[0]]) if len(sel) else sel
+        p /= p.sum()
+        node.priors = p.astype(np.float32)
+        node.cp = (self.config.c_puct * p).tolist()
+        node.n = [0.0] * len(moves)
+        node.w = [0.0] * len(moves)
+        node.frontier = 0
         node.logits = None
-
-    def _set_priors(self, node: Node, logits: npt.NDArray[np.float32], idx: npt.NDArray[np.int64]) -> None:
-        sel = logits[idx].astype(np.float64)
-        sel -= sel.max()
-        p = np.exp(sel)
-        node.priors = (p / p.sum()).astype(np.float32)
-        node.cp = (self.config.c_puct * node.priors).astype(np.float64)
-        node.n = np.zeros(len(idx))
-        node.w = np.zeros(len(idx))
 
     def _expand_root(self) -> None:
         root = self.root
@@ -208,18 +211,32 @@ class MCTS:
         noise = self.rng.dirichlet([self.config.dirichlet_alpha] * len(root.moves))
         eps = self.config.dirichlet_epsilon
         root.priors = ((1 - eps) * root.priors + eps * noise).astype(np.float32)
-        root.cp = (self.config.c_puct * root.priors).astype(np.float64)
+        root.cp = (self.config.c_puct * root.priors.astype(np.float64)).tolist()
+        root.frontier = len(root.moves)  # the priors are no longer in order: score every edge
         self._noise_applied = True
 
     # -- selection and backup ---------------------------------------------
     def _select_edge(self, node: Node) -> int:
         """PUCT: argmax of Q + c_puct * P * sqrt(N) / (1 + n), unvisited edges at the
-        parent's Q less the first-play reduction (in place: this runs every tree level)."""
-        n = node.n
-        score = node.cp * (math.sqrt(node.visits) / (1.0 + n))
-        fpu = np.full(len(n), node.q() - self.config.fpu_reduction)
-        score += np.divide(node.w, n, out=fpu, where=n > 0)
-        return int(score.argmax())
+        parent's Q less the first-play reduction.
+
+        Edges at and after ``node.frontier`` have never been selected and come in falling
+        prior order, so they share one Q and n = 0 and the first of them scores highest:
+        only edges up to the frontier are scored: below the root, a handful. This runs at
+        every level of every playout."""
+        k = min(node.frontier + 1, len(node.moves))
+        sqrt_n = math.sqrt(node.visits)
+        fpu = node.q() - self.config.fpu_reduction
+        ns, ws, cps = node.n, node.w, node.cp
+        best, i = -math.inf, 0
+        for j in range(k):
+            nj = ns[j]
+            score = cps[j] * (sqrt_n / (1.0 + nj)) + (ws[j] / nj if nj > 0 else fpu)
+            if score > best:
+                best, i = score, j
+        if i == node.frontier:
+            node.frontier += 1
+        return i
 
     def _backup(self, path: list[tuple[Node, int]], leaf: Node, value: float, vl: float) -> None:
         """``value`` is from the leaf's side to move; undoes ``vl`` virtual loss on the path."""
@@ -244,6 +261,8 @@ class MCTS:
         cfg = self.config
         self._expand_root()
         self._apply_noise()
+        if self.root.state is None:
+            self.root.state = _BoardState(self.board)  # what push would save here
         target = simulations if simulations is not None else cfg.simulations
         if self.root.terminal is not None or target <= 0:
             return self.summary()
@@ -284,10 +303,11 @@ class MCTS:
                 node.w[i] -= vl
                 node.visits += vl
                 path.append((node, i))
-                board.push(node.moves[i])
                 child = node.children[i]
+                descend(board, node.moves[i], child, node.state)
                 if child is None:
                     child = Node()
+                    child.state = _BoardState(board)
                     node.children[i] = child
                     leaf_planes = self._prepare(child, board, in_tree=True)
                     if leaf_planes is not None:
@@ -337,7 +357,7 @@ class MCTS:
         """A root move drawn with probability proportional to N^(1/temperature)."""
         if temperature <= 1e-6:
             return self.best_move()
-        n = self.root.n ** (1.0 / temperature)
+        n = np.asarray(self.root.n) ** (1.0 / temperature)
         if n.sum() <= 0:
             return self.best_move()
         return self.root.moves[int(self.rng.choice(len(n), p=n / n.sum()))]

@@ -86,7 +86,7 @@ class TreeSummary:
 
 def _follow(node: Node | None, max_moves: int) -> list[str]:
     line: list[str] = []
-    while node is not None and node.moves and len(line) < max_moves and node.n.sum() > 0:
+    while node is not None and node.moves and len(line) < max_moves and sum(node.n) > 0:
         i = int(np.argmax(node.n))
         line.append(node.moves[i].uci())
         node = node.children[i]
@@ -119,7 +119,7 @@ def summarise(
     chosen_q: list[float] = []
     branches: list[Branch] = []
     node: Node | None = root
-    while node is not None and node.moves and len(chosen) < depth and node.n.sum() > 0:
+    while node is not None and node.moves and len(chosen) < depth and sum(node.n) > 0:
         j = len(chosen)
         i_best = int(np.argmax(node.n))
         n_best = float(node.n[i_best])
@@ -143,7 +143,7 @@ def summarise(
         node = node.children[i_best]
     return TreeSummary(
         fen=board.fen(),
-        visits=int(round(root.n.sum())),
+        visits=int(round(sum(root.n))),
         value=float(root.q()),
         best_move=best,
         children=children,

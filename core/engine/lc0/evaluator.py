@@ -25,7 +25,7 @@ import numpy as np
 import numpy.typing as npt
 import torch
 from conceptcoach.engine.lc0.model import Lc0Network, load_lc0
-from conceptcoach.engine.lc0.planes import NUM_PLANES, encode_lc0
+from conceptcoach.engine.lc0.planes import NUM_PLANES, HistoryCache, encode_lc0
 from conceptcoach.engine.lc0.policy_map import NUM_MOVES, legal_policy_indices
 from conceptcoach.engine.lc0.weights import Lc0Info, read_weights
 from conceptcoach.engine.network import Evaluator
@@ -60,14 +60,17 @@ class Lc0Evaluator(Evaluator):
         self.net = net.eval()
         self.info: Lc0Info = net.info
         self.width = net.info.filters * 64
+        # Each earlier position's share of the history planes, worked out once per
+        # position while the game's saved states live (searches encode every leaf).
+        self.history = HistoryCache()
 
     def encode(self, board: chess.Board) -> npt.NDArray[np.float32]:
-        return encode_lc0(board)
+        return encode_lc0(board, self.history)
 
     def encode_batch(self, boards: Sequence[chess.Board]) -> npt.NDArray[np.float32]:
-        out = np.zeros((len(boards), NUM_PLANES, 8, 8), dtype=np.float32)
+        out = np.empty((len(boards), NUM_PLANES, 8, 8), dtype=np.float32)
         for i, board in enumerate(boards):
-            out[i] = encode_lc0(board)
+            encode_lc0(board, self.history, out=out[i])
         return out
 
     def legal(self, board: chess.Board) -> tuple[list[chess.Move], npt.NDArray[np.int64]]:

@@ -20,6 +20,7 @@ an en-passant pawn put back on its square before the double step.
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 import chess
@@ -127,12 +128,127 @@ def _positions(board: chess.Board, first: int) -> dict[int, _Position]:
     return out
 
 
-def encode_lc0(board: chess.Board) -> npt.NDArray[np.float32]:
+def encode_lc0(board: chess.Board, cache: HistoryCache | None = None,
+               out: npt.NDArray[np.float32] | None = None) -> npt.NDArray[np.float32]:
     """The (112, 8, 8) float32 input planes lc0 builds for ``board`` and its move stack.
+
+    ``cache`` (a search's :class:`HistoryCache`) keeps what each earlier position of the
+    history contributes, so a search that encodes thousands of leaves sharing their
+    history works out each position once; ``out`` is written in place of a new array.
 
     >>> encode_lc0(chess.Board()).shape
     (112, 8, 8)
     """
+    planes = out if out is not None else np.empty((NUM_PLANES, 8, 8), dtype=np.float32)
+    found = cache.slots(board) if cache is not None else None
+    if found is None:
+        masks, repeated = _history_slots(board)
+    else:
+        masks, repeated = found
+    _write_planes(planes, board, masks, repeated)
+    return planes
+
+
+class HistoryCache:
+    """What each saved position of a game contributes to lc0's history planes: its piece
+    masks (White's six kinds, then Black's), its repetition key and whether it occurred
+    before in the game; and for a game's root, the positions lc0 repeats before it.
+
+    Keyed by python-chess's saved state objects (``Board._stack``), weakly, so an entry
+    lives as long as the state. A search keeps each tree node's state and puts that
+    same object on the board's stack whenever it passes through the node (see
+    ``conceptcoach.engine.mcts.descend``), so the older seven slots of a leaf are nearly
+    always found here. A state object always sits at the same place of the same game
+    (python-chess never re-parents one; copies share the earlier states), which is what
+    makes its repetition flag a property of the object."""
+
+    def __init__(self) -> None:
+        self._slots: weakref.WeakKeyDictionary[Any, tuple[tuple[int, ...], tuple[int | bool, ...], bool]] = (
+            weakref.WeakKeyDictionary())
+        self._fill: weakref.WeakKeyDictionary[Any, tuple[int, ...] | None] = weakref.WeakKeyDictionary()
+
+    def slots(self, board: chess.Board) -> tuple[list[int], list[bool]] | None:
+        """The history masks (13 per slot, newest first) and the slots' repetition flags
+        of ``board``, as :func:`_history_slots` gives them; None when the board keeps no
+        saved states (then the general path answers)."""
+        last = len(board.move_stack)
+        states = getattr(board, "_stack", None)
+        if states is None or len(states) != last:
+            return None
+        us = board.turn
+        now = _position(board)
+        key = _key(now)
+        clock = now[10]
+        masks: list[int] = []
+        repeated = [clock >= 4 and any(self._entry(states, j)[1] == key
+                                       for j in range(last - 2, max(-1, last - clock - 1), -2))]
+        _relative(masks, _absolute_masks(now), us)
+        for idx in range(last - 1, max(-1, last - HISTORY), -1):
+            entry = self._entry(states, idx)
+            _relative(masks, entry[0], us)
+            repeated.append(entry[2])
+        if last < HISTORY - 1:
+            fill = self._root_fill(board, states[0] if last else None)
+            if fill is not None:
+                for _ in range(HISTORY - 1 - last):
+                    _relative(masks, fill, us)
+                    repeated.append(False)
+        return masks, repeated
+
+    def _entry(self, states: list[Any], idx: int) -> tuple[tuple[int, ...], tuple[int | bool, ...], bool]:
+        state = states[idx]
+        entry = self._slots.get(state)
+        if entry is None:
+            pos = _position(state)
+            if idx == 0:  # the root's rights as the FEN gave them, cleaned as python-chess will
+                pos = pos[:9] + (_restored(state).clean_castling_rights(),) + pos[10:]
+            key, clock = _key(pos), pos[10]
+            seen = clock >= 4 and any(self._entry(states, j)[1] == key
+                                      for j in range(idx - 2, max(-1, idx - clock - 1), -2))
+            entry = (_absolute_masks(pos), key, seen)
+            self._slots[state] = entry
+        return entry
+
+    def _root_fill(self, board: chess.Board, root_state: Any) -> tuple[int, ...] | None:
+        """The masks lc0 repeats before a root that is not the standard start, or None."""
+        if root_state is None:
+            return _fill_masks(board)
+        if root_state not in self._fill:
+            self._fill[root_state] = _fill_masks(_restored(root_state))
+        return self._fill[root_state]
+
+
+def _restored(state: Any) -> chess.Board:
+    """A board in a saved state (what python-chess's ``Board.root`` does with the first)."""
+    board = chess.Board(None)
+    state.restore(board)
+    return board
+
+
+def _fill_masks(root: chess.Board) -> tuple[int, ...] | None:
+    if _is_standard_start(root):
+        return None
+    return _absolute_masks(_position(_before_double_step(root)))
+
+
+def _absolute_masks(pos: _Position) -> tuple[int, ...]:
+    white, black = pos[6], pos[7]
+    return tuple(piece & side for side in (white, black) for piece in pos[:6])
+
+
+def _relative(masks: list[int], absolute: tuple[int, ...], us: bool) -> None:
+    """Append one history slot's 13 masks: ours, theirs, the repetition plane (0)."""
+    if us == chess.WHITE:
+        masks.extend(absolute)
+    else:
+        masks.extend(absolute[6:])
+        masks.extend(absolute[:6])
+    masks.append(0)
+
+
+def _history_slots(board: chess.Board) -> tuple[list[int], list[bool]]:
+    """The 104 history masks (13 per slot, newest first) and the slots' repetition flags,
+    from the board's own stack: the general path, for any game and any root."""
     last = len(board.move_stack)
     drawn = range(last, max(-1, last - HISTORY), -1)  # newest first
     # A position can only repeat one since the last pawn move or capture (both
@@ -148,7 +264,6 @@ def encode_lc0(board: chess.Board) -> npt.NDArray[np.float32]:
     keys = {idx: _key(pos) for idx, pos in positions.items()}
 
     us = board.turn
-    mirror = us == chess.BLACK
     masks: list[int] = []
     repeated: list[bool] = []
     for idx in drawn:
@@ -163,12 +278,18 @@ def encode_lc0(board: chess.Board) -> npt.NDArray[np.float32]:
             for _ in range(HISTORY - 1 - last):
                 masks.extend(_piece_masks(fill, us))
                 repeated.append(False)
+    return masks, repeated
 
-    planes = np.zeros((NUM_PLANES, 8, 8), dtype=np.float32)
-    if masks:
+
+def _write_planes(planes: npt.NDArray[np.float32], board: chess.Board, masks: list[int],
+                  repeated: list[bool]) -> None:
+    us = board.turn
+    n = len(masks)
+    if n:
         drawn_planes = _bitboard_planes(masks)
         # Black to move: the board mirrored top to bottom (rank 8 becomes row 0).
-        planes[: len(masks)] = drawn_planes[:, ::-1] if mirror else drawn_planes
+        planes[:n] = drawn_planes[:, ::-1] if us == chess.BLACK else drawn_planes
+    planes[n:] = 0.0
     for slot, seen_before in enumerate(repeated):
         if seen_before:
             planes[slot * PLANES_PER_POSITION + 12] = 1.0
@@ -186,7 +307,6 @@ def encode_lc0(board: chess.Board) -> npt.NDArray[np.float32]:
         planes[AUX_BASE + 4] = 1.0
     planes[AUX_BASE + 5] = float(board.halfmove_clock)
     planes[AUX_BASE + 7] = 1.0
-    return planes
 
 
 def _piece_masks(pos: _Position, us: bool) -> list[int]:

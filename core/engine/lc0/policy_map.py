@@ -27,6 +27,7 @@ from functools import cache
 import chess
 import numpy as np
 import numpy.typing as npt
+from conceptcoach.engine.movegen import legal_moves
 
 NUM_MOVES = 1858
 CONV_PLANES = 80
@@ -174,16 +175,16 @@ def legal_policy_indices(board: chess.Board) -> tuple[list[chess.Move], npt.NDAr
 
     The same indices as :func:`move_to_policy_index`, by table lookup: a search calls
     this for every node it expands."""
-    moves = list(board.generate_legal_moves())
+    moves, keys = legal_moves(board)
     table = _move_table()[board.turn == chess.BLACK]
-    kings = board.kings
-    found: list[int] = []
-    for m in moves:
-        src, dst = m.from_square, m.to_square
-        if kings >> src & 1 and (dst - src == 2 or src - dst == 2):
-            # python-chess's standard castling names the king's square; lc0 the rook's.
-            dst = (src & ~7) | (7 if dst > src else 0)
-        found.append(table[(src * 64 + dst) * 7 + (m.promotion or 0)])
+    found = [table[k] for k in keys]
+    if board.castling_rights & board.occupied_co[board.turn]:
+        kings = board.kings
+        for i, m in enumerate(moves):
+            src, dst = m.from_square, m.to_square
+            if (dst - src == 2 or src - dst == 2) and kings >> src & 1:
+                # python-chess's standard castling names the king's square; lc0 the rook's.
+                found[i] = table[(src * 64 + ((src & ~7) | (7 if dst > src else 0))) * 7]
     out = np.array(found, dtype=np.int64)
     if len(out) and out.min() < 0:  # pragma: no cover - every legal chess move has an lc0 index
         raise ValueError(f"a legal move of {board.fen()} has no lc0 policy index")
