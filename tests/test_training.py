@@ -271,6 +271,19 @@ def test_ladder_publishes_teacher_weaker_and_students(
     assert report["weaker_matches"] and (models / "ladder.json").exists()
     assert "vs_teacher" in read_info(models / "weaker.safetensors").extra
 
+    # A fit continued from the last checkpoint: both ladders are read as one, the teacher
+    # is the continued fit's last checkpoint, students may come from the first run.
+    first_ladder = sorted((tmp_path / "run").glob("step-*.safetensors"))
+    more = FitConfig(run_id="lad2", blocks=1, channels=8, batch_size=32, steps=10, warmup_steps=2,
+                     eval_every=5, checkpoint_every=5, max_val_positions=50, init_from=str(first_ladder[-1]))
+    fit(more, data, train_rows, val_rows, tmp_path / "run2", summary)
+    report = build_ladder([tmp_path / "run", tmp_path / "run2"], data, val_rows, models, lcfg, tmp_path / "matches")
+    assert len(report["ladder"]) == len(first_ladder) + 2
+    assert report["ladder"][-1]["checkpoint"].startswith("run2/")
+    teacher = read_info(models / "teacher.safetensors")
+    assert teacher.run_id == "lad2" and teacher.step == 10
+    assert read_info(models / "student-1.safetensors").run_id == "lad"
+
 
 def test_move_quality_judges_searched_moves_on_held_out_positions(
     generated: tuple[Path, GenerateConfig], tmp_path: Path

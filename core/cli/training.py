@@ -76,7 +76,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
     lc = LadderConfig()
     p = steps.add_parser("ladder", help="choose and publish teacher, weaker and students from a fit's ladder")
     p.add_argument("--data", default=DEFAULT_DATA, help="shard folder (agreement is measured on its validation split)")
-    p.add_argument("--run-dir", required=True)
+    p.add_argument("--run-dir", required=True, nargs="+",
+                   help="the fit's folder; several in training order for a fit continued from another")
     p.add_argument("--out", default=None, help="models folder (default: the bundled assets/models)")
     p.add_argument("--match-dir", default="/work/data/matches", help="PGN of the ladder matches")
     p.add_argument("--students", type=int, default=lc.students)

@@ -114,13 +114,21 @@ def choose_students(agreements: Sequence[float], pool: Sequence[int], count: int
 
 
 def build_ladder(
-    run_dir: str | os.PathLike[str], data: LabelledPositions, val_rows: npt.NDArray[np.int64],
-    out_dir: Path, cfg: LadderConfig, match_dir: Path, log: Any = None,
+    run_dir: str | os.PathLike[str] | Sequence[str | os.PathLike[str]], data: LabelledPositions,
+    val_rows: npt.NDArray[np.int64], out_dir: Path, cfg: LadderConfig, match_dir: Path, log: Any = None,
 ) -> dict[str, Any]:
-    """Publish teacher, weaker and students from ``run_dir`` into ``out_dir``; returns the report."""
-    ckpts = [p for p in ladder_checkpoints(run_dir) if not cfg.last_step or read_info(p).step <= cfg.last_step]
+    """Publish teacher, weaker and students from the ladder of ``run_dir`` into ``out_dir``;
+    returns the report.
+
+    ``run_dir`` may be several runs in training order (a fit continued from another's
+    last checkpoint): their ladders are read as one, so that students can span the whole
+    range from early, weak checkpoints to the teacher (the last checkpoint of the last
+    run). ``cfg.last_step`` applies to the last run."""
+    runs = [Path(run_dir)] if isinstance(run_dir, (str, os.PathLike)) else [Path(r) for r in run_dir]
+    ckpts = [p for r in runs[:-1] for p in ladder_checkpoints(r)]
+    ckpts += [p for p in ladder_checkpoints(runs[-1]) if not cfg.last_step or read_info(p).step <= cfg.last_step]
     if len(ckpts) < cfg.students + 2:
-        raise ValueError(f"{run_dir}: {len(ckpts)} checkpoints; need at least {cfg.students + 2}")
+        raise ValueError(f"{', '.join(map(str, runs))}: {len(ckpts)} checkpoints; need at least {cfg.students + 2}")
     rows = val_rows[: cfg.agreement_positions]
     teacher_net, _ = load_checkpoint(ckpts[-1])
     teacher_moves = policy_moves(teacher_net, data, rows)
@@ -173,8 +181,9 @@ def build_ladder(
     ship(weaker, "weaker", "weaker")
     for k, index in enumerate(students, start=1):
         ship(index, f"student-{k}", "student")
-    report = {"config": cfg.to_json(), "run_dir": str(run_dir),
-              "ladder": [{"checkpoint": p.name, "agreement_with_teacher": round(a, 4)}
+    report = {"config": cfg.to_json(), "run_dir": ", ".join(map(str, runs)),
+              "ladder": [{"checkpoint": f"{p.parent.name}/{p.name}" if len(runs) > 1 else p.name,
+                          "agreement_with_teacher": round(a, 4)}
                          for p, a in zip(ckpts, agreements, strict=True)],
               "weaker_matches": matches, "shipped": shipped}
     (out_dir / "ladder.json").write_text(json.dumps(report, indent=2) + "\n")
