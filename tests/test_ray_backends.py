@@ -303,7 +303,9 @@ def test_ray_and_the_local_pool_write_the_same_concepts_and_resume_each_other(
 
     config = DiscoveryConfig(
         selfplay_games=4, selfplay_sims=24, selfplay_max_plies=60, max_candidate_positions=16,
-        max_pool_positions=48, layers=("block0", "block1"), novelty_positions=48, max_teach=4,
+        # max_teach 8: the pool holds two games, and a concept whose prototypes all come
+        # from one of them cannot be split for teaching; eight concepts make sure some can.
+        max_pool_positions=48, layers=("block0", "block1"), novelty_positions=48, max_teach=8,
         # Untrained networks teach little: every concept a student is trained on counts as
         # teachable, so that novelty runs too.
         teach=TeachParams(min_prototypes=3, epochs=1, gain_threshold=-1.0, max_student_agreement=1.01),
