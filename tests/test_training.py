@@ -362,3 +362,20 @@ def test_a_fit_reads_several_shard_folders_and_resumes_on_them(
     assert fit_record["data"]["positions_in_shards"] == sum(len(load_positions(d)[0]) for d in (stock, own))
     assert main([*args, "--steps", "9", "--resume"]) == 0
     assert json.loads((tmp_path / "run" / "fit-state.json").read_text())["step"] == 9
+
+
+def test_strength_table_plays_the_issues_pairings(tmp_path: Path) -> None:
+    from conceptcoach.cli.training import strength_match_args
+
+    maia = tmp_path / "maia-1900.pb.gz"
+    with_maia = strength_match_args(tmp_path / "models", tmp_path / "m", 1.0, 2, maia)
+    pairs = [(a[0], a[1], a[a.index("--games") + 1]) for a in with_maia]
+    teacher = tmp_path / "models" / "teacher.safetensors"
+    assert pairs == [(f"net:{teacher}:1", f"lc0:{maia}:1", "100"), (f"net:{teacher}:200", f"lc0:{maia}:1", "100"),
+                     (f"net:{teacher}:800", "sf:2000", "40"),
+                     (f"net:{teacher}:100", f"net:{tmp_path / 'models' / 'weaker.safetensors'}:100", "100")]
+    assert with_maia[1][-1].endswith("teacher@200-vs-maia1900@1.pgn")
+    without = strength_match_args(tmp_path / "models", tmp_path / "m", 0.5, 2, None)
+    assert not any(a[1].startswith("lc0:") for a in without)
+    assert {a[1] for a in without} >= {"sf:1350", "sf:1500", "sf:2000"}
+    assert [a[a.index("--games") + 1] for a in without][:1] == ["50"]

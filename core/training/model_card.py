@@ -150,7 +150,8 @@ def write_card(
         f"--checkpoint-every {cfg['checkpoint_every']} --eval-every {cfg['eval_every']} --seed {cfg['seed']} "
         f"--threads {cfg['threads']}")
     add(f"conceptcoach train ladder --data {data_dir} --run-dir {run_dir} --match-dir {match_dir}")
-    add(f"conceptcoach match net:assets/models/teacher.safetensors:100 sf:1500 --games 100 --out {match_dir}/...pgn")
+    add(f"conceptcoach match net:assets/models/teacher.safetensors:200 lc0:maia-1900.pb.gz:1 --games 100 "
+        f"--out {match_dir}/teacher@200-vs-maia1900@1.pgn   # and the other pairings of the table below")
     add(f"conceptcoach train card --data {data_dir} --run-dir {run_dir} --match-dir {match_dir}")
     add("```\n")
     add("## Data\n")
