@@ -361,6 +361,16 @@ def test_history_cache_in_a_search_equals_a_replay() -> None:
     planes = encode_lc0(board, cache)
     assert planes[12].all() and np.array_equal(planes, _replayed_planes(board))
 
+    # Copies with part of the stack share the later states but not the history before
+    # them: the same cache still answers as a replay of each copy's own game.
+    board = chess.Board()
+    for uci in ("g1f3", "g8f6", "f3g1", "f6g8") * 3 + ("e2e4", "e7e5", "g1f3", "g8f6", "f3g1", "f6g8"):
+        board.push_uci(uci)
+        encode_lc0(board, cache)
+    for keep in range(len(board.move_stack) + 1):
+        part = board.copy(stack=keep)
+        assert np.array_equal(encode_lc0(part, cache), _replayed_planes(part)), keep
+
 
 def test_policy_indices_by_table_equal_the_rules() -> None:
     rng = random.Random(4)

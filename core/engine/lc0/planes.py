@@ -158,12 +158,14 @@ class HistoryCache:
     lives as long as the state. A search keeps each tree node's state and puts that
     same object on the board's stack whenever it passes through the node (see
     ``conceptcoach.engine.mcts.descend``), so the older seven slots of a leaf are nearly
-    always found here. A state object always sits at the same place of the same game
-    (python-chess never re-parents one; copies share the earlier states), which is what
-    makes its repetition flag a property of the object."""
+    always found here. A state object sits at the same place of the same game (python-chess
+    never re-parents one; a full copy shares every earlier state), which makes its
+    repetition flag a property of the object and its index; a state met at another index
+    (a copy with part of the stack) is worked out afresh."""
 
     def __init__(self) -> None:
-        self._slots: weakref.WeakKeyDictionary[Any, tuple[tuple[int, ...], tuple[int | bool, ...], bool]] = (
+        # state -> (absolute masks, repetition key, occurred before, index in its game)
+        self._slots: weakref.WeakKeyDictionary[Any, tuple[tuple[int, ...], tuple[int | bool, ...], bool, int]] = (
             weakref.WeakKeyDictionary())
         self._fill: weakref.WeakKeyDictionary[Any, tuple[int, ...] | None] = weakref.WeakKeyDictionary()
 
@@ -195,19 +197,23 @@ class HistoryCache:
                     repeated.append(False)
         return masks, repeated
 
-    def _entry(self, states: list[Any], idx: int) -> tuple[tuple[int, ...], tuple[int | bool, ...], bool]:
+    def _entry(self, states: list[Any], idx: int) -> tuple[tuple[int, ...], tuple[int | bool, ...], bool, int]:
         state = states[idx]
         entry = self._slots.get(state)
+        if entry is not None and entry[3] == idx:
+            return entry
+        # New, or met at another index: a board copied with part of its stack
+        # (``copy(stack=n)``) shares the later states but not the history before them.
+        pos = _position(state)
+        if idx == 0:  # the root's rights as the FEN gave them, cleaned as python-chess will
+            pos = pos[:9] + (_restored(state).clean_castling_rights(),) + pos[10:]
+        key, clock = _key(pos), pos[10]
+        seen = clock >= 4 and any(self._entry(states, j)[1] == key
+                                  for j in range(idx - 2, max(-1, idx - clock - 1), -2))
+        fresh = (_absolute_masks(pos), key, seen, idx)
         if entry is None:
-            pos = _position(state)
-            if idx == 0:  # the root's rights as the FEN gave them, cleaned as python-chess will
-                pos = pos[:9] + (_restored(state).clean_castling_rights(),) + pos[10:]
-            key, clock = _key(pos), pos[10]
-            seen = clock >= 4 and any(self._entry(states, j)[1] == key
-                                      for j in range(idx - 2, max(-1, idx - clock - 1), -2))
-            entry = (_absolute_masks(pos), key, seen)
-            self._slots[state] = entry
-        return entry
+            self._slots[state] = fresh
+        return fresh
 
     def _root_fill(self, board: chess.Board, root_state: Any) -> tuple[int, ...] | None:
         """The masks lc0 repeats before a root that is not the standard start, or None."""
