@@ -379,3 +379,19 @@ def test_strength_table_plays_the_issues_pairings(tmp_path: Path) -> None:
     assert not any(a[1].startswith("lc0:") for a in without)
     assert {a[1] for a in without} >= {"sf:1350", "sf:1500", "sf:2000"}
     assert [a[a.index("--games") + 1] for a in without][:1] == ["50"]
+
+
+def test_log_samples_fit_reads_off_where_a_target_is_reached() -> None:
+    import math
+
+    from conceptcoach.training.curves import fit_log_samples
+
+    # Points exactly on figure = 0.1 + 0.02 ln(samples): the line is recovered.
+    points = [(s, 0.1 + 0.02 * math.log(s)) for s in (8e5, 5.6e6, 1.3e7)]
+    fit = fit_log_samples(points)
+    assert fit.a == pytest.approx(0.1) and fit.b == pytest.approx(0.02)
+    assert fit.samples_for(0.45) == pytest.approx(math.exp(0.35 / 0.02))
+    assert fit.at(fit.samples_for(0.4) or 0) == pytest.approx(0.4)
+    assert fit_log_samples([(1e6, 0.3), (1e7, 0.3)]).samples_for(0.45) is None  # flat: never
+    with pytest.raises(ValueError):
+        fit_log_samples([(1e6, 0.3), (1e6, 0.31)])
