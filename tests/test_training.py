@@ -284,6 +284,31 @@ def test_ladder_publishes_teacher_weaker_and_students(
     assert teacher.run_id == "lad2" and teacher.step == 10
     assert read_info(models / "student-1.safetensors").run_id == "lad"
 
+    # The curve's axis: a continued fit's checkpoint counts the samples of the fit it
+    # started from; a missing link in that chain is an error, not a smaller figure.
+    from conceptcoach.training.curves import samples_seen
+
+    assert samples_seen(first_ladder[-1]) == 30 * 32
+    assert samples_seen(tmp_path / "run2" / "step-000010.safetensors") == 30 * 32 + 10 * 32
+
+    # The model card of a teacher fitted in two runs: both fits' commands and curves, and
+    # the curve against samples seen from held-out reports of each schedule's end.
+    from conceptcoach.training.fit import heldout_figures
+    from conceptcoach.training.model_card import write_card
+
+    ends = [first_ladder[-1], tmp_path / "run2" / "step-000010.safetensors"]
+    report = {str(c): {**heldout_figures(load_checkpoint(c)[0], data, val_rows), "samples_seen": samples_seen(c)}
+              for c in ends}
+    (tmp_path / "heldout.json").write_text(json.dumps(report))
+    card = write_card(models, [out], [tmp_path / "run", tmp_path / "run2"], tmp_path / "matches",
+                      curve=[tmp_path / "heldout.json"]).read_text()
+    assert f"--run-id lad2 --init-from {first_ladder[-1]}" in card and "### `lad`" in card
+    assert f"| run/step-000030.safetensors | 960 | {report[str(ends[0])]['all']['top1']:.3f} |" in card
+    assert "| run2/step-000010.safetensors | 1,280 |" in card and "per e-fold" in card
+    first_ladder[-1].rename(tmp_path / "moved.safetensors")
+    with pytest.raises(FileNotFoundError, match="init_from chain"):
+        samples_seen(tmp_path / "run2" / "step-000010.safetensors")
+
 
 def test_move_quality_judges_searched_moves_on_held_out_positions(
     generated: tuple[Path, GenerateConfig], tmp_path: Path

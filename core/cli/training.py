@@ -111,10 +111,17 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
     p.set_defaults(handler=cmd_all)
 
     p = steps.add_parser("card", help="write assets/models/MODEL_CARD.md from the build's artefacts")
-    p.add_argument("--data", default=DEFAULT_DATA)
-    p.add_argument("--run-dir", default="/work/data/runs/final")
+    p.add_argument("--data", nargs="+", default=[DEFAULT_DATA], metavar="DIR",
+                   help="the shard folders the teacher was fitted on")
+    p.add_argument("--run-dir", nargs="+", default=["/work/data/runs/final"], metavar="RUN_DIR",
+                   help="the teacher's fits in order (each continued from the one before it)")
     p.add_argument("--match-dir", default="/work/data/matches")
     p.add_argument("--models", default=None, help="models folder (default: the bundled assets/models)")
+    p.add_argument("--curve", nargs="*", default=[], metavar="HELDOUT_JSON",
+                   help="'train heldout' reports of each schedule's last checkpoint: the curve against "
+                        "samples seen and what more samples would reach")
+    p.add_argument("--curve-matches", nargs="*", default=[], metavar="DIR",
+                   help="folders of earlier teachers' match summaries, for the curve's match columns")
     p.add_argument("--notes", default=None, help="a Markdown file appended to the card (known weaknesses, history)")
     p.add_argument("--runs", nargs="*", default=[], metavar="RUN_DIR",
                    help="fit folders of the architectures tried (equal wall time), for the comparison table")
@@ -234,6 +241,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
 def cmd_heldout(args: argparse.Namespace) -> int:
     import torch
     from conceptcoach.engine.checkpoint import CheckpointError, load_checkpoint
+    from conceptcoach.training.curves import samples_seen
     from conceptcoach.training.dataset import load_positions, split_validation
     from conceptcoach.training.fit import FitConfig, heldout_figures
 
@@ -253,7 +261,12 @@ def cmd_heldout(args: argparse.Namespace) -> int:
             print(f"error: {exc}", file=sys.stderr)
             return 2
         figures = heldout_figures(net, data, val, cfg)
-        report[path] = figures
+        entry: dict[str, object] = dict(figures)
+        try:
+            entry["samples_seen"] = samples_seen(path)
+        except (FileNotFoundError, ValueError) as exc:
+            print(f"warning: {exc}; samples seen not recorded", file=sys.stderr)
+        report[path] = entry
         parts = "  ".join(f"{k} top-1 {v['top1']:.3f}" for k, v in figures.items() if k != "positions")
         print(f"{path}: {len(val):,} held-out positions; policy CE {figures['all']['policy_ce']:.3f}, "
               f"value MSE {figures['all']['value_mse']:.3f}; {parts}")
@@ -413,10 +426,12 @@ def cmd_card(args: argparse.Namespace) -> int:
 
     notes = Path(args.notes).read_text() if args.notes else ""
     try:
-        path = write_card(Path(args.models) if args.models else models_dir(), Path(args.data), Path(args.run_dir),
-                          Path(args.match_dir), notes, runs=[Path(r) for r in args.runs],
+        path = write_card(Path(args.models) if args.models else models_dir(), [Path(d) for d in args.data],
+                          [Path(r) for r in args.run_dir], Path(args.match_dir), notes,
+                          runs=[Path(r) for r in args.runs],
                           comparison=Path(args.comparison) if args.comparison else None,
-                          quality=Path(args.quality) if args.quality else None)
+                          quality=Path(args.quality) if args.quality else None,
+                          curve=[Path(c) for c in args.curve], curve_matches=[Path(d) for d in args.curve_matches])
     except (FileNotFoundError, KeyError, ValueError) as exc:
         print(f"error: cannot write the model card ({exc}); run the earlier steps first", file=sys.stderr)
         return 2

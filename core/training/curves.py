@@ -12,8 +12,12 @@ samples bends over, and more distinct data is folded into the same axis.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
+
+from conceptcoach.engine.checkpoint import read_info
 
 
 @dataclass(frozen=True)
@@ -49,3 +53,28 @@ def fit_log_samples(points: Sequence[tuple[float, float]]) -> LogFit:
     sxx = sum((x - mx) ** 2 for x in xs)
     b = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sxx
     return LogFit(a=my - b * mx, b=b, points=tuple((float(s), float(y)) for s, y in points))
+
+
+def samples_seen(checkpoint: str | os.PathLike[str]) -> int:
+    """Training samples behind a checkpoint, counting the fits it was continued from.
+
+    A fit started with ``--init-from`` records its own samples only; the curve's axis is
+    every sample the weights have seen, so the chain of ``init_from`` checkpoints is
+    followed back to a fit from scratch. A missing link raises FileNotFoundError (the
+    figure would be wrong, not approximate).
+    """
+    total = 0
+    seen: set[Path] = set()
+    path: Path | None = Path(checkpoint)
+    while path is not None:
+        resolved = path.resolve()
+        if resolved in seen:
+            raise ValueError(f"{checkpoint}: its init_from chain loops at {path}")
+        seen.add(resolved)
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: a checkpoint in the init_from chain of {checkpoint} is missing")
+        extra = read_info(path).extra
+        total += int(extra.get("samples", 0))
+        init = extra.get("fit", {}).get("init_from")
+        path = Path(init) if init else None
+    return total

@@ -16,6 +16,7 @@ import numpy as np
 from conceptcoach.engine.checkpoint import read_info, sha256_file
 from conceptcoach.engine.config import NetworkConfig
 from conceptcoach.engine.network import PolicyValueNet
+from conceptcoach.training.curves import fit_log_samples
 from conceptcoach.training.generate import list_shards
 
 SHIPPED = ("teacher", "weaker", "student-1", "student-2", "student-3")
@@ -108,20 +109,185 @@ def quality_lines(path: Path) -> list[str]:
             f"| median loss | {s['median_loss_cp']:.0f} cp |", ""]
 
 
-def write_card(
-    models: Path, data_dir: Path, run_dir: Path, match_dir: Path, notes: str = "",
-    out: str | os.PathLike[str] | None = None, runs: list[Path] | None = None,
-    comparison: Path | None = None, quality: Path | None = None,
-) -> Path:
-    """Write ``models/MODEL_CARD.md`` (or ``out``) and return its path. ``runs``: the
-    architecture candidates' fit folders; ``comparison``: their equal-time match summary;
-    ``quality``: the teacher's ``train quality`` report."""
-    gen = json.loads((data_dir / "generate.json").read_text())
+def _net_path(spec: str) -> tuple[str, str] | None:
+    """(checkpoint path, simulations) of a ``net:PATH:SIMS`` player spec, else None."""
+    if not spec.startswith("net:"):
+        return None
+    path, _, sims = spec[4:].rpartition(":")
+    return (path, sims) if path else None
+
+
+def curve_lines(heldout: list[Path], match_dirs: list[Path], targets: dict[str, float] | None = None,
+                samples_per_s: float | None = None) -> list[str]:
+    """Held-out agreement and match scores against samples seen, one row per fitted
+    teacher (the last checkpoint of each schedule), and where a log-linear fit of them
+    says the goals would be reached. ``heldout``: ``train heldout`` reports with
+    ``samples_seen``; ``match_dirs``: folders of match summaries whose player A is one of
+    those checkpoints; ``samples_per_s``: the fit's measured speed, to turn samples into
+    machine time."""
+    targets = targets or {"top1": 0.45}
+    points: dict[str, dict[str, Any]] = {}
+    for path in heldout:
+        for ckpt, fig in json.loads(path.read_text()).items():
+            if "samples_seen" in fig:
+                points[ckpt] = {"samples": int(fig["samples_seen"]), "top1": float(fig["all"]["top1"]),
+                                "ce": float(fig["all"]["policy_ce"]), "positions": int(fig["positions"]["all"]),
+                                "matches": {}}
+    if len(points) < 2:
+        raise ValueError("the curve needs held-out reports of at least two checkpoints with samples_seen")
+    opponents: list[str] = []
+    for folder in match_dirs:
+        for summary in sorted(folder.glob("*.pgn.json")):
+            m = json.loads(summary.read_text())
+            a = _net_path(m.get("config", {}).get("a", ""))
+            if a is None or a[0] not in points or not m["result"]["games"]:
+                continue
+            label = f"{'raw policy' if a[1] == '1' else 'MCTS-' + a[1]} vs {m['b']}"
+            points[a[0]]["matches"][label] = m["result"]
+            if label not in opponents:
+                opponents.append(label)
+    rows = sorted(points.items(), key=lambda kv: kv[1]["samples"])
+    positions = {r["positions"] for _, r in rows}
+    out = ["## What more samples would reach\n",
+           "Each row is the last checkpoint of a whole schedule (warm-up, then decay), so the rows are "
+           f"comparable; held-out figures on the same {', '.join(f'{n:,}' for n in sorted(positions))} "
+           "validation positions (`train heldout`), samples seen counting the fits a run was continued "
+           "from. Match scores from the strength pairings where they were played with that checkpoint.\n",
+           "| checkpoint | samples seen | held-out top-1 | policy CE | " + " | ".join(opponents) + " |",
+           "|---|---:|---:|---:|" + "---:|" * len(opponents)]
+    for ckpt, r in rows:
+        cells = []
+        for label in opponents:
+            res = r["matches"].get(label)
+            cells.append(f"{res['score']:.3f} ({res['games']})" if res else "")
+        name = "/".join(Path(ckpt).parts[-2:])
+        out.append(f"| {name} | {r['samples']:,} | {r['top1']:.3f} | {r['ce']:.3f} | " + " | ".join(cells) + " |")
+    out.append("")
+    fit = fit_log_samples([(r["samples"], r["top1"]) for _, r in rows])
+    out.append(f"A line through held-out top-1 against ln(samples seen): top-1 = {fit.a:.3f} + {fit.b:.4f} ln(samples), "
+               f"{fit.b:.3f} per e-fold (x2.72) of samples.")
+    for name, target in targets.items():
+        if name != "top1":
+            continue
+        need = fit.samples_for(target)
+        if need is None:
+            out.append(f"- It does not rise, so it never reaches {target:.2f}.")
+            continue
+        when = ""
+        if samples_per_s:
+            days = need / samples_per_s / 86400
+            when = f", about {days:,.0f} days of this machine's fit at {samples_per_s:,.0f} samples/s"
+        out.append(f"- Top-1 {target:.2f} (the goal) would need about {need:,.3g} samples seen{when}.")
+    for label in opponents:
+        pts = [(r["samples"], r["matches"][label]["score"]) for _, r in rows if label in r["matches"]]
+        if len({s for s, _ in pts}) < 2:
+            continue
+        sfit = fit_log_samples(pts)
+        need = sfit.samples_for(0.5)
+        says = (f"{need:,.3g} samples for a score of 0.5" if need is not None and sfit.at(pts[-1][0]) < 0.5
+                else "no rise" if need is None else "already above 0.5")
+        out.append(f"- {label}: {sfit.b:+.3f} score per e-fold of samples; the same line says {says}.")
+    out.append("")
+    out.append("These are extrapolations from a few points: a curve in samples bends over as a network "
+               "of this size fills, and more samples of the same positions are worth less than new "
+               "positions, so read them as what the measured trend says, not as promises.\n")
+    return out
+
+
+def _data_lines(data_dir: Path) -> list[str]:
+    """One data folder: its generation parameters, size, phases and how its games were played."""
+    g = json.loads((data_dir / "generate.json").read_text())
     stats = _shard_stats(data_dir)
+    ph = stats["phases"]
+    player = g.get("player", "stockfish")
+    if player == "stockfish":
+        how = (f"Stockfish plays: the first {g.get('opening_plies', 0)} plies draw among moves within "
+               f"{g.get('opening_margin_cp', 0)} cp of the best (softmax(score / "
+               f"{g.get('opening_temperature_cp', 0):.0f} cp)), later plies among all multi-PV moves "
+               f"(softmax(score / {g['sample_temperature_cp']:.0f} cp))")
+    else:
+        how = (f"our network plays itself ({player}: MCTS with root noise; for the first "
+               f"{g.get('opening_plies', 0)} plies a move drawn by visit count, then the most visited)")
+    return [f"### `{data_dir.name}`\n",
+            f"- Generation parameters (`generate.json`): `{json.dumps(g)}`",
+            f"- {stats['positions']:,} labelled positions in {stats['shards']} shards from {stats['games']:,} games "
+            f"({stats['worker_seconds']:,} worker-seconds, {stats['per_worker_rate']} positions/s per worker on "
+            "the 2-core machine).",
+            f"- Phases: opening (first 20 plies) {ph[0]:,}, middlegame {ph[1]:,}, endgame (non-pawn material "
+            f"<= 26 pawn units) {ph[2]:,}.",
+            f"- How: every game starts from the initial position; {how}. At every stored position Stockfish "
+            f"(1 thread, {g['hash_mb']} MB hash, new game per game) searches {g['nodes']} nodes with MultiPV "
+            f"{g['multipv']}. A game ends by the rules or at {g['max_plies']} plies; once |eval| >= "
+            f"{g['decided_cp']} cp for {g['decided_plies']} consecutive positions, a position is stored with "
+            f"probability {g.get('decided_keep', 0)} (the others get a {g.get('decided_nodes', 0)}-node search "
+            "that only picks the move). Positions are deduplicated by FEN without move counters. Shard k of "
+            "worker w is seeded with [seed, w, k] and regenerates identically.",
+            f"- Regenerate: `conceptcoach train generate --out {data_dir} --positions "
+            f"{stats['shards'] * g['shard_positions']} --workers {g['workers']} --seed {g['seed']} --nodes "
+            f"{g['nodes']} --multipv {g['multipv']}" + (f" --player {player}" if player != "stockfish" else "")
+            + "` (the positions target that regenerates exactly the shards present).\n"]
+
+
+def _fit_command(run_dir: Path, fit: dict[str, Any], main_data: Path) -> str:
+    """The fit's command line from its fit.json. Shards of the first data folder are
+    recorded by file name, those of further folders by whole path."""
+    cfg = fit["config"]
+    names = fit.get("data", {}).get("shard_names", [])
+    extra = sorted({str(Path(n).parent) for n in names if Path(n).parent != Path(".")})
+    data = " ".join([str(main_data), *extra])
+    init = f" --init-from {cfg['init_from']}" if cfg.get("init_from") else ""
+    return (f"conceptcoach train fit --data {data} --run-dir {run_dir} --run-id {cfg['run_id']}{init} "
+            f"--blocks {cfg['blocks']} --channels {cfg['channels']} --steps {cfg['steps']} "
+            f"--checkpoint-every {cfg['checkpoint_every']} --eval-every {cfg['eval_every']} --seed {cfg['seed']} "
+            f"--threads {cfg['threads']}")
+
+
+def _fit_lines(run_dir: Path, main_data: Path) -> list[str]:
+    """One fit of the teacher's lineage: its parameters, data and curve."""
     fit = json.loads((run_dir / "fit.json").read_text())
     log = [json.loads(line) for line in (run_dir / "log.jsonl").read_text().splitlines() if line.strip()]
-    ladder = json.loads((models / "ladder.json").read_text()) if (models / "ladder.json").exists() else {}
     cfg = fit["config"]
+    data = fit.get("data", {})
+    out = [f"### `{cfg['run_id']}`\n",
+           f"- `{_fit_command(run_dir, fit, main_data)}`",
+           f"- Fit parameters: `{json.dumps(cfg)}`",
+           f"- Data read: {data.get('positions', 0):,} distinct positions in {data.get('shards', 0):,} shards "
+           f"after removing {data.get('duplicates_dropped', 0):,} duplicates; training {fit['train_positions']:,}, "
+           f"validation {fit['val_positions']:,} (split by a hash of the FEN, {cfg['val_permille']} per mille, "
+           "so a position stays in its split as data grows)."]
+    if cfg.get("init_from"):
+        out.append(f"- Continued from `{cfg['init_from']}` (its weights; a new optimizer and schedule).")
+    if "calibrated" in fit:
+        out.append(f"- The step count was set from a time budget ({fit['calibrated']['minutes']} min, "
+                   f"{fit['calibrated']['seconds_per_step']} s/step measured); rerun with `--steps {cfg['steps']}`.")
+    out += ["", f"Validation figures on the first {cfg['max_val_positions']:,} validation positions:\n",
+            "| step | samples | epoch | samples/s | train policy CE | train value MSE | val policy CE | "
+            "val value MSE | val top-1 vs label |",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for e in log:
+        out.append(f"| {e['step']} | {e['samples']:,} | {e['epoch']} | {e.get('samples_per_s', 0):,.0f} | "
+                   f"{e['train']['policy_ce']:.3f} | {e['train']['value_mse']:.3f} | {e['val']['policy_ce']:.3f} | "
+                   f"{e['val']['value_mse']:.3f} | {e['val']['top1']:.3f} |")
+    out.append("")
+    return out
+
+
+def write_card(
+    models: Path, data_dirs: list[Path], run_dirs: list[Path], match_dir: Path, notes: str = "",
+    out: str | os.PathLike[str] | None = None, runs: list[Path] | None = None,
+    comparison: Path | None = None, quality: Path | None = None, curve: list[Path] | None = None,
+    curve_matches: list[Path] | None = None,
+) -> Path:
+    """Write ``models/MODEL_CARD.md`` (or ``out``) and return its path. ``data_dirs``: the
+    shard folders the teacher was fitted on; ``run_dirs``: its fits in order (a fit
+    continued from the one before it); ``runs``: the architecture candidates' fit folders;
+    ``comparison``: their equal-time match summary; ``quality``: the teacher's
+    ``train quality`` report; ``curve``: ``train heldout`` reports of each schedule's last
+    checkpoint, with ``curve_matches`` folders of earlier teachers' matches."""
+    last_fit = json.loads((run_dirs[-1] / "fit.json").read_text())
+    last_log = [json.loads(line) for line in (run_dirs[-1] / "log.jsonl").read_text().splitlines() if line.strip()]
+    ladder = json.loads((models / "ladder.json").read_text()) if (models / "ladder.json").exists() else {}
+    cfg = last_fit["config"]
     teacher = read_info(models / "teacher.safetensors")
     params = sum(p.numel() for p in PolicyValueNet(teacher.config).parameters())
     lines: list[str] = []
@@ -129,73 +295,40 @@ def write_card(
     add("# Bundled networks: model card\n")
     add("Concept Coach's teacher is a policy-value network in the AlphaZero style (residual tower on "
         "8x8 planes, a policy over the 4672 AlphaZero moves, a value in [-1, 1]) searched with PUCT MCTS. "
-        "It was trained **only on machine data**: positions from Stockfish-guided play that starts from "
-        "the initial position, labelled by Stockfish's multi-PV search. No human game "
-        "was read at any stage (the openings of the strength matches are machine-made too).\n")
+        "It was trained **only on machine data**: positions from machine games that start from the initial "
+        "position (Stockfish-guided play, and the network's own self-play), labelled by Stockfish's "
+        "multi-PV search. No human game was read at any stage (the openings of the strength matches are "
+        "machine-made too).\n")
     add("## Rebuild\n")
-    add("One command rebuilds data, labels, fit, ladder, matches and this card (Stockfish, the Debian "
-        "package `stockfish`, is a build tool only; the app never needs it):\n")
-    add(f"```\nconceptcoach train all --positions {stats['shards'] * gen['shard_positions']} "
-        f"--fit-steps {cfg['steps']} --threads 2 --workers 2\n```\n")
-    add("(`train all` plays the issue's full match sizes; the table below says how many games were "
-        "actually played for this card.)\n")
-    add("The steps it runs (each resumable or re-runnable on its own):\n")
+    add("Each step resumes or re-runs on its own (Stockfish, the Debian package `stockfish`, is a build tool "
+        "only; the app never needs it). The data folders' `train generate` commands are under Data, each "
+        "fit's command under Training; then:\n")
     add("```")
-    # The positions target that regenerates exactly the shards present (a run stopped early
-    # records its original target in generate.json).
-    add(f"conceptcoach train generate --out {data_dir} --positions {stats['shards'] * gen['shard_positions']} "
-        f"--workers {gen['workers']} "
-        f"--seed {gen['seed']} --nodes {gen['nodes']} --multipv {gen['multipv']}")
-    add(f"conceptcoach train fit --data {data_dir} --run-dir {run_dir} --run-id {cfg['run_id']} --steps {cfg['steps']} "
-        f"--checkpoint-every {cfg['checkpoint_every']} --eval-every {cfg['eval_every']} --seed {cfg['seed']} "
-        f"--threads {cfg['threads']}")
-    add(f"conceptcoach train ladder --data {data_dir} --run-dir {run_dir} --match-dir {match_dir}")
+    add(f"conceptcoach train ladder --data {data_dirs[0]} --run-dir {' '.join(str(r) for r in run_dirs)} "
+        f"--match-dir {match_dir}")
     add(f"conceptcoach match net:assets/models/teacher.safetensors:200 lc0:maia-1900.pb.gz:1 --games 100 "
         f"--out {match_dir}/teacher@200-vs-maia1900@1.pgn   # and the other pairings of the table below")
-    add(f"conceptcoach train card --data {data_dir} --run-dir {run_dir} --match-dir {match_dir}")
+    add(f"conceptcoach train card --data {' '.join(str(d) for d in data_dirs)} "
+        f"--run-dir {' '.join(str(r) for r in run_dirs)} --match-dir {match_dir}")
     add("```\n")
+    add("`conceptcoach train all` runs the same steps from scratch in one command (one data folder, one "
+        "fit).\n")
     add("## Data\n")
-    add(f"- Generation parameters (`generate.json`): `{json.dumps(gen)}`")
-    add(f"- {stats['positions']:,} labelled positions in {stats['shards']} shards from {stats['games']:,} games "
-        f"({stats['worker_seconds']:,} worker-seconds, {stats['per_worker_rate']} positions/s per worker "
-        "on a shared 2-core machine).")
-    data = fit.get("data", {})
-    add(f"- Used by the fit: {data.get('positions', '?'):,} distinct positions after removing "
-        f"{data.get('duplicates_dropped', '?')} seen by two workers; training {fit['train_positions']:,}, "
-        f"validation {fit['val_positions']:,} (split by a hash of the FEN: {cfg['val_permille']} per mille).")
-    ph = stats["phases"]
-    add(f"- Phases: opening (first 20 plies) {ph[0]:,}, middlegame {ph[1]:,}, endgame (non-pawn material "
-        f"<= 26 pawn units) {ph[2]:,}.")
-    g = gen
-    add(f"- How: every game starts from the initial position and is played by {g.get('player', 'stockfish')}; "
-        f"at every position Stockfish (1 thread, {g['hash_mb']} MB hash, new game per game) "
-        f"searches {g['nodes']} nodes with MultiPV {g['multipv']}. With Stockfish as the player, the first "
-        f"{g.get('opening_plies', 0)} plies draw among moves within {g.get('opening_margin_cp', 0)} cp of the best "
-        f"(softmax(score / {g.get('opening_temperature_cp', 0):.0f} cp)), later plies among all multi-PV "
-        f"moves (softmax(score / {g['sample_temperature_cp']:.0f} cp)). A game ends by the rules or at "
-        f"{g['max_plies']} plies; once |eval| >= {g['decided_cp']} cp for {g['decided_plies']} consecutive "
-        f"positions, a position is stored with probability {g.get('decided_keep', 0)} (the others get a "
-        f"{g.get('decided_nodes', 0)}-node search that only picks the move). Positions are deduplicated by FEN "
-        "without move counters. Shard k of worker w is seeded with [seed, w, k] and regenerates identically.\n")
+    for data_dir in data_dirs:
+        lines.extend(_data_lines(data_dir))
     add("## Labels\n")
     add(f"- Policy target: softmax over the multi-PV moves of (score - best) / {cfg['policy_temperature_cp']} cp; "
         "other moves 0. Mate in n is stored as 3000 - n and spread 100 cp per move of mate distance above "
         "every non-mate score (so the shortest mate is preferred); other scores are clipped at +-2500 cp.")
     add("- Value target: Stockfish's win/draw/loss estimate of the best line, (W - L) / 1000, side to move.\n")
     add("## Training\n")
-    add(f"- Fit parameters: `{json.dumps(cfg)}`")
-    if "calibrated" in fit:
-        add(f"- The step count was set from a time budget ({fit['calibrated']['minutes']} min, "
-            f"{fit['calibrated']['seconds_per_step']} s/step measured); rerun with `--steps {cfg['steps']}`.")
     add("- Loss: cross-entropy of the policy over legal moves (illegal logits masked with -1e9) + "
-        f"{cfg['value_weight']} x MSE of the value. AdamW, linear warm-up then cosine decay.\n")
-    add("| step | samples | epoch | train policy CE | train value MSE | val policy CE | val value MSE | val top-1 vs label |")
-    add("|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for e in log:
-        add(f"| {e['step']} | {e['samples']:,} | {e['epoch']} | {e['train']['policy_ce']:.3f} | "
-            f"{e['train']['value_mse']:.3f} | {e['val']['policy_ce']:.3f} | {e['val']['value_mse']:.3f} | "
-            f"{e['val']['top1']:.3f} |")
-    add("")
+        f"{cfg['value_weight']} x MSE of the value. AdamW, linear warm-up then cosine decay.")
+    add(f"- The teacher is the last checkpoint of {len(run_dirs)} fit(s), each continued from the one "
+        "before it:\n")
+    for run_dir in run_dirs:
+        lines.extend(_fit_lines(run_dir, data_dirs[0]))
+    log = last_log
     add("## Architecture\n")
     add(f"- {teacher.config.blocks} residual blocks x {teacher.config.channels} channels, "
         f"{teacher.config.input_planes} input planes, value head hidden {teacher.config.value_hidden}; "
@@ -206,6 +339,9 @@ def write_card(
         lines.extend(architecture_lines(runs, comparison))
     if quality is not None and quality.exists():
         lines.extend(quality_lines(quality))
+    if curve:
+        speed = float(log[-1].get("samples_per_s", 0)) if log else 0.0
+        lines.extend(curve_lines(curve, [match_dir, *(curve_matches or [])], samples_per_s=speed or None))
     add("## Files\n")
     add("| file | role | step | bytes | sha256 |")
     add("|---|---|---:|---:|---|")
