@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from conceptcoach.engine.checkpoint import read_info, sha256_file
+from conceptcoach.engine.checkpoint import CheckpointError, read_info, sha256_file
 from conceptcoach.engine.config import NetworkConfig
 from conceptcoach.engine.network import PolicyValueNet
 from conceptcoach.training.curves import fit_log_samples
@@ -109,6 +109,16 @@ def quality_lines(path: Path) -> list[str]:
             f"| median loss | {s['median_loss_cp']:.0f} cp |", ""]
 
 
+def _identity(path: str) -> str:
+    """A checkpoint by its run and step, so that a published copy (assets/models/teacher)
+    is the same network as the ladder checkpoint it came from; the path if unreadable."""
+    try:
+        info = read_info(path)
+    except CheckpointError:
+        return path
+    return f"{info.run_id}@{info.step}" if info.run_id else path
+
+
 def _net_path(spec: str) -> tuple[str, str] | None:
     """(checkpoint path, simulations) of a ``net:PATH:SIMS`` player spec, else None."""
     if not spec.startswith("net:"):
@@ -135,15 +145,19 @@ def curve_lines(heldout: list[Path], match_dirs: list[Path], targets: dict[str, 
                                 "matches": {}}
     if len(points) < 2:
         raise ValueError("the curve needs held-out reports of at least two checkpoints with samples_seen")
+    by_identity = {_identity(ckpt): ckpt for ckpt in points}
     opponents: list[str] = []
     for folder in match_dirs:
         for summary in sorted(folder.glob("*.pgn.json")):
+            if summary.name.startswith("ladder-"):  # the ladder's own checkpoint-vs-checkpoint games
+                continue
             m = json.loads(summary.read_text())
             a = _net_path(m.get("config", {}).get("a", ""))
-            if a is None or a[0] not in points or not m["result"]["games"]:
+            key = by_identity.get(_identity(a[0])) if a else None
+            if a is None or key is None or not m["result"]["games"]:
                 continue
             label = f"{'raw policy' if a[1] == '1' else 'MCTS-' + a[1]} vs {m['b']}"
-            points[a[0]]["matches"][label] = m["result"]
+            points[key]["matches"][label] = m["result"]
             if label not in opponents:
                 opponents.append(label)
     rows = sorted(points.items(), key=lambda kv: kv[1]["samples"])
