@@ -300,21 +300,22 @@ def test_ladder_publishes_teacher_weaker_and_students(
     report = {str(c): {**heldout_figures(load_checkpoint(c)[0], data, val_rows), "samples_seen": samples_seen(c)}
               for c in ends}
     (tmp_path / "heldout.json").write_text(json.dumps(report))
-    # A strength pairing played by the published teacher counts for its ladder checkpoint.
+    # A strength pairing played by the published teacher counts for its ladder checkpoint
+    # (pairings against outside references only: Stockfish here).
     from conceptcoach.training.match import MatchConfig, run_match
 
     strength = tmp_path / "strength"
-    run_match(MatchConfig(a=f"net:{models / 'teacher.safetensors'}:1", b=f"net:{first_ladder[0]}:1", games=2,
-                          workers=1, max_plies=20, judge_nodes=0), strength / "teacher-vs-early.pgn",
+    run_match(MatchConfig(a=f"net:{models / 'teacher.safetensors'}:1", b="sf:1350:0.01", games=2,
+                          workers=1, max_plies=20, judge_nodes=0, engine=cfg_gen.engine), strength / "teacher-vs-early.pgn",
               [chess.Board().fen()])
     card = write_card(models, [out], [tmp_path / "run", tmp_path / "run2"], strength,
                       curve=[tmp_path / "heldout.json"], curve_matches=[tmp_path / "matches"]).read_text()
     assert f"--run-id lad2 --init-from {first_ladder[-1]}" in card and "### `lad`" in card
-    assert f"| run/step-000030.safetensors | 960 | {report[str(ends[0])]['all']['top1']:.3f} |" in card
-    assert "| run2/step-000010.safetensors | 1,280 |" in card and "per e-fold" in card
-    curve_table = card[card.index("## What more samples"):card.index("per e-fold")]
-    assert "raw policy vs step-000005@policy" in curve_table  # the teacher's pairing, as run2's row
-    assert "| 1,280 |" in curve_table.split("raw policy vs step-000005@policy")[1]
+    assert f"| run/step-000030.safetensors | 1x8 | 960 | {report[str(ends[0])]['all']['top1']:.3f} |" in card
+    assert "| run2/step-000010.safetensors | 1x8 | 1,280 |" in card and "- 1x8: " in card
+    curve_table = card[card.index("## What more samples"):card.index("- 1x8: ")]
+    assert "| raw policy vs stockfish-elo1350@0.01s |" in curve_table  # the teacher's pairing, as run2's row
+    assert curve_table.split("| 1,280 |")[1].split("\n")[0].rstrip().endswith("(2) |")
     assert "step-000010@policy" not in curve_table  # the ladder's own matches are not strength pairings
     first_ladder[-1].rename(tmp_path / "moved.safetensors")
     with pytest.raises(FileNotFoundError, match="init_from chain"):

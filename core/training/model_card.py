@@ -127,84 +127,97 @@ def _net_path(spec: str) -> tuple[str, str] | None:
     return (path, sims) if path else None
 
 
-def curve_lines(heldout: list[Path], match_dirs: list[Path], targets: dict[str, float] | None = None,
-                samples_per_s: float | None = None) -> list[str]:
+def _millions(n: float) -> str:
+    return f"{n / 1e6:,.0f}M" if n >= 1e7 else f"{n / 1e6:,.1f}M"
+
+
+def curve_lines(heldout: list[Path], match_dirs: list[Path], target: float = 0.45,
+                samples_per_s: float | None = None, train_positions: int | None = None) -> list[str]:
     """Held-out agreement and match scores against samples seen, one row per fitted
-    teacher (the last checkpoint of each schedule), and where a log-linear fit of them
-    says the goals would be reached. ``heldout``: ``train heldout`` reports with
-    ``samples_seen``; ``match_dirs``: folders of match summaries whose player A is one of
-    those checkpoints; ``samples_per_s``: the fit's measured speed, to turn samples into
-    machine time."""
-    targets = targets or {"top1": 0.45}
+    network (the last checkpoint of each schedule), and where a log-linear fit of each
+    architecture's rows says ``target`` top-1 would be reached. ``heldout``: ``train
+    heldout`` reports with ``samples_seen``; ``match_dirs``: folders of match summaries
+    whose player A is one of those checkpoints (pairings against outside references
+    only); ``samples_per_s`` and ``train_positions``: the last fit's speed and data, to
+    put the samples into machine time and passes over the data."""
     points: dict[str, dict[str, Any]] = {}
     for path in heldout:
         for ckpt, fig in json.loads(path.read_text()).items():
             if "samples_seen" in fig:
+                shape = read_info(ckpt).config if Path(ckpt).is_file() else None
                 points[ckpt] = {"samples": int(fig["samples_seen"]), "top1": float(fig["all"]["top1"]),
                                 "ce": float(fig["all"]["policy_ce"]), "positions": int(fig["positions"]["all"]),
-                                "matches": {}}
+                                "shape": f"{shape.blocks}x{shape.channels}" if shape else "?", "matches": {}}
     if len(points) < 2:
         raise ValueError("the curve needs held-out reports of at least two checkpoints with samples_seen")
     by_identity = {_identity(ckpt): ckpt for ckpt in points}
-    opponents: list[str] = []
+    pairings: dict[str, int] = {}
     for folder in match_dirs:
         for summary in sorted(folder.glob("*.pgn.json")):
             if summary.name.startswith("ladder-"):  # the ladder's own checkpoint-vs-checkpoint games
                 continue
             m = json.loads(summary.read_text())
-            a = _net_path(m.get("config", {}).get("a", ""))
+            config = m.get("config", {})
+            a = _net_path(config.get("a", ""))
             key = by_identity.get(_identity(a[0])) if a else None
-            if a is None or key is None or not m["result"]["games"]:
+            if a is None or key is None or not m["result"]["games"] or config.get("b", "").startswith("net:"):
                 continue
             label = f"{'raw policy' if a[1] == '1' else 'MCTS-' + a[1]} vs {m['b']}"
             points[key]["matches"][label] = m["result"]
-            if label not in opponents:
-                opponents.append(label)
-    rows = sorted(points.items(), key=lambda kv: kv[1]["samples"])
+            pairings[label] = int(a[1]) if a[1].isdigit() else 0
+    opponents = sorted(pairings, key=lambda label: (pairings[label], label))
+    rows = sorted(points.items(), key=lambda kv: (kv[1]["shape"], kv[1]["samples"]))
     positions = {r["positions"] for _, r in rows}
     out = ["## What more samples would reach\n",
            "Each row is the last checkpoint of a whole schedule (warm-up, then decay), so the rows are "
            f"comparable; held-out figures on the same {', '.join(f'{n:,}' for n in sorted(positions))} "
            "validation positions (`train heldout`), samples seen counting the fits a run was continued "
-           "from. Match scores from the strength pairings where they were played with that checkpoint.\n",
-           "| checkpoint | samples seen | held-out top-1 | policy CE | " + " | ".join(opponents) + " |",
-           "|---|---:|---:|---:|" + "---:|" * len(opponents)]
+           "from; match scores (games in brackets) from the strength pairings played with that checkpoint.\n",
+           "| checkpoint | shape | samples seen | held-out top-1 | policy CE | " + " | ".join(opponents) + " |",
+           "|---|---|---:|---:|---:|" + "---:|" * len(opponents)]
     for ckpt, r in rows:
         cells = []
         for label in opponents:
             res = r["matches"].get(label)
             cells.append(f"{res['score']:.3f} ({res['games']})" if res else "")
         name = "/".join(Path(ckpt).parts[-2:])
-        out.append(f"| {name} | {r['samples']:,} | {r['top1']:.3f} | {r['ce']:.3f} | " + " | ".join(cells) + " |")
+        out.append(f"| {name} | {r['shape']} | {r['samples']:,} | {r['top1']:.3f} | {r['ce']:.3f} | "
+                   + " | ".join(cells) + " |")
     out.append("")
-    fit = fit_log_samples([(r["samples"], r["top1"]) for _, r in rows])
-    out.append(f"A line through held-out top-1 against ln(samples seen): top-1 = {fit.a:.3f} + {fit.b:.4f} ln(samples), "
-               f"{fit.b:.3f} per e-fold (x2.72) of samples.")
-    for name, target in targets.items():
-        if name != "top1":
+    for shape in sorted({r["shape"] for _, r in rows}):
+        mine = [r for _, r in rows if r["shape"] == shape]
+        if len({r["samples"] for r in mine}) < 2:
+            out.append(f"- {shape}: one schedule only, no line.")
             continue
+        fit = fit_log_samples([(r["samples"], r["top1"]) for r in mine])
         need = fit.samples_for(target)
+        line = (f"- {shape}: top-1 = {fit.a:.3f} + {fit.b:.4f} ln(samples) through {len(mine)} schedules, "
+                f"{fit.b:+.3f} per e-fold (x2.72) of samples; ")
         if need is None:
-            out.append(f"- It does not rise, so it never reaches {target:.2f}.")
+            out.append(line + f"it does not rise, so it never reaches {target:.2f}.")
             continue
-        when = ""
+        extra = []
         if samples_per_s:
-            days = need / samples_per_s / 86400
-            when = f", about {days:,.0f} days of this machine's fit at {samples_per_s:,.0f} samples/s"
-        out.append(f"- Top-1 {target:.2f} (the goal) would need about {need:,.3g} samples seen{when}.")
-    for label in opponents:
-        pts = [(r["samples"], r["matches"][label]["score"]) for _, r in rows if label in r["matches"]]
-        if len({s for s, _ in pts}) < 2:
-            continue
-        sfit = fit_log_samples(pts)
-        need = sfit.samples_for(0.5)
-        says = (f"{need:,.3g} samples for a score of 0.5" if need is not None and sfit.at(pts[-1][0]) < 0.5
-                else "no rise" if need is None else "already above 0.5")
-        out.append(f"- {label}: {sfit.b:+.3f} score per e-fold of samples; the same line says {says}.")
+            extra.append(f"{need / samples_per_s / 86400:,.1f} days of this machine's fit at {samples_per_s:,.0f} "
+                         "samples/s")
+        if train_positions:
+            extra.append(f"{need / train_positions:,.0f} passes over today's {train_positions:,} training positions")
+        out.append(line + f"top-1 {target:.2f} (the goal) at about {_millions(need)} samples seen"
+                   + (f" ({'; '.join(extra)})" if extra else "") + ".")
+        for label in opponents:
+            pts = [(r["samples"], r["matches"][label]["score"]) for r in mine if label in r["matches"]]
+            if len({n for n, _ in pts}) < 2:
+                continue
+            sfit = fit_log_samples(pts)
+            reach = sfit.samples_for(0.5)
+            says = ("it does not rise" if reach is None else "already at or above 0.5" if pts[-1][1] >= 0.5
+                    else f"0.5 at about {_millions(reach)} samples")
+            out.append(f"  - {label}: {sfit.b:+.3f} score per e-fold of samples; {says}.")
     out.append("")
     out.append("These are extrapolations from a few points: a curve in samples bends over as a network "
-               "of this size fills, and more samples of the same positions are worth less than new "
-               "positions, so read them as what the measured trend says, not as promises.\n")
+               "of this size fills, and many passes over the same positions are worth far less than new "
+               "positions (the held-out figure stops rising once the fit memorises its data), so read them "
+               "as what the measured trend says, not as promises.\n")
     return out
 
 
@@ -355,7 +368,8 @@ def write_card(
         lines.extend(quality_lines(quality))
     if curve:
         speed = float(log[-1].get("samples_per_s", 0)) if log else 0.0
-        lines.extend(curve_lines(curve, [match_dir, *(curve_matches or [])], samples_per_s=speed or None))
+        lines.extend(curve_lines(curve, [match_dir, *(curve_matches or [])], samples_per_s=speed or None,
+                                 train_positions=int(last_fit["train_positions"])))
     add("## Files\n")
     add("| file | role | step | bytes | sha256 |")
     add("|---|---|---:|---:|---|")
