@@ -283,6 +283,13 @@ def test_ladder_publishes_teacher_weaker_and_students(
     teacher = read_info(models / "teacher.safetensors")
     assert teacher.run_id == "lad2" and teacher.step == 10
     assert read_info(models / "student-1.safetensors").run_id == "lad"
+    # Every checkpoint is named with its run: the shipped sources are ladder rows, and
+    # the first run's step 10 is not the second run's step 10 (nor their match files).
+    rows = {r["checkpoint"] for r in report["ladder"]}
+    assert {s["source"] for s in report["shipped"].values()} <= rows
+    assert {"run/step-000010.safetensors", "run2/step-000010.safetensors"} <= rows
+    assert all(m["checkpoint"] in rows for m in report["weaker_matches"])
+    assert list((tmp_path / "matches").glob("ladder-run2-step-000010-vs-run*-step-*.pgn"))
 
     # The curve's axis: a continued fit's checkpoint counts the samples of the fit it
     # started from; a missing link in that chain is an error, not a smaller figure.

@@ -129,6 +129,14 @@ def build_ladder(
     ckpts += [p for p in ladder_checkpoints(runs[-1]) if not cfg.last_step or read_info(p).step <= cfg.last_step]
     if len(ckpts) < cfg.students + 2:
         raise ValueError(f"{', '.join(map(str, runs))}: {len(ckpts)} checkpoints; need at least {cfg.students + 2}")
+    # A checkpoint's name in the report and in match file names: with several runs, its run
+    # folder too (v3's step 22,000 and v4's step 22,000 are different networks).
+    def label(path: Path) -> str:
+        return f"{path.parent.name}/{path.name}" if len(runs) > 1 else path.name
+
+    def stem(path: Path) -> str:
+        return f"{path.parent.name}-{path.stem}" if len(runs) > 1 else path.stem
+
     rows = val_rows[: cfg.agreement_positions]
     teacher_net, _ = load_checkpoint(ckpts[-1])
     teacher_moves = policy_moves(teacher_net, data, rows)
@@ -144,11 +152,11 @@ def build_ladder(
         mcfg = MatchConfig(a=f"net:{ckpts[-1]}:{cfg.weaker_sims}", b=f"net:{ckpts[idx]}:{cfg.weaker_sims}",
                            games=cfg.weaker_games, workers=cfg.workers, engine=cfg.engine,
                            opening_seed=cfg.opening_seed, judge_nodes=cfg.judge_nodes)
-        summary = run_match(mcfg, match_dir / f"ladder-{ckpts[-1].stem}-vs-{ckpts[idx].stem}.pgn", openings)
+        summary = run_match(mcfg, match_dir / f"ladder-{stem(ckpts[-1])}-vs-{stem(ckpts[idx])}.pgn", openings)
         gap = float(summary["result"]["elo"])
-        matches.append({"checkpoint": ckpts[idx].name, "teacher_elo_gap": gap, "text": summary["text"]})
+        matches.append({"checkpoint": label(ckpts[idx]), "teacher_elo_gap": gap, "text": summary["text"]})
         if log is not None:
-            print(f"teacher vs {ckpts[idx].name}: {summary['text']}", file=log, flush=True)
+            print(f"teacher vs {label(ckpts[idx])}: {summary['text']}", file=log, flush=True)
         gaps_by_index[idx] = gap
         return gap
 
@@ -171,10 +179,10 @@ def build_ladder(
     def ship(index: int, name: str, role: str) -> None:
         extra = {"agreement_with_teacher": round(agreements[index], 4),
                  "agreement_positions": len(rows)}
-        if ckpts[index].name in gaps:
-            extra["vs_teacher"] = gaps[ckpts[index].name]["text"]
+        if label(ckpts[index]) in gaps:
+            extra["vs_teacher"] = gaps[label(ckpts[index])]["text"]
         info = publish(ckpts[index], out_dir / f"{name}.safetensors", role=role, name=name, extra=extra)
-        shipped[name] = {"role": role, "source": ckpts[index].name, "step": info.step,
+        shipped[name] = {"role": role, "source": label(ckpts[index]), "step": info.step,
                          "sha256": info.sha256, **extra}
 
     ship(len(ckpts) - 1, "teacher", "teacher")
@@ -182,7 +190,7 @@ def build_ladder(
     for k, index in enumerate(students, start=1):
         ship(index, f"student-{k}", "student")
     report = {"config": cfg.to_json(), "run_dir": ", ".join(map(str, runs)),
-              "ladder": [{"checkpoint": f"{p.parent.name}/{p.name}" if len(runs) > 1 else p.name,
+              "ladder": [{"checkpoint": label(p),
                           "agreement_with_teacher": round(a, 4)}
                          for p, a in zip(ckpts, agreements, strict=True)],
               "weaker_matches": matches, "shipped": shipped}
