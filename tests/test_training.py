@@ -234,6 +234,16 @@ def test_a_fit_interrupted_and_resumed_reaches_the_same_weights(
         fit(FitConfig(**{**cfg.to_json(), "lr": 1e-3}), data, train_rows, val_rows, tmp_path / "cut", summary,
             resume=True)
 
+    # The same seeded fit checkpointed densely and stopped early replays the first steps:
+    # its step 20 is the whole fit's step 20 (how early students are added to a ladder).
+    dense = fit(FitConfig(**{**cfg.to_json(), "eval_every": 5, "checkpoint_every": 5}), data, train_rows,
+                val_rows, tmp_path / "dense", summary, stop_after=20)
+    assert [p.name for p in dense.checkpoints] == [f"step-{k:06d}.safetensors" for k in (5, 10, 15, 20)]
+    c, _ = load_checkpoint(dense.checkpoints[-1])
+    d, _ = load_checkpoint(whole.checkpoints[0])
+    for (name, x), (_, y) in zip(c.state_dict().items(), d.state_dict().items(), strict=True):
+        assert torch.allclose(x, y, atol=1e-6, rtol=0), name
+
 
 def test_students_span_low_to_high_agreement() -> None:
     from conceptcoach.training.shipped_networks import choose_students

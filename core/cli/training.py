@@ -62,6 +62,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
     p.add_argument("--precision", choices=PRECISIONS, default=f.precision,
                    help="bf16: forward pass in bfloat16 under autocast (about 1.9x faster on AVX512-BF16 CPUs)")
     p.add_argument("--max-val-positions", type=int, default=f.max_val_positions)
+    p.add_argument("--stop-after", type=int, default=0, metavar="STEP",
+                   help="end after this step, keeping the schedule of --steps (replays a seeded fit's first "
+                        "steps, e.g. to checkpoint them densely); --resume goes on from there")
     p.add_argument("--minutes", type=float, default=0.0,
                    help="fit for about this long: the step count is set after a short calibration and recorded")
     p.add_argument("--ladder-size", type=int, default=f.ladder_size, help="checkpoints kept when --minutes is used")
@@ -226,7 +229,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
     print(f"data: {brief}; train {len(train_rows)}, validation {len(val_rows)}", flush=True)
     try:
         result = fit(cfg, data, train_rows, val_rows, args.run_dir, summary, progress=TqdmProgress("step"),
-                     resume=args.resume)
+                     resume=args.resume, stop_after=args.stop_after)
     except FitStateError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

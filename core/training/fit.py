@@ -229,10 +229,14 @@ def fit(
     progress: ProgressFn = no_progress,
     should_stop: StopFn = never_stop,
     resume: bool = False,
+    stop_after: int = 0,
 ) -> FitResult:
     """Train, writing ``step-NNNNNN.safetensors`` ladder checkpoints and ``log.jsonl`` to
     ``run_dir``. Returns the checkpoint paths written by this call (the last one is the
-    final network). With ``resume``, continue the fit whose state is in ``run_dir``."""
+    final network). With ``resume``, continue the fit whose state is in ``run_dir``.
+    ``stop_after`` > 0 ends the call after that step (the schedule stays that of
+    ``cfg.steps``, so a seeded fit replays another's first steps exactly, e.g. to
+    checkpoint them more densely); a later ``resume`` goes on from there."""
     out = Path(run_dir)
     out.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(cfg.threads)
@@ -293,7 +297,7 @@ def fit(
     run_loss = {"loss": 0.0, "policy_ce": 0.0, "value_mse": 0.0, "top1": 0.0, "n": 0}
     start = time.time()
     first_step = step
-    while step < cfg.steps:
+    while step < cfg.steps and not (stop_after and step >= stop_after):
         step += 1
         if should_stop():
             raise Cancelled(f"fit stopped at step {step}; checkpoints so far are in {out}")
