@@ -89,3 +89,8 @@ def test_library_check_reports_and_writes_the_verdicts(tmp_path: Path, capsys) -
     for p in protos:
         assert set(p.accepted_moves()) == set(p.verification["accepted"])
         assert p.verified_quiz_item == p.verification["quiz_item"]
+    # --stored reports the verdicts just written without Stockfish: the same shares.
+    assert main(["--data-dir", str(tmp_path / "data"), "library", "check", "--library", str(lib), "--stored"]) == 0
+    stored = capsys.readouterr().out
+    assert stored.splitlines()[1:] == out.splitlines()[1:len(stored.splitlines())]
+    assert "Stockfish depth 8" in stored.splitlines()[0]

@@ -27,6 +27,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     c.add_argument("--decided", type=int, default=v.decided_cp, help="|eval| from which a position is decided")
     c.add_argument("--limit", type=int, default=None, help="check only the first N concepts")
     c.add_argument("--write", action="store_true", help="store each verdict with its prototype")
+    c.add_argument("--stored", action="store_true",
+                   help="report the verdicts stored with the prototypes (by the build or an earlier check) "
+                        "without running Stockfish")
     c.add_argument("--engine", default=None, help="Stockfish binary (default: stockfish on PATH)")
     c.set_defaults(handler=cmd_check)
     d = steps.add_parser("describe", help="name the discovered concepts of a library from what their "
@@ -52,9 +55,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     from conceptcoach.concepts.library_check import check_concepts, read_library_concepts
     from conceptcoach.concepts.verify import VerifyParams, find_stockfish
 
-    if find_stockfish(args.engine) is None:
-        print("error: Stockfish not found (install the Debian package 'stockfish' or pass --engine)",
-              file=sys.stderr)
+    if not args.stored and find_stockfish(args.engine) is None:
+        print("error: Stockfish not found (install the Debian package 'stockfish' or pass --engine, "
+              "or --stored for the verdicts already stored)", file=sys.stderr)
         return 2
     params = VerifyParams(depth=args.depth, line_depth=args.line_depth, margin_cp=args.margin,
                           decided_cp=args.decided)
@@ -67,7 +70,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         db, _ = open_user_store(args.data_dir)
         concepts = [{"id": c.id, "name": c.name, "status": c.status,
                      "prototypes": [{"id": p.id, "fen": p.fen, "best_move": p.best_move, "line": p.line,
-                                     "value": p.value} for p in list_prototypes(db, c.id)]}
+                                     "value": p.value, "verification": p.verification}
+                                    for p in list_prototypes(db, c.id)]}
                     for c in list_concepts(db)]
     else:
         from conceptcoach.paths import library_dir
@@ -80,6 +84,11 @@ def cmd_check(args: argparse.Namespace) -> int:
             return 2
     if args.limit is not None:
         concepts = concepts[: args.limit]
+    if args.stored:
+        from conceptcoach.concepts.library_check import report_verdicts
+
+        print("\n".join(report_verdicts(concepts).lines()))
+        return 0
     status, report = run_with_bar(lambda bar: check_concepts(concepts, params, args.engine, progress=bar),
                                   unit="position")
     if report is None:

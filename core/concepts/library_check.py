@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from conceptcoach.concepts.library import LIBRARY_JSON
-from conceptcoach.concepts.verify import Verdict, Verifier, VerifyParams
+from conceptcoach.concepts.verify import Verdict, Verifier, VerifyParams, unverified
 from conceptcoach.progress import Cancelled, ProgressFn, StopFn, never_stop, no_progress
 
 MIN_ITEMS = 12
@@ -94,7 +94,24 @@ def check_concepts(
             cache[key] = verifier.verify(proto["fen"], proto["best_move"], proto.get("line") or (),
                                          proto.get("value"))
             progress(i + 1, len(todo), f"verified {i + 1}/{len(todo)} positions")
-    for verdict in cache.values():
+    for c in concepts:
+        for p in c.get("prototypes", []):
+            p["verification"] = cache[(p["fen"], p["best_move"])].to_dict()
+    return report_verdicts(concepts, report)
+
+
+def report_verdicts(concepts: Iterable[dict[str, Any]], report: CheckReport | None = None) -> CheckReport:
+    """The shares of the verdicts stored with the prototypes (``verification``), without
+    running Stockfish: what a build recorded, or what :func:`check_concepts` just wrote.
+    A prototype without a verdict counts as unverified (not within the margin)."""
+    concepts = list(concepts)
+    verdicts = {(p["fen"], p["best_move"]): Verdict.from_dict(p["verification"]) if p.get("verification")
+                else unverified("no stored verdict")
+                for c in concepts for p in c.get("prototypes", [])}
+    if report is None:
+        stored: dict[str, Any] = next((v.params for v in verdicts.values() if v.params), {})
+        report = CheckReport(params=stored)
+    for verdict in verdicts.values():
         report.positions += 1
         loss = verdict.loss_cp if verdict.loss_cp is not None else 10**6
         report.within_margin += verdict.status == "verified"
@@ -106,15 +123,13 @@ def check_concepts(
         report.lines_cut += verdict.line_cut_at is not None
     for c in concepts:
         protos = c.get("prototypes", [])
-        verdicts = [cache[(p["fen"], p["best_move"])] for p in protos]
-        for p, v in zip(protos, verdicts, strict=True):
-            p["verification"] = v.to_dict()
+        mine = [verdicts[(p["fen"], p["best_move"])] for p in protos]
         report.items += len(protos)
         report.concepts.append(ConceptCheck(
             name=str(c.get("name")), status=str(c.get("status")), items=len(protos),
-            verified=sum(v.status == "verified" for v in verdicts),
-            quiz_items=len({p["fen"] for p, v in zip(protos, verdicts, strict=True) if v.quiz_item}),
-            clear=sum(v.clear for v in verdicts)))
+            verified=sum(v.status == "verified" for v in mine),
+            quiz_items=len({p["fen"] for p, v in zip(protos, mine, strict=True) if v.quiz_item}),
+            clear=sum(v.clear for v in mine)))
     return report
 
 
