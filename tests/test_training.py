@@ -334,6 +334,11 @@ def test_ladder_publishes_teacher_weaker_and_students(
     assert "| raw policy vs stockfish-elo1350@0.01s |" in curve_table  # the teacher's pairing, as run2's row
     assert curve_table.split("| 1,280 |")[1].split("\n")[0].rstrip().endswith("(2) |")
     assert "step-000010@policy" not in curve_table  # the ladder's own matches are not strength pairings
+    # A ladder that read more folders than the teacher's fits says so, with the replay's command.
+    card = write_card(models, [out], [tmp_path / "run2"], strength,
+                      ladder_runs=[tmp_path / "run", tmp_path / "run2"]).read_text()
+    assert f"--run-dir {tmp_path / 'run'} {tmp_path / 'run2'} " in card
+    assert "The ladder also read `run`" in card and "--stop-after 30" in card
     first_ladder[-1].rename(tmp_path / "moved.safetensors")
     with pytest.raises(FileNotFoundError, match="init_from chain"):
         samples_seen(tmp_path / "run2" / "step-000010.safetensors")

@@ -123,6 +123,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,
     p.add_argument("--curve", nargs="*", default=[], metavar="HELDOUT_JSON",
                    help="'train heldout' reports of each schedule's last checkpoint: the curve against "
                         "samples seen and what more samples would reach")
+    p.add_argument("--ladder-runs", nargs="*", default=[], metavar="RUN_DIR",
+                   help="the fit folders the ladder read, when more than --run-dir (a dense replay of a fit's "
+                        "first steps for early students)")
     p.add_argument("--curve-matches", nargs="*", default=[], metavar="DIR",
                    help="folders of earlier teachers' match summaries, for the curve's match columns")
     p.add_argument("--notes", default=None, help="a Markdown file appended to the card (known weaknesses, history)")
@@ -434,7 +437,8 @@ def cmd_card(args: argparse.Namespace) -> int:
                           runs=[Path(r) for r in args.runs],
                           comparison=Path(args.comparison) if args.comparison else None,
                           quality=Path(args.quality) if args.quality else None,
-                          curve=[Path(c) for c in args.curve], curve_matches=[Path(d) for d in args.curve_matches])
+                          curve=[Path(c) for c in args.curve], curve_matches=[Path(d) for d in args.curve_matches],
+                          ladder_runs=[Path(r) for r in args.ladder_runs] or None)
     except (FileNotFoundError, KeyError, ValueError) as exc:
         print(f"error: cannot write the model card ({exc}); run the earlier steps first", file=sys.stderr)
         return 2

@@ -303,14 +303,16 @@ def write_card(
     models: Path, data_dirs: list[Path], run_dirs: list[Path], match_dir: Path, notes: str = "",
     out: str | os.PathLike[str] | None = None, runs: list[Path] | None = None,
     comparison: Path | None = None, quality: Path | None = None, curve: list[Path] | None = None,
-    curve_matches: list[Path] | None = None,
+    curve_matches: list[Path] | None = None, ladder_runs: list[Path] | None = None,
 ) -> Path:
     """Write ``models/MODEL_CARD.md`` (or ``out``) and return its path. ``data_dirs``: the
     shard folders the teacher was fitted on; ``run_dirs``: its fits in order (a fit
     continued from the one before it); ``runs``: the architecture candidates' fit folders;
     ``comparison``: their equal-time match summary; ``quality``: the teacher's
     ``train quality`` report; ``curve``: ``train heldout`` reports of each schedule's last
-    checkpoint, with ``curve_matches`` folders of earlier teachers' matches."""
+    checkpoint, with ``curve_matches`` folders of earlier teachers' matches;
+    ``ladder_runs``: the fit folders the ladder read, when they include more than the
+    teacher's fits (a dense replay of a fit's first steps, for early students)."""
     last_fit = json.loads((run_dirs[-1] / "fit.json").read_text())
     last_log = [json.loads(line) for line in (run_dirs[-1] / "log.jsonl").read_text().splitlines() if line.strip()]
     ladder = json.loads((models / "ladder.json").read_text()) if (models / "ladder.json").exists() else {}
@@ -331,7 +333,8 @@ def write_card(
         "only; the app never needs it). The data folders' `train generate` commands are under Data, each "
         "fit's command under Training; then:\n")
     add("```")
-    add(f"conceptcoach train ladder --data {data_dirs[0]} --run-dir {' '.join(str(r) for r in run_dirs)} "
+    ladder_runs = ladder_runs or run_dirs
+    add(f"conceptcoach train ladder --data {data_dirs[0]} --run-dir {' '.join(str(r) for r in ladder_runs)} "
         f"--match-dir {match_dir}")
     add(f"conceptcoach match net:assets/models/teacher.safetensors:200 lc0:maia-1900.pb.gz:1 --games 100 "
         f"--out {match_dir}/teacher@200-vs-maia1900@1.pgn   # and the other pairings of the table below")
@@ -386,6 +389,16 @@ def write_card(
     add(f"\nTotal {total / 1e6:.1f} MB.\n")
     if ladder:
         add("## Ladder: students and the weaker network\n")
+        for extra_run in [r for r in ladder_runs if r not in run_dirs]:
+            fit_e = json.loads((extra_run / "fit.json").read_text())
+            log_e = [json.loads(x) for x in (extra_run / "log.jsonl").read_text().splitlines() if x.strip()]
+            ce = fit_e["config"]
+            add(f"The ladder also read `{extra_run.name}`: `{ce['run_id']}` replayed from scratch with the same "
+                f"seed, shards and schedule, a checkpoint every {ce['checkpoint_every']} steps, stopped after step "
+                f"{log_e[-1]['step'] if log_e else 0} (`train fit --run-id {ce['run_id']} --steps {ce['steps']} "
+                f"--checkpoint-every {ce['checkpoint_every']} --stop-after {log_e[-1]['step'] if log_e else 0}` on the "
+                "shards its fit.json names), so that the students include checkpoints that do not know the "
+                "teacher's moves yet.\n")
         add("Agreement = how often a checkpoint's raw-policy move equals the teacher's on "
             f"{ladder['shipped']['teacher']['agreement_positions']} validation positions.\n")
         shipped_by_source = {v["source"]: k for k, v in ladder["shipped"].items()}
