@@ -34,11 +34,18 @@ def test_every_match_game_is_legal_and_the_summaries_and_card_agree(
         sizes[(summary["a"], summary["b"])] = len(games)
         if not summary_path.name.startswith("ladder-"):
             assert f"| {summary['a']} | {summary['b']} | {len(games)} (" in card
-    # What the network issue asks to be measured, at full size.
-    for a, levels, minimum in (("teacher@policy", 2, 100), ("teacher@100sims", 2, 100), ("teacher@800sims", 1, 40)):
-        played = [n for (pa, pb), n in sizes.items() if pa == a and pb.startswith("stockfish-elo")]
-        assert len(played) >= levels and min(played) >= minimum, (a, played)
-    assert sizes.get(("teacher@100sims", "weaker@100sims"), 0) >= 40
+    # What the teacher issue asks to be measured, at full size: the raw policy and
+    # MCTS-200 against Maia-1900's raw policy, MCTS-800 against Stockfish at UCI_Elo 2000.
+    for a, b, minimum in (("teacher@policy", "maia-1900@policy", 100), ("teacher@200sims", "maia-1900@policy", 100),
+                          ("teacher@800sims", "stockfish-elo2000@0.1s", 40)):
+        assert sizes.get((a, b), 0) >= minimum, (a, b, sizes.get((a, b)))
+    # The weaker network's gap to the teacher is a measured match, kept with its games.
+    ladder = json.loads((MODELS / "ladder.json").read_text())
+    weaker = ladder["shipped"]["weaker"]
+    played = [m for m in ladder["weaker_matches"] if m["checkpoint"] == weaker["source"]]
+    assert played and played[0]["text"] == weaker["vs_teacher"]
+    weaker_name = Path(weaker["source"]).name.removesuffix(".safetensors")
+    assert any(b == f"{weaker_name}@policy" and n >= 40 for (_, b), n in sizes.items()), sizes
 
 
 TRAINING = Path(__file__).resolve().parents[1] / "docs" / "training"
@@ -66,6 +73,7 @@ def test_training_records_agree_with_their_games_and_readme(
         fit = json.loads((run / "fit.json").read_text())
         assert log and log[-1]["step"] == fit["config"]["steps"]  # every run's whole curve
         assert f"{log[-1]['samples']:,}" in readme, run.name
-    quality = json.loads((TRAINING / "quality-v3-6x64.json").read_text())
-    assert len(quality["rows"]) == quality["shares"]["positions"] == 200
-    assert f"within 50 cp of the best {quality['shares']['within_50cp']:.1%}" in readme
+    for name in ("quality-v3-6x64.json", "quality-v4-6x64.json"):
+        quality = json.loads((TRAINING / name).read_text())
+        assert len(quality["rows"]) == quality["shares"]["positions"] == 200
+        assert f"within 50 cp of the best {quality['shares']['within_50cp']:.1%}" in readme, name

@@ -127,6 +127,14 @@ def _net_path(spec: str) -> tuple[str, str] | None:
     return (path, sims) if path else None
 
 
+#: The teacher issue's goal per pairing (label prefix -> score); other pairings: 0.5.
+SCORE_GOALS = (("raw policy vs maia-1900", 0.5), ("MCTS-200 vs maia-1900", 0.8), ("MCTS-800 vs stockfish", 0.5))
+
+
+def _score_goal(label: str) -> float:
+    return next((goal for prefix, goal in SCORE_GOALS if label.startswith(prefix)), 0.5)
+
+
 def _millions(n: float) -> str:
     return f"{n / 1e6:,.0f}M" if n >= 1e7 else f"{n / 1e6:,.1f}M"
 
@@ -209,9 +217,10 @@ def curve_lines(heldout: list[Path], match_dirs: list[Path], target: float = 0.4
             if len({n for n, _ in pts}) < 2:
                 continue
             sfit = fit_log_samples(pts)
-            reach = sfit.samples_for(0.5)
-            says = ("it does not rise" if reach is None else "already at or above 0.5" if pts[-1][1] >= 0.5
-                    else f"0.5 at about {_millions(reach)} samples")
+            goal = _score_goal(label)
+            reach = sfit.samples_for(goal)
+            says = ("it does not rise" if reach is None else f"at or above its goal of {goal} already"
+                    if pts[-1][1] >= goal else f"its goal of {goal} at about {_millions(reach)} samples")
             out.append(f"  - {label}: {sfit.b:+.3f} score per e-fold of samples; {says}.")
     out.append("")
     out.append("These are extrapolations from a few points: a curve in samples bends over as a network "
@@ -418,7 +427,8 @@ def write_card(
     add("Score and Elo are from the first player's side; 95% intervals are normal approximations. Stockfish "
         "15.1 plays with UCI_LimitStrength at the given UCI_Elo, 1 thread, a fixed time per move (its "
         "nominal Elo is calibrated at much longer time controls, so at these speeds it is likely weaker "
-        "than its label). Games start from 50 balanced machine-made openings (each played with both "
+        "than its label). Maia-1900 (an lc0-format network trained to predict the moves of 1900-rated humans) "
+        "plays its raw policy (one node), as it was made to. Games start from 50 balanced machine-made openings (each played with both "
         "colours), end by the rules, at 300 plies (draw), or by adjudication when a Stockfish judge "
         "(3000 nodes) sees |eval| >= 1000 cp on 4 consecutive checks.\n")
     add("| player A | player B | games (planned) | +W =D -L | score | Elo diff [95%] |")
