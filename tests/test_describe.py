@@ -40,3 +40,25 @@ def test_names_that_would_repeat_are_numbered() -> None:
     retreats = [(_closed(k), "f3h2", None) for k in KING_SQUARES]
     names = [d.name for d in describe_all([(retreats, "active"), (retreats, "active")])]
     assert names[0] != names[1] and names[1].endswith("(2)")
+
+
+def test_names_that_would_repeat_are_first_set_apart_by_a_feature_they_do_not_share() -> None:
+    # Two sets of advances the name cannot tell apart at the naming bar; in one a
+    # knight moves (2 of 8), in the other a bishop: the repeat is resolved by the piece.
+    def advances(piece: chess.PieceType, square: str, to: str, others: int) -> list[tuple[str, str, None]]:
+        out = []
+        for k, king in enumerate(KING_SQUARES):
+            board = chess.Board("4k3/8/8/8/8/8/P7/8 w - - 0 30")
+            board.set_piece_at(chess.parse_square(king), chess.Piece(chess.KING, chess.WHITE))
+            if k < 8 - others:
+                board.set_piece_at(chess.parse_square(square), chess.Piece(piece, chess.WHITE))
+                out.append((board.fen(), f"{square}{to}", None))
+            else:
+                out.append((board.fen(), "a2a3", None))
+        return out
+
+    knights = advances(chess.KNIGHT, "e3", "f5", 6)
+    bishops = advances(chess.BISHOP, "e3", "g5", 6)
+    names = [d.name for d in describe_all([(knights, "active"), (bishops, "active")])]
+    assert names[0] != names[1]
+    assert names[0].endswith("by the knight") and names[1].endswith("by the bishop"), names

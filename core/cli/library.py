@@ -36,6 +36,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                          "prototypes share on the board (names a coach gave are kept)")
     d.add_argument("--library", default=None, metavar="DIR", help="a library folder (default: assets/library)")
     d.add_argument("--write", action="store_true", help="write the names and descriptions into the library")
+    d.add_argument("--rename-all", action="store_true",
+                   help="rename every discovered concept, not only working names (for a library whose names an "
+                        "earlier build wrote; a coach's names would be lost)")
     d.set_defaults(handler=cmd_describe)
     u = steps.add_parser("dedupe", help="keep one concept per direction (vectors parallel up to sign)")
     u.add_argument("--library", default=None, metavar="DIR", help="a library folder (default: assets/library)")
@@ -131,7 +134,7 @@ def cmd_describe(args: argparse.Namespace) -> int:
     described = describe_all([([(p["fen"], p["best_move"], p.get("heat")) for p in c["prototypes"]],
                                c.get("polarity", "active")) for c in dynamic])
     for c, d in zip(dynamic, described, strict=True):
-        renamed = str(c["name"]).startswith(WORKING_NAME_PREFIXES)
+        renamed = args.rename_all or str(c["name"]).startswith(WORKING_NAME_PREFIXES)
         print(f"{c['name']!s:44.44} -> {d.name if renamed else c['name'] + ' (kept)'}")
         if renamed:
             c["name"] = d.name

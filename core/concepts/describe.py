@@ -190,12 +190,43 @@ def describe_all(concepts: Sequence[tuple[Sequence[Prototype], str]]) -> list[De
     out: list[Description] = []
     for (protos, polarity), feats in zip(concepts, per, strict=True):
         out.append(_describe(protos, polarity, feats, base, base_n))
+    # Names that repeat take their most distinctive feature not yet named (at a lower bar:
+    # it tells them apart, it need not define them); only what still repeats gets a number.
+    repeats = Counter(d.name for d in out)
+    out = [Description(_set_apart(d.name, feats, base, base_n), d.text) if repeats[d.name] > 1 else d
+           for d, feats in zip(out, per, strict=True)]
     seen: Counter[str] = Counter()
     named = []
     for d in out:
         seen[d.name] += 1
         named.append(d if seen[d.name] == 1 else Description(f"{d.name} ({seen[d.name]})", d.text))
     return named
+
+
+#: The lower bar for a feature that only tells apart concepts whose names would repeat.
+APART_SHARE = 0.25
+APART_LIFT = 1.15
+
+
+def _set_apart(name: str, feats: list[MoveFeatures], base: dict[str, Counter[str]], base_n: int) -> str:
+    """``name`` with the most over-represented feature of ``feats`` that it does not
+    already say (the moved piece, where it goes, the structure, phase, material, king)."""
+    n = len(feats)
+    if not n or not base_n:
+        return name
+    best: tuple[float, str] | None = None
+    for field in ("piece", "region", "structure", "phase", "material", "king"):
+        if field != "piece" and any(phrase in name for phrase in CONTEXT_PHRASES[field].values()):
+            continue  # the name already says this (one place, one phase: never two)
+        for value, count in Counter(getattr(f, field) for f in feats).items():
+            phrase = f"by the {value}" if field == "piece" else CONTEXT_PHRASES[field].get(value)
+            if phrase is None or phrase in name or (field == "piece" and value in name.lower()):
+                continue
+            share = count / n
+            lift = share / max(base[field][value] / base_n, 1e-9)
+            if share >= APART_SHARE and lift >= APART_LIFT and (best is None or lift > best[0]):
+                best = (lift, phrase)
+    return f"{name} {best[1]}" if best else name
 
 
 def describe(prototypes: Sequence[Prototype], polarity: str = "active") -> Description:
