@@ -94,3 +94,6 @@ def test_library_check_reports_and_writes_the_verdicts(tmp_path: Path, capsys) -
     stored = capsys.readouterr().out
     assert stored.splitlines()[1:] == out.splitlines()[1:len(stored.splitlines())]
     assert "Stockfish depth 8" in stored.splitlines()[0]
+    assert main(["--data-dir", str(tmp_path / "data"), "library", "check", "--library", str(lib), "--stored",
+                 "--write"]) == 2
+    assert "nothing to --write" in capsys.readouterr().err

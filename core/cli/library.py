@@ -58,6 +58,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     from conceptcoach.concepts.library_check import check_concepts, read_library_concepts
     from conceptcoach.concepts.verify import VerifyParams, find_stockfish
 
+    if args.stored and args.write:
+        print("error: --stored reports the verdicts already stored; it has nothing to --write", file=sys.stderr)
+        return 2
     if not args.stored and find_stockfish(args.engine) is None:
         print("error: Stockfish not found (install the Debian package 'stockfish' or pass --engine, "
               "or --stored for the verdicts already stored)", file=sys.stderr)

@@ -270,7 +270,7 @@ def cmd_heldout(args: argparse.Namespace) -> int:
         entry: dict[str, object] = dict(figures)
         try:
             entry["samples_seen"] = samples_seen(path)
-        except (FileNotFoundError, ValueError) as exc:
+        except (FileNotFoundError, ValueError, CheckpointError) as exc:
             print(f"warning: {exc}; samples seen not recorded", file=sys.stderr)
         report[path] = entry
         parts = "  ".join(f"{k} top-1 {v['top1']:.3f}" for k, v in figures.items() if k != "positions")
@@ -427,6 +427,7 @@ def cmd_all(args: argparse.Namespace) -> int:
 
 
 def cmd_card(args: argparse.Namespace) -> int:
+    from conceptcoach.engine.checkpoint import CheckpointError
     from conceptcoach.paths import models_dir
     from conceptcoach.training.model_card import write_card
 
@@ -439,7 +440,7 @@ def cmd_card(args: argparse.Namespace) -> int:
                           quality=Path(args.quality) if args.quality else None,
                           curve=[Path(c) for c in args.curve], curve_matches=[Path(d) for d in args.curve_matches],
                           ladder_runs=[Path(r) for r in args.ladder_runs] or None)
-    except (FileNotFoundError, KeyError, ValueError) as exc:
+    except (FileNotFoundError, KeyError, ValueError, CheckpointError) as exc:
         print(f"error: cannot write the model card ({exc}); run the earlier steps first", file=sys.stderr)
         return 2
     print(f"wrote {path}")

@@ -22,11 +22,10 @@ from conceptcoach.engine.checkpoint import read_info
 
 @dataclass(frozen=True)
 class LogFit:
-    """``figure = a + b ln(samples)``, fitted to ``points`` (samples, figure)."""
+    """``figure = a + b ln(samples)``."""
 
     a: float
     b: float
-    points: tuple[tuple[float, float], ...]
 
     def at(self, samples: float) -> float:
         return self.a + self.b * math.log(samples)
@@ -52,7 +51,7 @@ def fit_log_samples(points: Sequence[tuple[float, float]]) -> LogFit:
     mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
     sxx = sum((x - mx) ** 2 for x in xs)
     b = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sxx
-    return LogFit(a=my - b * mx, b=b, points=tuple((float(s), float(y)) for s, y in points))
+    return LogFit(a=my - b * mx, b=b)
 
 
 def samples_seen(checkpoint: str | os.PathLike[str]) -> int:

@@ -18,6 +18,7 @@ from conceptcoach.engine.config import NetworkConfig
 from conceptcoach.engine.network import PolicyValueNet
 from conceptcoach.training.curves import fit_log_samples
 from conceptcoach.training.generate import list_shards
+from conceptcoach.training.match import PlayerSpec
 
 SHIPPED = ("teacher", "weaker", "student-1", "student-2", "student-3")
 
@@ -109,22 +110,15 @@ def quality_lines(path: Path) -> list[str]:
             f"| median loss | {s['median_loss_cp']:.0f} cp |", ""]
 
 
-def _identity(path: str) -> str:
-    """A checkpoint by its run and step, so that a published copy (assets/models/teacher)
-    is the same network as the ladder checkpoint it came from; the path if unreadable."""
+def _checkpoint_key(path: str) -> tuple[str, str]:
+    """(identity, shape) of a checkpoint, from one read of its metadata. Identity is its
+    run and step, so that a published copy (assets/models/teacher) is the same network
+    as the ladder checkpoint it came from; the path and "?" where it cannot be read."""
     try:
         info = read_info(path)
     except CheckpointError:
-        return path
-    return f"{info.run_id}@{info.step}" if info.run_id else path
-
-
-def _net_path(spec: str) -> tuple[str, str] | None:
-    """(checkpoint path, simulations) of a ``net:PATH:SIMS`` player spec, else None."""
-    if not spec.startswith("net:"):
-        return None
-    path, _, sims = spec[4:].rpartition(":")
-    return (path, sims) if path else None
+        return path, "?"
+    return (f"{info.run_id}@{info.step}" if info.run_id else path), f"{info.config.blocks}x{info.config.channels}"
 
 
 #: The teacher issue's goal per pairing (label prefix -> score); other pairings: 0.5.
@@ -149,16 +143,17 @@ def curve_lines(heldout: list[Path], match_dirs: list[Path], target: float = 0.4
     only); ``samples_per_s`` and ``train_positions``: the last fit's speed and data, to
     put the samples into machine time and passes over the data."""
     points: dict[str, dict[str, Any]] = {}
+    by_identity: dict[str, str] = {}
     for path in heldout:
         for ckpt, fig in json.loads(path.read_text()).items():
             if "samples_seen" in fig:
-                shape = read_info(ckpt).config if Path(ckpt).is_file() else None
+                identity, shape = _checkpoint_key(ckpt)
+                by_identity[identity] = ckpt
                 points[ckpt] = {"samples": int(fig["samples_seen"]), "top1": float(fig["all"]["top1"]),
                                 "ce": float(fig["all"]["policy_ce"]), "positions": int(fig["positions"]["all"]),
-                                "shape": f"{shape.blocks}x{shape.channels}" if shape else "?", "matches": {}}
+                                "shape": shape, "matches": {}}
     if len(points) < 2:
         raise ValueError("the curve needs held-out reports of at least two checkpoints with samples_seen")
-    by_identity = {_identity(ckpt): ckpt for ckpt in points}
     pairings: dict[str, int] = {}
     for folder in match_dirs:
         for summary in sorted(folder.glob("*.pgn.json")):
@@ -166,13 +161,16 @@ def curve_lines(heldout: list[Path], match_dirs: list[Path], target: float = 0.4
                 continue
             m = json.loads(summary.read_text())
             config = m.get("config", {})
-            a = _net_path(config.get("a", ""))
-            key = by_identity.get(_identity(a[0])) if a else None
-            if a is None or key is None or not m["result"]["games"] or config.get("b", "").startswith("net:"):
+            try:
+                a, b = PlayerSpec.parse(config.get("a", "")), PlayerSpec.parse(config.get("b", ""))
+            except ValueError:
+                continue  # a summary from before the players' specs were recorded
+            key = by_identity.get(_checkpoint_key(a.path)[0]) if a.kind == "net" else None
+            if key is None or b.kind == "net" or not m["result"]["games"]:
                 continue
-            label = f"{'raw policy' if a[1] == '1' else 'MCTS-' + a[1]} vs {m['b']}"
+            label = f"{'raw policy' if a.sims <= 1 else f'MCTS-{a.sims}'} vs {m['b']}"
             points[key]["matches"][label] = m["result"]
-            pairings[label] = int(a[1]) if a[1].isdigit() else 0
+            pairings[label] = a.sims
     opponents = sorted(pairings, key=lambda label: (pairings[label], label))
     rows = sorted(points.items(), key=lambda kv: (kv[1]["shape"], kv[1]["samples"]))
     positions = {r["positions"] for _, r in rows}
@@ -323,7 +321,6 @@ def write_card(
     ``ladder_runs``: the fit folders the ladder read, when they include more than the
     teacher's fits (a dense replay of a fit's first steps, for early students)."""
     last_fit = json.loads((run_dirs[-1] / "fit.json").read_text())
-    last_log = [json.loads(line) for line in (run_dirs[-1] / "log.jsonl").read_text().splitlines() if line.strip()]
     ladder = json.loads((models / "ladder.json").read_text()) if (models / "ladder.json").exists() else {}
     cfg = last_fit["config"]
     teacher = read_info(models / "teacher.safetensors")
@@ -367,7 +364,6 @@ def write_card(
         "before it:\n")
     for run_dir in run_dirs:
         lines.extend(_fit_lines(run_dir, data_dirs[0]))
-    log = last_log
     add("## Architecture\n")
     add(f"- {teacher.config.blocks} residual blocks x {teacher.config.channels} channels, "
         f"{teacher.config.input_planes} input planes, value head hidden {teacher.config.value_hidden}; "
@@ -379,7 +375,8 @@ def write_card(
     if quality is not None and quality.exists():
         lines.extend(quality_lines(quality))
     if curve:
-        speed = float(log[-1].get("samples_per_s", 0)) if log else 0.0
+        last_log = [x for x in (run_dirs[-1] / "log.jsonl").read_text().splitlines() if x.strip()]
+        speed = float(json.loads(last_log[-1]).get("samples_per_s", 0)) if last_log else 0.0
         lines.extend(curve_lines(curve, [match_dir, *(curve_matches or [])], samples_per_s=speed or None,
                                  train_positions=int(last_fit["train_positions"])))
     add("## Files\n")
