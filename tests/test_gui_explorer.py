@@ -7,6 +7,7 @@ from pathlib import Path
 
 import chess
 import pytest
+from PySide6.QtCore import Qt
 
 pytestmark = pytest.mark.gui
 
@@ -204,6 +205,8 @@ def test_explorer_sorts_names_naturally(qtbot, tmp_path: Path, curated_library, 
     qtbot.waitUntil(lambda: ex.card.concept is not None, timeout=10_000)
     names = [ex.table.item(i, 0).text() for i in range(ex.table.rowCount())]
     assert names == ["Plan 9...a5 (block2)", "Plan 9...Bxh3 (block3)", "Plan 38...Nxc4 (block5)", "plan 100"]
+    # Narrow, long names keep their ends (where repeats differ): elided in the middle.
+    assert ex.table.textElideMode() == Qt.TextElideMode.ElideMiddle
 
 
 def test_card_fits_a_small_window(qtbot, library_store, workers_for, screenshots) -> None:  # type: ignore[no-untyped-def]
